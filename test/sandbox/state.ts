@@ -1,0 +1,123 @@
+/** What the sandbox remembers: WeChat's side of the world, in memory. */
+
+export interface SandboxAccount {
+  appid: string;
+  ghId: string;
+  nickName: string;
+  serviceType: number;
+  verifyType: number;
+  refreshToken: string;
+  /** Whether the account has authorized the component (unauthorized → refresh fails with 61023). */
+  authorized: boolean;
+}
+
+export interface Fan {
+  appid: string;
+  openid: string;
+  nickname: string;
+  headimgurl: string;
+  following: boolean;
+  /** Customer-service window: opened by a fan's message (48 h, 5 sends) or a follow/scan (1 min, 3 sends). */
+  windowUntil: number;
+  windowLeft: number;
+}
+
+export interface SentMessage {
+  appid: string;
+  touser: string;
+  msgtype: string;
+  body: Record<string, unknown>;
+  at: number;
+}
+
+export interface Fault {
+  api: string;
+  errcode: number;
+  errmsg?: string;
+  times: number;
+  delayMs?: number;
+}
+
+export interface Token {
+  kind: 'component' | 'authorizer' | 'oauth';
+  appid: string;
+  openid?: string;
+  expiresAt: number;
+}
+
+export const TOKEN_TTL_S = 7200;
+
+export class SandboxState {
+  readonly tickets = new Set<string>();
+  latestTicket = '';
+  readonly tokens = new Map<string, Token>();
+  readonly preAuthCodes = new Map<string, number>();
+  /** auth_code → appid (single use). */
+  readonly authCodes = new Map<string, { appid: string; used: boolean }>();
+  readonly accounts = new Map<string, SandboxAccount>();
+  readonly fans = new Map<string, Fan>();
+  readonly oauthCodes = new Map<string, { appid: string; openid: string; used: boolean; snapshot: boolean }>();
+  readonly qrcodes = new Map<string, { appid: string; scene: string; expiresAt: number | null; url: string }>();
+  readonly media = new Map<string, { appid: string; bytes: number }>();
+  readonly sent: SentMessage[] = [];
+  readonly calls = new Map<string, number>();
+  faults: Fault[] = [];
+  private seq = 0;
+
+  id(prefix: string): string {
+    this.seq += 1;
+    return `${prefix}${Date.now().toString(36)}${this.seq.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
+  }
+
+  count(api: string) {
+    this.calls.set(api, (this.calls.get(api) ?? 0) + 1);
+  }
+
+  /** Takes the next injected fault for `api`, if any. */
+  takeFault(api: string): Fault | undefined {
+    const f = this.faults.find((x) => x.api === api && x.times > 0);
+    if (f) f.times -= 1;
+    return f;
+  }
+
+  issueToken(kind: Token['kind'], appid: string, openid?: string): string {
+    const token = this.id(`${kind[0]}tok_`);
+    this.tokens.set(token, { kind, appid, openid, expiresAt: Date.now() + TOKEN_TTL_S * 1000 });
+    return token;
+  }
+
+  /** null when valid; otherwise WeChat's errcode: 40001 invalid, 42001 expired. */
+  checkToken(token: string | undefined, kind: Token['kind']): { errcode: number; errmsg: string; token?: Token } {
+    const t = token ? this.tokens.get(token) : undefined;
+    if (!t || t.kind !== kind) return { errcode: 40001, errmsg: 'invalid credential, access_token is invalid or not latest' };
+    if (t.expiresAt <= Date.now()) return { errcode: 42001, errmsg: 'access_token expired' };
+    return { errcode: 0, errmsg: 'ok', token: t };
+  }
+
+  /** Expires every live token of a kind (optionally one appid's), as if 2 hours had passed. */
+  expireTokens(kind?: Token['kind'], appid?: string) {
+    for (const t of this.tokens.values()) if ((!kind || t.kind === kind) && (!appid || t.appid === appid)) t.expiresAt = 0;
+  }
+
+  fan(appid: string, openid: string): Fan {
+    const key = `${appid}/${openid}`;
+    let f = this.fans.get(key);
+    if (!f) {
+      f = { appid, openid, nickname: `粉丝${openid.slice(-4)}`, headimgurl: '', following: false, windowUntil: 0, windowLeft: 0 };
+      this.fans.set(key, f);
+    }
+    return f;
+  }
+
+  /** A fan did something that opens the customer-service window. */
+  interact(appid: string, openid: string, kind: 'message' | 'event', now = Date.now()) {
+    const f = this.fan(appid, openid);
+    if (kind === 'message') {
+      f.windowUntil = now + 48 * 3600_000;
+      f.windowLeft = 5;
+    } else if (f.windowUntil < now + 60_000) {
+      f.windowUntil = now + 60_000;
+      f.windowLeft = Math.max(f.windowLeft, 3);
+    }
+  }
+}

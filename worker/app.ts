@@ -1,0 +1,43 @@
+import { Hono } from 'hono';
+import { secureHeaders } from 'hono/secure-headers';
+import type { AppEnv } from './app-env';
+import { loadConfig } from './config';
+import { createDb } from './db/client';
+import { AppError } from './errors';
+import { api } from './routes/api';
+import { wechatRoutes } from './routes/wechat';
+import { WeChatApiError } from './wechat/api';
+import { WeChatCryptoError } from './wechat/crypto';
+import { XmlError } from './wechat/xml';
+
+/** Maps any thrown error onto the one error type; unknown errors become a bare 500. */
+export function toAppError(e: unknown): AppError {
+  if (e instanceof AppError) return e;
+  if (e instanceof WeChatCryptoError) return new AppError('unauthorized', `签名或解密校验失败: ${e.message}`);
+  if (e instanceof XmlError) return new AppError(e.message === 'body too large' ? 'payload_too_large' : 'bad_request', `消息格式错误: ${e.message}`);
+  if (e instanceof WeChatApiError) return new AppError('wechat_error', `微信接口错误 ${e.errcode}: ${e.errmsg}`);
+  if (e instanceof SyntaxError) return new AppError('bad_request', '请求体不是合法的 JSON');
+  return new AppError('internal', '服务器内部错误，请稍后重试');
+}
+
+/** Builds the worker's Hono app: services on `c.var`, the surfaces, one error handler. */
+export function createApp() {
+  const app = new Hono<AppEnv>();
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', async function services(c, next) {
+    c.set('config', loadConfig(c.env));
+    c.set('db', createDb(c.env.DB));
+    await next();
+  });
+  app.route('/wechat', wechatRoutes);
+  app.route('/api', api);
+  app.notFound(() => {
+    throw new AppError('not_found', '页面不存在');
+  });
+  app.onError((err, c) => {
+    const e = toAppError(err);
+    if (e.status >= 500 && !(err instanceof AppError)) console.error(err);
+    return c.json(e.toJSON(), e.status);
+  });
+  return app;
+}

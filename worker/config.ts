@@ -1,0 +1,51 @@
+import { AppError } from './errors';
+import type { ComponentConfig } from './wechat/component';
+import { WXBizMsgCrypt } from './wechat/crypto';
+
+/** Settings read once from the environment, with the crypto helper built from them. */
+export interface AppConfig {
+  component: ComponentConfig;
+  crypto: WXBizMsgCrypt;
+  publicBaseUrl: string;
+  adminOrigin: string;
+  sessionSecret: string;
+}
+
+const cache = new WeakMap<object, AppConfig>();
+
+const trimSlash = (s: string) => s.replace(/\/+$/, '');
+
+/** Validates the environment at the boundary; a misconfigured deployment fails loudly, once. */
+export function loadConfig(env: Env): AppConfig {
+  const hit = cache.get(env);
+  if (hit) return hit;
+  const missing = (
+    ['WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_COMPONENT_TOKEN', 'WECHAT_COMPONENT_AES_KEY', 'SESSION_SECRET', 'PUBLIC_BASE_URL'] as const
+  ).filter((k) => !env[k]);
+  if (missing.length) {
+    console.error(`configuration missing: ${missing.join(', ')}`);
+    throw new AppError('unavailable', '服务配置不完整，请联系管理员');
+  }
+  if (env.SESSION_SECRET.length < 32) throw new AppError('unavailable', 'SESSION_SECRET 至少 32 个字符');
+  const config: AppConfig = {
+    component: {
+      appid: env.WECHAT_COMPONENT_APPID,
+      secret: env.WECHAT_COMPONENT_SECRET,
+      bases: {
+        api: trimSlash(env.WECHAT_API_BASE || 'https://api.weixin.qq.com'),
+        open: trimSlash(env.WECHAT_OPEN_BASE || 'https://open.weixin.qq.com'),
+        mp: trimSlash(env.WECHAT_MP_BASE || 'https://mp.weixin.qq.com'),
+      },
+    },
+    crypto: new WXBizMsgCrypt({
+      token: env.WECHAT_COMPONENT_TOKEN,
+      encodingAesKey: env.WECHAT_COMPONENT_AES_KEY,
+      appid: env.WECHAT_COMPONENT_APPID,
+    }),
+    publicBaseUrl: trimSlash(env.PUBLIC_BASE_URL),
+    adminOrigin: trimSlash(env.ADMIN_ORIGIN || env.PUBLIC_BASE_URL),
+    sessionSecret: env.SESSION_SECRET,
+  };
+  cache.set(env, config);
+  return config;
+}

@@ -1,0 +1,15 @@
+import { createApp } from './app';
+import { createDb } from './db/client';
+import { deliverBatch, type OutboundMessage } from './messaging/outbox';
+import { purgeExpired } from './platform/housekeeping';
+
+export { PlatformTokens } from './durable-objects/platform-tokens';
+export { ActivityCounter } from './durable-objects/activity-counter';
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  queue: (batch, env) => deliverBatch(env, batch as MessageBatch<OutboundMessage>),
+  scheduled: async (_controller, env) => purgeExpired(createDb(env.DB)),
+} satisfies ExportedHandler<Env, OutboundMessage>;

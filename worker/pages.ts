@@ -1,0 +1,36 @@
+import { html, raw } from 'hono/html';
+import type { HtmlEscapedString } from 'hono/utils/html';
+
+type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
+
+/** A small mobile page (fans' poster and error pages, the operator's authorization result). */
+export function page(title: string, body: Body) {
+  return html`<!doctype html>
+<html lang="zh-CN">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
+<title>${title}</title>
+<style>${raw(STYLE)}</style>
+</head>
+<body><main>${body}</main></body>
+</html>`;
+}
+
+/** A page that says what happened and what to do next. */
+export function messagePage(title: string, message: string, action?: { href: string; label: string }) {
+  return page(
+    title,
+    html`<h1>${title}</h1><p>${message}</p>${action ? html`<p><a class="button" href="${action.href}">${action.label}</a></p>` : ''}`,
+  );
+}
+
+const STYLE = `
+body{margin:0;font-family:-apple-system,BlinkMacSystemFont,"PingFang SC","Noto Sans SC","Microsoft YaHei",sans-serif;background:#f4f5f7;color:#1f2329}
+main{max-width:480px;margin:0 auto;padding:24px 16px;text-align:center}
+h1{font-size:20px;margin:24px 0 12px}
+p{line-height:1.6;color:#4e5969}
+img.poster{width:100%;border-radius:8px;box-shadow:0 2px 12px rgba(0,0,0,.12)}
+.tip{margin-top:12px;font-size:16px;color:#1f2329;font-weight:600}
+a.button{display:inline-block;padding:10px 20px;border-radius:6px;background:#07c160;color:#fff;text-decoration:none}
+`;

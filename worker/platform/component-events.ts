@@ -1,0 +1,46 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { schema } from '../db/client';
+import { TICKET_KEY } from '../durable-objects/platform-tokens';
+import type { WeChatXml } from '../wechat/xml';
+import type { WeChatService } from '../wechat-service';
+import { refreshAccount } from './accounts';
+
+/**
+ * Handles a decrypted push to the authorization-event URL. Every InfoType is idempotent, so
+ * WeChat's retries need no dedup here.
+ */
+export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: WeChatXml, now = Date.now()): Promise<void> {
+  switch (msg.InfoType) {
+    case 'component_verify_ticket': {
+      const ticket = msg.ComponentVerifyTicket;
+      if (!ticket) return;
+      await db
+        .insert(schema.platformState)
+        .values({ key: TICKET_KEY, value: ticket, updatedAt: now })
+        .onConflictDoUpdate({ target: schema.platformState.key, set: { value: ticket, updatedAt: now } });
+      return;
+    }
+    case 'unauthorized': {
+      const appid = msg.AuthorizerAppid;
+      if (!appid) return;
+      await db
+        .update(schema.publicNumbers)
+        .set({ authorized: 0, revokedAt: now, updatedAt: now })
+        .where(eq(schema.publicNumbers.authorizerAppid, appid));
+      await wechat.forgetAuthorizer(appid);
+      return;
+    }
+    case 'updateauthorized': {
+      // Only an account an operator already owns is refreshed; the owner does not change.
+      const account = msg.AuthorizerAppid
+        ? await db.query.publicNumbers.findFirst({ where: eq(schema.publicNumbers.authorizerAppid, msg.AuthorizerAppid) })
+        : undefined;
+      if (account && msg.AuthorizationCode) await refreshAccount(db, wechat, msg.AuthorizationCode, account.userId, now);
+      return;
+    }
+    // `authorized` is completed by the operator's redirect (GET /wechat/authorized), which knows who they are.
+    default:
+      return;
+  }
+}

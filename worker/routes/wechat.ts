@@ -1,0 +1,84 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../app-env';
+import { AppError } from '../errors';
+import { messagePage } from '../pages';
+import { completeAuthorization } from '../platform/accounts';
+import { handleComponentEvent } from '../platform/component-events';
+import { claimPush, dedupKey, releasePush } from '../platform/dedup';
+import { dispatchPush, type PushReply } from '../platform/dispatch';
+import { buildTextReply } from '../wechat/xml';
+import { answerUrlCheck, openPush, readCappedText, sealReply, type PushQuery } from '../wechat/push';
+import { WeChatService } from '../wechat-service';
+
+/** WeChat retries after 5 s; we answer before that and let slow work finish in the background. */
+const ANSWER_WITHIN_MS = 4_000;
+const APPID = /^[A-Za-z0-9_-]{1,64}$/;
+
+const text = (body: string) => new Response(body, { headers: { 'content-type': 'text/plain; charset=utf-8' } });
+
+export const wechatRoutes = new Hono<AppEnv>()
+  /** Authorization-event URL: verify ticket and (un)authorized events. */
+  .post('/component', async (c) => {
+    const { msg } = await openPush(c.var.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    await handleComponentEvent(c.var.db, new WeChatService(c.env), msg);
+    return text('success');
+  })
+
+  /** URL check of the message URL. */
+  .get('/callback/:appid', async (c) => text(await answerUrlCheck(c.var.config.crypto, c.req.query())))
+
+  /** Message URL of every authorized account (`/wechat/callback/$APPID$`). */
+  .post('/callback/:appid', async (c) => {
+    const appid = c.req.param('appid');
+    if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
+    const config = c.var.config;
+    const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const key = dedupKey(appid, opened.msg);
+    if (!(await claimPush(c.var.db, key))) return text('success');
+
+    const handling = dispatchPush({
+      env: c.env,
+      db: c.var.db,
+      wechat: new WeChatService(c.env),
+      appid,
+      msg: opened.msg,
+      dedupKey: key,
+      now: Date.now(),
+      waitUntil: (p) => c.executionCtx.waitUntil(p),
+    }).catch(async (e) => {
+      // Give the key back so WeChat's retry is handled, then fail this delivery.
+      await releasePush(c.var.db, key);
+      throw e;
+    });
+    const late = Symbol('late');
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reply: PushReply | typeof late = await Promise.race([
+      handling,
+      new Promise<typeof late>((r) => (timer = setTimeout(() => r(late), ANSWER_WITHIN_MS))),
+    ]).finally(() => clearTimeout(timer));
+    if (reply === late) {
+      c.executionCtx.waitUntil(handling.catch((e) => console.error('late push handling failed', key, e)));
+      return text('success');
+    }
+    if (reply === null) return text('success');
+    const xml = buildTextReply(opened.msg.FromUserName, opened.msg.ToUserName, reply);
+    return new Response(opened.encrypted ? await sealReply(config.crypto, xml) : xml, {
+      headers: { 'content-type': 'application/xml; charset=utf-8' },
+    });
+  })
+
+  /** Where WeChat sends the operator back after authorizing an account. */
+  .get('/authorized', async (c) => {
+    const req = c.req.query('req') ?? '';
+    const authCode = c.req.query('auth_code') ?? '';
+    if (!req || !authCode) {
+      return c.html(messagePage('授权未完成', '缺少授权参数，请回到媒体宝后台重新点击“授权公众号”。', { href: `${c.var.config.adminOrigin}/accounts`, label: '返回后台' }), 400);
+    }
+    try {
+      const account = await completeAuthorization(c.var.db, new WeChatService(c.env), req, authCode);
+      return c.redirect(`${c.var.config.adminOrigin}/accounts?authorized=${encodeURIComponent(account.authorizerAppid)}`, 303);
+    } catch (e) {
+      if (!(e instanceof AppError)) throw e;
+      return c.html(messagePage('授权未完成', e.message, { href: `${c.var.config.adminOrigin}/accounts`, label: '返回后台' }), e.status);
+    }
+  });

@@ -1,0 +1,124 @@
+import { and, eq } from 'drizzle-orm';
+import { loadConfig } from '../config';
+import { schema } from '../db/client';
+import type { RefusalReason } from '../durable-objects/activity-counter';
+import { enqueueMessages } from '../messaging/outbox';
+import type { PushContext, PushReply } from '../platform/dispatch';
+import { unwrap } from '../rpc-result';
+import { authorizedAccount, recordFollow, type Account } from './accounts';
+import { activityCounter } from './counter';
+import { joinByKeyword } from './join';
+import { parseScene } from './scene';
+import { texts } from './texts';
+
+const REFUSAL_REPLY: Record<RefusalReason, string | null> = {
+  self: texts.selfScan,
+  blacklisted: null,
+  not_new: texts.notNew,
+  already: texts.alreadyHelped,
+  not_running: texts.activityOver,
+  unknown_owner: null,
+};
+
+/** A text to an authorized account: a keyword joins its activity; anything else is not ours. */
+export async function handleTaskText(ctx: PushContext): Promise<PushReply> {
+  const account = await authorizedAccount(ctx.db, ctx.appid);
+  if (!account || !ctx.msg.FromUserName) return null;
+  const config = loadConfig(ctx.env);
+  const result = await joinByKeyword(
+    {
+      db: ctx.db,
+      sessionSecret: config.sessionSecret,
+      oauthUrl: (appid, state) => ctx.wechat.oauthAuthorizeUrl(appid, `${config.publicBaseUrl}/oauth/callback`, state),
+    },
+    account,
+    ctx.msg.FromUserName,
+    ctx.msg.Content ?? '',
+    ctx.dedupKey,
+    ctx.now,
+  );
+  await enqueueMessages(ctx.env, result.messages);
+  return result.reply;
+}
+
+/** subscribe / SCAN / unsubscribe to an authorized account. */
+export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
+  const account = await authorizedAccount(ctx.db, ctx.appid);
+  const openId = ctx.msg.FromUserName;
+  if (!account || !openId) return null;
+  const event = ctx.msg.Event;
+  const scene = parseScene(ctx.msg.EventKey, event ?? '');
+  if (event === 'subscribe') {
+    const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.publicId, account.id)) }) : undefined;
+    const follow = await recordFollow(ctx.db, account.id, openId, ctx.dedupKey, promo?.id ?? null, ctx.now);
+    if (promo) await recordPromoFollow(ctx, account, promo.id, openId);
+    if (scene?.kind === 'poster') return assist(ctx, account, scene.rowId, openId, follow.firstSighting);
+    return null;
+  }
+  if (event === 'SCAN' && scene?.kind === 'poster') {
+    // An existing follower never counts; tell them why (or that it is their own poster).
+    const owner = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, scene.rowId) });
+    if (!owner || owner.publicNumberId !== account.id) return null;
+    return owner.openId === openId ? texts.selfScan : texts.alreadyFollowing;
+  }
+  if (event === 'unsubscribe') {
+    await unfollow(ctx, account, openId);
+    return null;
+  }
+  return null;
+}
+
+async function assist(ctx: PushContext, account: Account, rowId: number, helperOpenId: string, newToAccount: boolean): Promise<PushReply> {
+  const owner = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true } });
+  if (!owner || owner.publicNumberId !== account.id) return null;
+  const outcome = unwrap(
+    await activityCounter(ctx.env, owner.activityId).assist({
+      eventKey: ctx.dedupKey,
+      activityId: owner.activityId,
+      ownerRowId: rowId,
+      publicNumberId: account.id,
+      appid: account.authorizerAppid,
+      helperOpenId,
+      newToAccount,
+      at: ctx.now,
+    }),
+  );
+  return outcome.status === 'counted' ? texts.assistThanks : REFUSAL_REPLY[outcome.reason];
+}
+
+async function recordPromoFollow(ctx: PushContext, account: Account, promoId: number, openId: string) {
+  await ctx.db
+    .insert(schema.promoFollow)
+    .values({ promoId, publicNumberId: account.id, openId, subscribeTime: ctx.now })
+    .onConflictDoUpdate({ target: [schema.promoFollow.promoId, schema.promoFollow.openId], set: { looking: 0, unsubscribeTime: null } });
+}
+
+/**
+ * `unsubscribe`: the fan's rows on this account stop "following"; every activity where they
+ * helped gets a chance to take the assist back (its DO decides, by 取关扣助力 and the window).
+ */
+async function unfollow(ctx: PushContext, account: Account, openId: string) {
+  const { db, now } = ctx;
+  const counted = await db
+    .select({ activityId: schema.takePartIn.activityId })
+    .from(schema.takePartIn)
+    .where(and(eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId), eq(schema.takePartIn.assistCounted, 1)));
+  await db.batch([
+    db.update(schema.takePartIn).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId))),
+    db.update(schema.accountFan).set({ following: 0 }).where(and(eq(schema.accountFan.publicNumberId, account.id), eq(schema.accountFan.openId, openId))),
+    db.update(schema.promoFollow).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.promoFollow.publicNumberId, account.id), eq(schema.promoFollow.openId, openId), eq(schema.promoFollow.looking, 0))),
+  ]);
+  for (const { activityId } of counted) {
+    unwrap(
+      await activityCounter(ctx.env, activityId).unfollow({
+        eventKey: ctx.dedupKey,
+        activityId,
+        publicNumberId: account.id,
+        appid: account.authorizerAppid,
+        helperOpenId: openId,
+        at: now,
+      }),
+    );
+  }
+}
+

@@ -1,0 +1,17 @@
+export interface Tier {
+  level: number;
+  number: number;
+  good: string;
+  stock: number | null;
+}
+
+/** Highest tier level whose threshold `count` meets (0 for none). */
+export function tierReached(tiers: Tier[], count: number): number {
+  return tiers.reduce((best, t) => (count >= t.number && t.level > best ? t.level : best), 0);
+}
+
+/** The next tier still ahead of `count`, with how many assists it needs. */
+export function nextTier(tiers: Tier[], count: number): { remaining: number; good: string } | null {
+  const t = [...tiers].sort((a, b) => a.number - b.number).find((x) => x.number > count);
+  return t ? { remaining: t.number - count, good: t.good } : null;
+}

@@ -1,0 +1,83 @@
+import { loadConfig } from './config';
+import { unwrap } from './rpc-result';
+import { withFreshToken } from './wechat/api';
+import * as authorizerApi from './wechat/authorizer';
+import * as componentApi from './wechat/component';
+
+/**
+ * WeChat as the rest of the worker sees it: every call carries the right token (from the
+ * PlatformTokens object) and is retried once with a fresh token when WeChat says it expired.
+ */
+export class WeChatService {
+  readonly cfg: componentApi.ComponentConfig;
+  private readonly tokens: DurableObjectStub<import('./durable-objects/platform-tokens').PlatformTokens>;
+
+  constructor(env: Env) {
+    this.cfg = loadConfig(env).component;
+    this.tokens = env.TOKENS.get(env.TOKENS.idFromName('platform'));
+  }
+
+  private withComponent<T>(call: (token: string) => Promise<T>): Promise<T> {
+    return withFreshToken(
+      async () => unwrap(await this.tokens.componentToken()),
+      (failed) => this.tokens.invalidate('component', failed),
+      call,
+    );
+  }
+
+  private withAuthorizer<T>(appid: string, call: (token: string) => Promise<T>): Promise<T> {
+    return withFreshToken(
+      async () => unwrap(await this.tokens.authorizerToken(appid)),
+      (failed) => this.tokens.invalidate(`authorizer:${appid}`, failed),
+      call,
+    );
+  }
+
+  preAuthCode(): Promise<string> {
+    return this.withComponent((t) => componentApi.createPreAuthCode(this.cfg, t));
+  }
+
+  authorizationPageUrl(preAuthCode: string, redirectUri: string, mobile = false): string {
+    return componentApi.authorizationPageUrl(this.cfg, preAuthCode, redirectUri, mobile);
+  }
+
+  /** `api_query_auth`; the first authorizer token it returns is cached for later calls. */
+  async queryAuth(code: string): Promise<componentApi.AuthorizationInfo> {
+    const info = await this.withComponent((t) => componentApi.queryAuth(this.cfg, t, code));
+    await this.tokens.storeAuthorizerToken(info.authorizer_appid, { token: info.authorizer_access_token, expiresIn: info.expires_in });
+    return info;
+  }
+
+  authorizerInfo(appid: string): Promise<componentApi.AuthorizerInfo> {
+    return this.withComponent((t) => componentApi.getAuthorizerInfo(this.cfg, t, appid));
+  }
+
+  forgetAuthorizer(appid: string): Promise<void> {
+    return this.tokens.forgetAuthorizer(appid);
+  }
+
+  oauthAuthorizeUrl(appid: string, redirectUri: string, state: string): string {
+    return componentApi.oauthAuthorizeUrl(this.cfg, appid, redirectUri, state);
+  }
+
+  /** OAuth code → fan token. Codes are single-use, so this is never retried with the same code. */
+  oauthToken(appid: string, code: string): Promise<componentApi.OAuthToken> {
+    return this.withComponent((t) => componentApi.oauthCodeToToken(this.cfg, t, appid, code));
+  }
+
+  oauthUserInfo(accessToken: string, openid: string): Promise<componentApi.OAuthUserInfo> {
+    return componentApi.oauthUserInfo(this.cfg, accessToken, openid);
+  }
+
+  createQrcode(appid: string, sceneStr: string, expireSeconds?: number): Promise<authorizerApi.QrTicket> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.createQrcode(this.cfg.bases, t, sceneStr, expireSeconds));
+  }
+
+  sendCustomMessage(appid: string, message: authorizerApi.CustomMessage): Promise<unknown> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.sendCustomMessage(this.cfg.bases, t, message));
+  }
+
+  uploadImage(appid: string, bytes: Uint8Array, filename: string, contentType: string): Promise<string> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.uploadImage(this.cfg.bases, t, bytes, filename, contentType));
+  }
+}
