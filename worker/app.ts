@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
+import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env';
 import { loadConfig } from './config';
 import { createDb } from './db/client';
-import { AppError } from './errors';
+import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
 import { wechatRoutes } from './routes/wechat';
 import { WeChatApiError } from './wechat/api';
@@ -16,7 +17,10 @@ export function toAppError(e: unknown): AppError {
   if (e instanceof WeChatCryptoError) return new AppError('unauthorized', `签名或解密校验失败: ${e.message}`);
   if (e instanceof XmlError) return new AppError(e.message === 'body too large' ? 'payload_too_large' : 'bad_request', `消息格式错误: ${e.message}`);
   if (e instanceof WeChatApiError) return new AppError('wechat_error', `微信接口错误 ${e.errcode}: ${e.errmsg}`);
-  if (e instanceof SyntaxError) return new AppError('bad_request', '请求体不是合法的 JSON');
+  if (e instanceof HTTPException) {
+    const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === e.status && k !== 'validation_failed') ?? 'bad_request';
+    return new AppError(code, code === 'bad_request' ? '请求体格式错误（需要合法的 JSON）' : e.message);
+  }
   return new AppError('internal', '服务器内部错误，请稍后重试');
 }
 

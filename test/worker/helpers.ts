@@ -81,7 +81,7 @@ export async function fanPush(account: { appid: string; ghId: string }, p: FanPu
     appid: account.appid,
     openid: p.openId,
     interaction: p.type === 'text' ? 'message' : 'event',
-    ...(p.type === 'subscribe' ? { following: true } : p.type === 'unsubscribe' ? { following: false } : {}),
+    following: p.type !== 'unsubscribe',
   });
   return deliver(account, await sealFanPush(account, p));
 }

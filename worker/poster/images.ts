@@ -1,0 +1,64 @@
+import { Resvg } from '@resvg/resvg-wasm';
+
+/** The image formats a poster accepts for its background and avatar. */
+export type RasterType = 'image/jpeg' | 'image/png';
+
+/** Detects JPEG/PNG by magic bytes; `null` for anything else. */
+export function sniffRasterType(bytes: Uint8Array): RasterType | null {
+  if (bytes.length >= 3 && bytes[0] === 0xff && bytes[1] === 0xd8 && bytes[2] === 0xff) return 'image/jpeg';
+  if (bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47) return 'image/png';
+  return null;
+}
+
+/**
+ * Stand-in avatar for fans without one (or with an unreadable one): a grey head-and-shoulders
+ * silhouette, drawn as SVG so nothing is fetched or shipped as a binary.
+ */
+export const DEFAULT_AVATAR_SVG =
+  '<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132" viewBox="0 0 132 132">' +
+  '<rect width="132" height="132" fill="#d5dae1"/>' +
+  '<circle cx="66" cy="54" r="25" fill="#f7f8fa"/>' +
+  '<path d="M20 132c2-30 21-46 46-46s44 16 46 46z" fill="#f7f8fa"/>' +
+  '</svg>';
+
+/**
+ * Whether resvg can actually decode these JPEG/PNG bytes. Magic bytes alone are not enough:
+ * a truncated or corrupt image passes the sniff, then resvg silently draws nothing (and satori
+ * throws if it cannot read the header). A tiny test render costs about a millisecond.
+ * The raster engine must be initialised.
+ */
+export function isDecodable(bytes: Uint8Array): boolean {
+  const type = sniffRasterType(bytes);
+  if (!type) return false;
+  const probe =
+    '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
+    `<image width="4" height="4" preserveAspectRatio="none" href="${dataUrl(bytes, type)}"/></svg>`;
+  try {
+    const image = new Resvg(probe).render();
+    const pixels = image.pixels;
+    image.free();
+    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
+    return false;
+  } catch {
+    return false;
+  }
+}
+
+/** `data:` URL for image bytes, the only image source satori accepts without fetching. */
+export function dataUrl(bytes: Uint8Array, type: RasterType | 'image/svg+xml'): string {
+  return `data:${type};base64,${base64(bytes)}`;
+}
+
+/** UTF-8 text (SVG) as a base64 `data:` URL. */
+export function svgDataUrl(svg: string): string {
+  return dataUrl(new TextEncoder().encode(svg), 'image/svg+xml');
+}
+
+function base64(bytes: Uint8Array): string {
+  // btoa wants a binary string; build it in chunks so large backgrounds don't overflow the
+  // argument limit of String.fromCharCode.
+  let binary = '';
+  const CHUNK = 0x8000;
+  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
+  return btoa(binary);
+}
