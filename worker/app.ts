@@ -6,6 +6,7 @@ import { loadConfig } from './config';
 import { createDb } from './db/client';
 import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
+import { oauthRoutes, posterRoutes } from './routes/fans';
 import { wechatRoutes } from './routes/wechat';
 import { WeChatApiError } from './wechat/api';
 import { WeChatCryptoError } from './wechat/crypto';
@@ -34,6 +35,8 @@ export function createApp() {
     await next();
   });
   app.route('/wechat', wechatRoutes);
+  app.route('/oauth', oauthRoutes);
+  app.route('/posters', posterRoutes);
   app.route('/api', api);
   app.notFound(() => {
     throw new AppError('not_found', '页面不存在');

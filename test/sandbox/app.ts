@@ -246,7 +246,7 @@ ${accounts.map(
     qr.addData(q.url);
     qr.make();
     const gif = qr.createDataURL(8, 16).split(',')[1];
-    return c.body(Buffer.from(gif, 'base64'), 200, { 'content-type': 'image/gif' });
+    return c.body(new Uint8Array(Buffer.from(gif, 'base64')), 200, { 'content-type': 'image/gif' });
   });
 
   app.post('/cgi-bin/message/custom/send', async (c) => {
@@ -280,7 +280,7 @@ ${accounts.map(
     return c.json({ type: c.req.query('type') ?? 'image', media_id: id, created_at: Math.floor(Date.now() / 1000) });
   });
 
-  app.get('/sandbox/avatar/:name', (c) => c.body(avatarPng(c.req.param('name')), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }));
+  app.get('/sandbox/avatar/:name', (c) => c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }));
 
   // ---- control surface for tests and the phone page ----
   app.post('/__sandbox/ticket', (c) => {

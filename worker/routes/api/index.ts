@@ -3,6 +3,11 @@ import type { AppEnv } from '../../app-env';
 import { findSession } from '../../auth/sessions';
 import { AppError } from '../../errors';
 import { accountsApi } from './accounts';
+import { activitiesApi } from './activities';
+import { fansApi } from './fans';
+import { postersApi } from './posters';
+import { promosApi } from './promos';
+import { uploadsApi } from './uploads';
 import { createApi } from './openapi';
 import { sessionApi, sessionIdOf } from './session';
 import { usersApi } from './users';
@@ -27,6 +32,11 @@ api.use('*', requireOperator);
 api.route('/', usersApi);
 api.route('/', sessionApi);
 api.route('/', accountsApi);
+api.route('/', activitiesApi);
+api.route('/', uploadsApi);
+api.route('/', postersApi);
+api.route('/', promosApi);
+api.route('/', fansApi);
 api.doc31('/openapi.json', {
   openapi: '3.1.0',
   info: { title: '任务宝 on the edge — admin API', version: '1.0.0', description: '媒体宝任务宝运营后台 API。错误统一为 { error: { code, message, fields? } }。' },

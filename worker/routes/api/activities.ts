@@ -1,0 +1,151 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../errors';
+import { activityStats } from '../../task/stats';
+import { ActivityInput, ActivityPatch } from '../../task/activity-input';
+import { createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../task/activities';
+import { activityCounter } from '../../task/counter';
+import { createApi, errorResponses, security } from './openapi';
+
+const Layout = z.object({
+  avatar: z.object({ x: z.number(), y: z.number(), size: z.number() }),
+  nickname: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), maxWidth: z.number() }),
+  qr: z.object({ x: z.number(), y: z.number(), size: z.number() }),
+  rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number() }),
+}).openapi('PosterLayout');
+
+export const ActivitySchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    start_time: z.string(),
+    end_time: z.string(),
+    status: z.enum(['pending', 'running', 'ended']).openapi({ description: '未开始 / 进行中 / 已结束' }),
+    protect_switch: z.number().int(),
+    unsubscribe_deduct: z.boolean(),
+    publics: z.array(z.string()),
+    accounts: z.array(z.object({ appid: z.string(), nick_name: z.string(), head_img: z.string(), qr_capable: z.boolean() })),
+    awards: z.array(z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable() })),
+    poster: z.object({ background_img: z.string(), background_url: z.string(), key_word: z.string(), rule: z.string(), layout: Layout }),
+    participants: z.number().int(),
+    assists: z.number().int(),
+    created_at: z.string(),
+    warnings: z.array(z.string()),
+  })
+  .openapi('Activity');
+
+const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+const list = createRoute({
+  method: 'get',
+  path: '/activities',
+  summary: '活动列表',
+  security,
+  request: {
+    query: z.object({
+      status: z.enum(['pending', 'running', 'ended']).optional(),
+      account: z.string().max(64).optional(),
+      q: z.string().max(32).optional(),
+      page: z.coerce.number().int().min(1).max(100_000).default(1),
+      page_size: z.coerce.number().int().min(1).max(100).default(20),
+    }),
+  },
+  responses: {
+    200: { description: '活动列表', ...json(z.object({ items: z.array(ActivitySchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) },
+    ...errorResponses(401, 422),
+  },
+});
+
+const create = createRoute({
+  method: 'post',
+  path: '/activities',
+  summary: '创建活动（活动设置 / 参与公众号 / 奖励设置 / 海报设置）',
+  security,
+  request: { body: { required: true, ...json(ActivityInput) } },
+  responses: { 201: { description: '已创建', ...json(ActivitySchema) }, ...errorResponses(401, 422) },
+});
+
+const get = createRoute({
+  method: 'get',
+  path: '/activities/{id}',
+  summary: '活动详情',
+  security,
+  request: { params: IdParam },
+  responses: { 200: { description: '活动', ...json(ActivitySchema) }, ...errorResponses(401, 404) },
+});
+
+const patch = createRoute({
+  method: 'patch',
+  path: '/activities/{id}',
+  summary: '修改活动（开始后只能改名称、结束时间、规则、奖品与库存）',
+  security,
+  request: { params: IdParam, body: { required: true, ...json(ActivityPatch) } },
+  responses: { 200: { description: '已修改', ...json(ActivitySchema) }, ...errorResponses(401, 404, 422) },
+});
+
+const remove = createRoute({
+  method: 'delete',
+  path: '/activities/{id}',
+  summary: '删除活动',
+  security,
+  request: { params: IdParam },
+  responses: { 204: { description: '已删除' }, ...errorResponses(401, 404) },
+});
+
+export const activitiesApi = createApi();
+activitiesApi
+  .openapi(list, async (c) => {
+    const q = c.req.valid('query');
+    return c.json(await listActivities(c.var.db, c.var.user.id, { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size }), 200);
+  })
+  .openapi(create, async (c) => {
+    const id = await createActivity(c.var.db, c.var.user.id, c.req.valid('json'));
+    return c.json(await getActivity(c.var.db, c.var.user.id, id), 201);
+  })
+  .openapi(get, async (c) => c.json(await getActivity(c.var.db, c.var.user.id, c.req.valid('param').id), 200))
+  .openapi(patch, async (c) => {
+    const { id } = c.req.valid('param');
+    await updateActivity(c.var.db, c.var.user.id, id, c.req.valid('json'));
+    await activityCounter(c.env, id).reload();
+    return c.json(await getActivity(c.var.db, c.var.user.id, id), 200);
+  })
+  .openapi(remove, async (c) => {
+    const { id } = c.req.valid('param');
+    await deleteActivity(c.var.db, c.var.user.id, id);
+    await activityCounter(c.env, id).reload();
+    return c.body(null, 204);
+  });
+
+const DayCounts = z.object({ participants: z.number().int(), assists: z.number().int(), new_followers: z.number().int(), unfollows: z.number().int() });
+const StatsSchema = z
+  .object({
+    days: z.array(DayCounts.extend({ date: z.string(), net_new: z.number().int(), unfollow_rate: z.number() })),
+    today: DayCounts,
+    yesterday: DayCounts,
+    tiers: z.array(z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), completions: z.number().int() })),
+    depth: z.array(z.object({ level: z.number().int(), fans: z.number().int() })),
+    leaderboard: z.array(z.object({ id: z.number().int(), open_id: z.string(), nick_name: z.string().nullable(), avatar: z.string().nullable(), number: z.number().int(), task_progress: z.number().int() })),
+  })
+  .openapi('ActivityStats');
+const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式为 YYYY-MM-DD');
+
+activitiesApi.openapi(
+  createRoute({
+    method: 'get',
+    path: '/activities/{id}/stats',
+    summary: '数据统计（最近 7 / 30 天或日期范围，按北京时间）',
+    security,
+    request: { params: IdParam, query: z.object({ days: z.coerce.number().int().min(1).max(366).optional(), from: Day.optional(), to: Day.optional() }) },
+    responses: { 200: { description: '统计', ...json(StatsSchema) }, ...errorResponses(401, 404, 422) },
+  }),
+  async (c) => {
+    const { id } = c.req.valid('param');
+    const q = c.req.valid('query');
+    await getActivity(c.var.db, c.var.user.id, id);
+    const now = Date.now();
+    const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : now - ((q.days ?? 7) - 1) * 86_400_000;
+    const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : now;
+    if (to < from || to - from > 366 * 86_400_000) throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
+    return c.json(await activityStats(c.var.db, id, from, to, now), 200);
+  },
+);

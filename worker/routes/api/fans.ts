@@ -1,0 +1,84 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { exportFans, listFans, setBlacklist, type FanFilters } from '../../task/fans';
+import { createApi, errorResponses, security } from './openapi';
+
+const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
+const Filters = z.object({
+  activity: z.coerce.number().int().positive().optional(),
+  account: z.string().max(64).optional(),
+  promo: z.coerce.number().int().positive().optional(),
+  origin: z.enum(['poster', 'promo', 'other']).optional(),
+  following: bool.optional(),
+  black: bool.optional(),
+  progress: z.coerce.number().int().min(0).max(3).optional(),
+  q: z.string().max(64).optional(),
+});
+const FanSchema = z
+  .object({
+    id: z.number().int(),
+    open_id: z.string(),
+    nick_name: z.string().nullable(),
+    avatar: z.string().nullable(),
+    account: z.object({ appid: z.string(), nick_name: z.string() }),
+    activity: z.object({ id: z.number().int(), name: z.string() }),
+    origin: z.number().int().openapi({ description: '0 好友海报，1 推广码，2 其他' }),
+    origin_label: z.string(),
+    level: z.number().int(),
+    number: z.number().int(),
+    task_progress: z.number().int(),
+    following: z.boolean(),
+    black: z.boolean(),
+    part_in: z.number().int(),
+    ctime: z.string(),
+    subscribe_time: z.string().nullable(),
+  })
+  .openapi('Fan');
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+const filtersOf = (q: z.infer<typeof Filters>): FanFilters => q;
+
+export const fansApi = createApi()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/fans',
+      summary: '参与粉丝',
+      security,
+      request: { query: Filters.extend({ page: z.coerce.number().int().min(1).max(100_000).default(1), page_size: z.coerce.number().int().min(1).max(100).default(20) }) },
+      responses: { 200: { description: '粉丝', ...json(z.object({ items: z.array(FanSchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) }, ...errorResponses(401, 422) },
+    }),
+    async (c) => {
+      const { page, page_size, ...filters } = c.req.valid('query');
+      return c.json(await listFans(c.var.db, c.var.user.id, filtersOf(filters), page, page_size), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/fans/blacklist',
+      summary: '加入或移出黑名单（可批量）',
+      security,
+      request: { body: { required: true, ...json(z.object({ ids: z.array(z.number().int().positive()).min(1, '请选择粉丝').max(500, '一次最多 500 个'), black: z.boolean() })) } },
+      responses: { 200: { description: '已更新', ...json(z.object({ updated: z.number().int() })) }, ...errorResponses(401, 404, 422) },
+    }),
+    async (c) => {
+      const { ids, black } = c.req.valid('json');
+      return c.json({ updated: await setBlacklist(c.var.db, c.env, c.var.user.id, ids, black) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/fans/export',
+      summary: '导出筛选后的粉丝（CSV，流式）',
+      security,
+      request: { query: Filters },
+      responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errorResponses(401, 422) },
+    }),
+    async (c) => {
+      const stream = exportFans(c.var.db, c.var.user.id, filtersOf(c.req.valid('query')));
+      return c.body(stream, 200, {
+        'content-type': 'text/csv; charset=utf-8',
+        'content-disposition': `attachment; filename="fans-${new Date().toISOString().slice(0, 10)}.csv"`,
+      });
+    },
+  );

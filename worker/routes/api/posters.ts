@@ -1,0 +1,48 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { AppError } from '../../errors';
+import { renderPoster } from '../../poster/render';
+import { ownedUpload } from '../../task/uploads';
+import { createApi, errorResponses, security } from './openapi';
+
+/** What a fan's QR looks like: the preview draws a real QR of this sample content. */
+const SAMPLE_QR = 'http://weixin.qq.com/q/preview-sample-poster';
+
+export const postersApi = createApi().openapi(
+  createRoute({
+    method: 'post',
+    path: '/posters/preview',
+    summary: '海报实时预览（与粉丝拿到的海报同一渲染器，示例头像与二维码）',
+    security,
+    request: {
+      body: {
+        required: true,
+        content: {
+          'application/json': {
+            schema: z.object({
+              background_img: z.string().min(1).max(128),
+              rule: z.string().max(256).default(''),
+              nickname: z.string().max(32).default('微信昵称😀'),
+              layout: z.record(z.string(), z.unknown()).optional(),
+            }).openapi('PosterPreviewInput'),
+          },
+        },
+      },
+    },
+    responses: { 200: { description: '海报（JPEG）', content: { 'image/jpeg': { schema: z.any() } } }, ...errorResponses(401, 404, 422) },
+  }),
+  async (c) => {
+    const input = c.req.valid('json');
+    const upload = await ownedUpload(c.var.db, c.var.user.id, input.background_img);
+    const background = await c.env.UPLOADS.get(upload.key);
+    if (!background) throw new AppError('not_found', '背景图不存在，请重新上传');
+    const image = await renderPoster({
+      background: new Uint8Array(await background.arrayBuffer()),
+      avatar: null,
+      nickname: input.nickname,
+      rule: input.rule,
+      qrContent: SAMPLE_QR,
+      layout: input.layout as never,
+    });
+    return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': image.contentType, 'cache-control': 'no-store' });
+  },
+);

@@ -1,0 +1,100 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { createPromo, deletePromo, getPromo, listPromos, renamePromo } from '../../task/promos';
+import { WeChatService } from '../../wechat-service';
+import { createApi, errorResponses, security } from './openapi';
+
+const PromoSchema = z
+  .object({
+    id: z.number().int(),
+    name: z.string(),
+    account: z.object({ appid: z.string(), nick_name: z.string() }),
+    scene: z.string(),
+    qr_url: z.string().nullable(),
+    created_at: z.string(),
+    followers: z.number().int(),
+    following: z.number().int(),
+    unfollowed: z.number().int(),
+  })
+  .openapi('Promo');
+const PromoDetail = PromoSchema.extend({ days: z.array(z.object({ date: z.string(), followers: z.number().int(), unfollows: z.number().int() })) }).openapi('PromoDetail');
+const Name = z.string().trim().min(1, '请填写渠道名称').max(16, '渠道名称最多 16 个字');
+const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+export const promosApi = createApi()
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/promos',
+      summary: '推广码列表',
+      security,
+      request: {
+        query: z.object({
+          q: z.string().max(32).optional(),
+          account: z.string().max(64).optional(),
+          page: z.coerce.number().int().min(1).max(100_000).default(1),
+          page_size: z.coerce.number().int().min(1).max(100).default(20),
+        }),
+      },
+      responses: { 200: { description: '推广码', ...json(z.object({ items: z.array(PromoSchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) }, ...errorResponses(401, 422) },
+    }),
+    async (c) => {
+      const q = c.req.valid('query');
+      return c.json(await listPromos(c.var.db, c.var.user.id, { q: q.q, account: q.account, page: q.page, pageSize: q.page_size }), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'post',
+      path: '/promos',
+      summary: '新建推广码（永久二维码）',
+      security,
+      request: { body: { required: true, ...json(z.object({ name: Name, account: z.string().min(1, '请选择公众号').max(64) }).openapi('PromoInput')) } },
+      responses: { 201: { description: '已创建', ...json(PromoDetail) }, ...errorResponses(401, 422, 502) },
+    }),
+    async (c) => {
+      const { name, account } = c.req.valid('json');
+      const id = await createPromo(c.var.db, c.env.POSTERS, new WeChatService(c.env), c.var.user.id, name, account);
+      return c.json(await getPromo(c.var.db, c.var.user.id, id), 201);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/promos/{id}',
+      summary: '推广码详情与每日关注统计',
+      security,
+      request: { params: IdParam },
+      responses: { 200: { description: '推广码', ...json(PromoDetail) }, ...errorResponses(401, 404) },
+    }),
+    async (c) => c.json(await getPromo(c.var.db, c.var.user.id, c.req.valid('param').id), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'patch',
+      path: '/promos/{id}',
+      summary: '修改推广码名称',
+      security,
+      request: { params: IdParam, body: { required: true, ...json(z.object({ name: Name })) } },
+      responses: { 200: { description: '已修改', ...json(PromoDetail) }, ...errorResponses(401, 404, 422) },
+    }),
+    async (c) => {
+      const { id } = c.req.valid('param');
+      await renamePromo(c.var.db, c.var.user.id, id, c.req.valid('json').name);
+      return c.json(await getPromo(c.var.db, c.var.user.id, id), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: 'delete',
+      path: '/promos/{id}',
+      summary: '删除推广码（二维码在微信仍有效，之后的关注记为已删除渠道）',
+      security,
+      request: { params: IdParam },
+      responses: { 204: { description: '已删除' }, ...errorResponses(401, 404) },
+    }),
+    async (c) => {
+      await deletePromo(c.var.db, c.var.user.id, c.req.valid('param').id);
+      return c.body(null, 204);
+    },
+  );

@@ -1,0 +1,44 @@
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import type { AppEnv } from '../app-env';
+import { AppError } from '../errors';
+import { messagePage, page } from '../pages';
+import { openPosterLink } from '../task/poster-flow';
+import { WeChatService } from '../wechat-service';
+
+/** Fans' surfaces: the web-OAuth redirect that shows their poster. */
+export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
+  const config = c.var.config;
+  const result = await openPosterLink(
+    {
+      db: c.var.db,
+      posters: c.env.POSTERS,
+      uploads: c.env.UPLOADS,
+      wechat: new WeChatService(c.env),
+      sessionSecret: config.sessionSecret,
+      publicBaseUrl: config.publicBaseUrl,
+      now: Date.now(),
+    },
+    c.req.query(),
+  );
+  c.header('cache-control', 'no-store');
+  if (result.kind === 'message') {
+    return c.html(messagePage(result.title, result.message, result.retryUrl ? { href: result.retryUrl, label: '重新打开' } : undefined), result.status);
+  }
+  return c.html(
+    page(
+      `${result.activity} · 我的专属海报`,
+      html`<h1>${result.nickname} 的专属海报</h1><img class="poster" src="${result.url}" alt="我的专属海报"><p class="tip">长按图片保存，分享给好友</p><p>好友扫码关注即为你助力，助力进度会在公众号里通知你。</p>`,
+    ),
+  );
+});
+
+/** Rendered posters and promo QR codes: content-addressed, so cached forever. */
+export const posterRoutes = new Hono<AppEnv>().get('/:key{[0-9a-f]{32}\\.(jpg|png)}', async (c) => {
+  const key = c.req.param('key');
+  const obj = await c.env.POSTERS.get(key, { onlyIf: c.req.raw.headers });
+  if (!obj) throw new AppError('not_found', '图片不存在');
+  const headers = { etag: obj.httpEtag, 'cache-control': 'public, max-age=31536000, immutable', 'content-type': obj.httpMetadata?.contentType ?? 'image/jpeg' };
+  if (!('body' in obj)) return c.body(null, 304, headers);
+  return c.body(obj.body, 200, headers);
+});

@@ -1,0 +1,279 @@
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { schema } from '../db/client';
+import { AppError, notFound } from '../errors';
+import { canCreateQr } from '../platform/accounts';
+import { resolveLayout } from '../poster/layout';
+import type { ActivityInput, ActivityPatch } from './activity-input';
+import { activityStatus, isoShanghai, type ActivityStatus } from './time';
+
+type Fields = Record<string, string>;
+
+/** The id D1 just gave the activity inserted earlier in the same batch (a batch is one transaction). */
+const lastActivityId = sql`(SELECT seq FROM sqlite_sequence WHERE name = 'activity')`;
+
+/** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
+export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+
+/**
+ * Validates the four parts (活动设置 / 参与公众号 / 奖励设置 / 海报设置) against each other and the
+ * database, collecting every field error rather than stopping at the first.
+ */
+async function validate(db: Db, userId: number, input: ActivityInput, excludeId?: number) {
+  const fields: Fields = {};
+  if (input.end_time <= input.start_time) fields.end_time = '结束时间必须晚于开始时间';
+
+  const levels = input.awards.map((a) => a.level);
+  input.awards.forEach((a, i) => {
+    if (levels.indexOf(a.level) !== i) fields[`awards.${i}.level`] = '奖励等级不能重复';
+  });
+  const sorted = [...input.awards].sort((a, b) => a.level - b.level);
+  sorted.forEach((a, i) => {
+    if (a.level !== i + 1) fields[`awards.${input.awards.indexOf(a)}.level`] = '奖励等级须从一阶起连续设置';
+    if (i > 0 && a.number <= sorted[i - 1].number) fields[`awards.${input.awards.indexOf(a)}.number`] = '高一阶的助力人数必须更多';
+  });
+
+  const appids = [...new Set(input.publics)];
+  const accounts = await db
+    .select()
+    .from(schema.publicNumbers)
+    .where(and(eq(schema.publicNumbers.userId, userId), inArray(schema.publicNumbers.authorizerAppid, appids)));
+  const missing = appids.filter((a) => !accounts.some((x) => x.authorizerAppid === a));
+  if (missing.length) fields.publics = `公众号不存在或未授权：${missing.join('、')}`;
+  else if (accounts.some((a) => !a.authorized)) fields.publics = '所选公众号的授权已被取消，请重新授权';
+
+  const upload = await db.query.uploads.findFirst({ where: and(eq(schema.uploads.key, input.poster.background_img), eq(schema.uploads.mtbUserId, userId)) });
+  if (!upload) fields['poster.background_img'] = '请先上传海报背景图';
+
+  if (accounts.length) {
+    const clash = await db
+      .select({ name: schema.activity.name })
+      .from(schema.posterSetting)
+      .innerJoin(schema.activity, eq(schema.activity.id, schema.posterSetting.activityId))
+      .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
+      .where(
+        and(
+          eq(schema.posterSetting.keyWord, input.poster.key_word),
+          inArray(schema.publicJoinActivity.publicId, accounts.map((a) => a.id)),
+          isNull(schema.activity.deletedAt),
+          excludeId ? ne(schema.activity.id, excludeId) : undefined,
+          // Overlapping windows: the other starts before this ends and ends after this starts.
+          sql`${schema.activity.startTime} < ${input.end_time}`,
+          gt(schema.activity.endTime, input.start_time),
+        ),
+      )
+      .limit(1);
+    if (clash.length) fields['poster.key_word'] = `关键词已被同一公众号时间重叠的活动「${clash[0].name}」使用`;
+  }
+  if (Object.keys(fields).length) throw new AppError('validation_failed', '提交的数据有误，请检查标注的字段', fields);
+  return { accounts, warnings: accounts.filter((a) => !canCreateQr(a)).map((a) => `「${a.nickName}」不是认证服务号，无法生成带参数二维码，粉丝海报将无法生成`) };
+}
+
+function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accountIds: number[]) {
+  return [
+    ...accountIds.map((publicId) => db.insert(schema.publicJoinActivity).values({ activityId: activityId as number, publicId })),
+    ...input.awards.map((a) => db.insert(schema.award).values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null })),
+    db.insert(schema.posterSetting).values({
+      activityId: activityId as number,
+      backgroundImg: input.poster.background_img,
+      keyWord: input.poster.key_word,
+      rule: input.poster.rule,
+      layout: resolveLayout(input.poster.layout) as unknown as Record<string, unknown>,
+    }),
+  ];
+}
+
+/** Creates an activity with its accounts, awards and poster in one D1 batch. */
+export async function createActivity(db: Db, userId: number, input: ActivityInput, now = Date.now()): Promise<number> {
+  const { accounts } = await validate(db, userId, input);
+  const [inserted] = await db.batch([
+    db.insert(schema.activity).values({
+      mtbUserId: userId,
+      name: input.name,
+      startTime: input.start_time,
+      endTime: input.end_time,
+      protectSwitch: input.protect_switch,
+      unsubscribeDeduct: input.unsubscribe_deduct ? 1 : 0,
+      createdAt: now,
+      updatedAt: now,
+    }).returning({ id: schema.activity.id }),
+    ...childRows(db, lastActivityId, input, accounts.map((a) => a.id)),
+  ]);
+  return inserted[0].id;
+}
+
+async function ownedActivity(db: Db, userId: number, id: number) {
+  const a = await db.query.activity.findFirst({ where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), isNull(schema.activity.deletedAt)) });
+  if (!a) throw notFound('活动');
+  return a;
+}
+
+/** Loads an activity as its input shape (what an edit starts from). */
+async function currentInput(db: Db, activityId: number): Promise<ActivityInput> {
+  const a = (await db.query.activity.findFirst({ where: eq(schema.activity.id, activityId) }))!;
+  const [publics, awards, poster] = await db.batch([
+    db.select({ appid: schema.publicNumbers.authorizerAppid }).from(schema.publicJoinActivity)
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.publicId))
+      .where(eq(schema.publicJoinActivity.activityId, activityId)),
+    db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
+    db.select().from(schema.posterSetting).where(eq(schema.posterSetting.activityId, activityId)),
+  ]);
+  return {
+    name: a.name,
+    start_time: a.startTime,
+    end_time: a.endTime,
+    protect_switch: a.protectSwitch === 2 ? 2 : 1,
+    unsubscribe_deduct: a.unsubscribeDeduct === 1,
+    publics: publics.map((p) => p.appid),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
+    poster: { background_img: poster[0].backgroundImg, key_word: poster[0].keyWord, rule: poster[0].rule, layout: poster[0].layout ?? undefined },
+  };
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Once started, only these may change (PRODUCT §2.1): name, end_time, rule, prizes and stock. */
+function lockedChanges(before: ActivityInput, after: ActivityInput): Fields {
+  const fields: Fields = {};
+  const locked = '活动开始后不能修改';
+  if (after.start_time !== before.start_time) fields.start_time = locked;
+  if (after.protect_switch !== before.protect_switch) fields.protect_switch = locked;
+  if (after.unsubscribe_deduct !== before.unsubscribe_deduct) fields.unsubscribe_deduct = locked;
+  if (!same([...after.publics].sort(), [...before.publics].sort())) fields.publics = locked;
+  if (after.poster.key_word !== before.poster.key_word) fields['poster.key_word'] = locked;
+  if (after.poster.background_img !== before.poster.background_img) fields['poster.background_img'] = locked;
+  if (!same(resolveLayout(after.poster.layout), resolveLayout(before.poster.layout))) fields['poster.layout'] = locked;
+  const byLevel = new Map(before.awards.map((a) => [a.level, a]));
+  if (after.awards.length !== before.awards.length) fields.awards = '活动开始后不能增减奖励档位';
+  after.awards.forEach((a, i) => {
+    const b = byLevel.get(a.level);
+    if (!b) fields[`awards.${i}.level`] = locked;
+    else if (a.number !== b.number) fields[`awards.${i}.number`] = locked;
+  });
+  return fields;
+}
+
+/**
+ * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
+ * rule, prizes and stock (fields sent unchanged are fine, so a full form can be resubmitted).
+ */
+export async function updateActivity(db: Db, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
+  const activity = await ownedActivity(db, userId, id);
+  const before = await currentInput(db, id);
+  const after: ActivityInput = {
+    ...before,
+    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'poster')),
+    poster: { ...before.poster, ...Object.fromEntries(Object.entries(patch.poster ?? {}).filter(([, v]) => v !== undefined)) },
+  } as ActivityInput;
+  if (activityStatus(activity, now) !== 'pending') {
+    const fields = lockedChanges(before, after);
+    if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
+    if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存', fields);
+  }
+  const { accounts } = await validate(db, userId, after, id);
+  await db.batch([
+    db.update(schema.activity).set({
+      name: after.name,
+      startTime: after.start_time,
+      endTime: after.end_time,
+      protectSwitch: after.protect_switch,
+      unsubscribeDeduct: after.unsubscribe_deduct ? 1 : 0,
+      updatedAt: now,
+    }).where(eq(schema.activity.id, id)),
+    db.delete(schema.publicJoinActivity).where(eq(schema.publicJoinActivity.activityId, id)),
+    db.delete(schema.award).where(eq(schema.award.activityId, id)),
+    db.delete(schema.posterSetting).where(eq(schema.posterSetting.activityId, id)),
+    ...childRows(db, id, after, accounts.map((a) => a.id)),
+  ]);
+}
+
+/** Soft delete: shared posters keep resolving (to "活动已结束"), fans' history stays. */
+export async function deleteActivity(db: Db, userId: number, id: number, now = Date.now()): Promise<void> {
+  await ownedActivity(db, userId, id);
+  await db.update(schema.activity).set({ deletedAt: now, updatedAt: now }).where(eq(schema.activity.id, id));
+}
+
+export interface ActivityFilters {
+  status?: ActivityStatus;
+  account?: string;
+  q?: string;
+  page: number;
+  pageSize: number;
+}
+
+function statusCondition(status: ActivityStatus | undefined, now: number) {
+  if (status === 'pending') return gt(schema.activity.startTime, now);
+  if (status === 'running') return and(lte(schema.activity.startTime, now), gt(schema.activity.endTime, now));
+  if (status === 'ended') return lte(schema.activity.endTime, now);
+  return undefined;
+}
+
+/** The operator's activities, newest first, filtered and paginated, with their counts. */
+export async function listActivities(db: Db, userId: number, f: ActivityFilters, now = Date.now()) {
+  const where = and(
+    eq(schema.activity.mtbUserId, userId),
+    isNull(schema.activity.deletedAt),
+    statusCondition(f.status, now),
+    f.q ? sql`${schema.activity.name} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
+    f.account
+      ? sql`${schema.activity.id} IN (SELECT pja.activity_id FROM public_join_activity pja JOIN public_numbers pn ON pn.id = pja.public_id WHERE pn.authorizer_appid = ${f.account} AND pn.user_id = ${userId})`
+      : undefined,
+  );
+  const [rows, [{ total }]] = await db.batch([
+    db.select({ id: schema.activity.id }).from(schema.activity).where(where).orderBy(desc(schema.activity.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize),
+    db.select({ total: count() }).from(schema.activity).where(where),
+  ]);
+  return { items: await activityViews(db, rows.map((r) => r.id), now), total, page: f.page, page_size: f.pageSize };
+}
+
+export async function getActivity(db: Db, userId: number, id: number, now = Date.now()) {
+  await ownedActivity(db, userId, id);
+  return (await activityViews(db, [id], now))[0];
+}
+
+/** The API's Activity JSON for a set of ids (order kept), with accounts, awards, poster and counts. */
+export async function activityViews(db: Db, ids: number[], now = Date.now()) {
+  if (!ids.length) return [];
+  const [activities, accounts, awards, posters, counts] = await db.batch([
+    db.select().from(schema.activity).where(inArray(schema.activity.id, ids)),
+    db.select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers }).from(schema.publicJoinActivity)
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.publicId))
+      .where(inArray(schema.publicJoinActivity.activityId, ids)),
+    db.select().from(schema.award).where(inArray(schema.award.activityId, ids)).orderBy(schema.award.level),
+    db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),
+    db.select({
+      activityId: schema.takePartIn.activityId,
+      participants: sql<number>`coalesce(sum(${schema.takePartIn.partIn} = 0), 0)`,
+      assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
+    }).from(schema.takePartIn).where(inArray(schema.takePartIn.activityId, ids)).groupBy(schema.takePartIn.activityId),
+  ]);
+  return ids.map((id) => {
+    const a = activities.find((x) => x.id === id)!;
+    const accs = accounts.filter((x) => x.activityId === id).map((x) => x.account);
+    const poster = posters.find((p) => p.activityId === id)!;
+    const c = counts.find((x) => x.activityId === id);
+    return {
+      id,
+      name: a.name,
+      start_time: isoShanghai(a.startTime),
+      end_time: isoShanghai(a.endTime),
+      status: activityStatus(a, now),
+      protect_switch: a.protectSwitch,
+      unsubscribe_deduct: a.unsubscribeDeduct === 1,
+      publics: accs.map((x) => x.authorizerAppid),
+      accounts: accs.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
+      awards: awards.filter((w) => w.activityId === id).map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
+      poster: {
+        background_img: poster.backgroundImg,
+        background_url: `/api/uploads/${poster.backgroundImg}`,
+        key_word: poster.keyWord,
+        rule: poster.rule,
+        layout: resolveLayout(poster.layout),
+      },
+      participants: Number(c?.participants ?? 0),
+      assists: Number(c?.assists ?? 0),
+      created_at: isoShanghai(a.createdAt),
+      warnings: accs.filter((x) => !canCreateQr(x)).map((x) => `「${x.nickName}」不是认证服务号，无法生成带参数二维码`),
+    };
+  });
+}

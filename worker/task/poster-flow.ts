@@ -1,0 +1,126 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { schema } from '../db/client';
+import { renderPoster } from '../poster/render';
+import { WeChatApiError } from '../wechat/api';
+import { MAX_QR_SECONDS } from '../wechat/authorizer';
+import { sha256Hex } from '../wechat/bytes';
+import type { WeChatService } from '../wechat-service';
+import { signState, verifyState } from './oauth-state';
+import { posterScene } from './scene';
+import { texts } from './texts';
+import { activityStatus } from './time';
+
+/** A poster whose QR has less than this left is re-rendered with a fresh QR. */
+export const QR_RENEW_BEFORE_MS = 3 * 24 * 3600_000;
+const AVATAR_TIMEOUT_MS = 3_000;
+const MAX_AVATAR_BYTES = 1024 * 1024;
+
+export interface PosterDeps {
+  db: Db;
+  posters: R2Bucket;
+  uploads: R2Bucket;
+  wechat: WeChatService;
+  sessionSecret: string;
+  publicBaseUrl: string;
+  now: number;
+}
+
+export type PosterPage =
+  | { kind: 'poster'; url: string; nickname: string; activity: string }
+  | { kind: 'message'; status: 400 | 403 | 404 | 502 | 503; title: string; message: string; retryUrl?: string };
+
+const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string, retryUrl?: string): PosterPage => ({ kind: 'message', status, title, message: msg, retryUrl });
+
+/** Fetches the fan's avatar with a timeout; any failure means the default avatar is drawn. */
+async function fetchAvatar(url: string): Promise<Uint8Array | null> {
+  if (!/^https?:\/\//.test(url)) return null;
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(AVATAR_TIMEOUT_MS) });
+    if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_AVATAR_BYTES) return null;
+    const bytes = new Uint8Array(await res.arrayBuffer());
+    return bytes.length <= MAX_AVATAR_BYTES ? bytes : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The fan opened the poster link and WeChat sent them back with a code: exchange it for the
+ * fan's identity, then show their poster — reusing the stored one, or rendering a new one when
+ * there is none, its QR is near expiry, or the background changed. Storage comes last: a failure
+ * anywhere before leaves the row as it was.
+ */
+export async function openPosterLink(deps: PosterDeps, q: { code?: string; state?: string; appid?: string }): Promise<PosterPage> {
+  const { db, wechat, now } = deps;
+  const rowId = q.state ? await verifyState(deps.sessionSecret, q.state, now) : null;
+  if (!rowId || !q.code || !q.appid) return message(400, '链接已失效', '这个链接已过期或不完整，请回到公众号重新发送活动关键词获取新链接。');
+  const found = await db
+    .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity, poster: schema.posterSetting })
+    .from(schema.takePartIn)
+    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.takePartIn.publicNumberId))
+    .innerJoin(schema.activity, eq(schema.activity.id, schema.takePartIn.activityId))
+    .innerJoin(schema.posterSetting, eq(schema.posterSetting.activityId, schema.activity.id))
+    .where(eq(schema.takePartIn.id, rowId))
+    .get();
+  if (!found || found.account.authorizerAppid !== q.appid) return message(404, '链接无效', '没有找到你的活动记录，请回到公众号重新发送活动关键词。');
+  const { row, activity, poster } = found;
+  if (activity.deletedAt || activityStatus(activity, now) === 'ended') return message(403, '活动已结束', texts.ended(activity.startTime, activity.endTime));
+  if (row.black) return message(403, '无法参与', texts.blacklisted);
+
+  let fan: { openid: string; nickname: string; headimgurl: string };
+  try {
+    const token = await wechat.oauthToken(q.appid, q.code);
+    if (token.is_snapshotuser === 1) return message(403, '请在微信中打开', texts.snapshot);
+    if (token.openid !== row.openId) return message(403, '这不是你的海报链接', '请使用收到链接的微信号打开，或回到公众号发送关键词获取自己的链接。');
+    const info = await wechat.oauthUserInfo(token.access_token, token.openid);
+    fan = { openid: info.openid, nickname: info.nickname || '微信用户', headimgurl: info.headimgurl || '' };
+  } catch (e) {
+    if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
+      return message(400, '链接已使用', '授权码已失效（每个授权码只能用一次），请点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid));
+    }
+    throw e;
+  }
+
+  const fresh = row.poster && row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS && row.posterBackground === poster.backgroundImg;
+  if (fresh && row.nickName === fan.nickname) return { kind: 'poster', url: `/posters/${row.poster}`, nickname: fan.nickname, activity: activity.name };
+
+  let qr = row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS ? { url: row.qrUrl, expiresAt: row.qrExpiresAt! } : null;
+  try {
+    if (!qr) {
+      const ticket = await wechat.createQrcode(q.appid, posterScene(row.id), MAX_QR_SECONDS);
+      qr = { url: ticket.url, expiresAt: now + (ticket.expire_seconds ?? MAX_QR_SECONDS) * 1000 };
+    }
+  } catch (e) {
+    if (e instanceof WeChatApiError && e.errcode === 48001) return message(502, '暂时无法生成海报', '该公众号没有生成带参数二维码的权限（需要认证服务号），请联系活动方。');
+    throw e;
+  }
+
+  const background = await deps.uploads.get(poster.backgroundImg);
+  if (!background) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
+  try {
+    const image = await renderPoster({
+      background: new Uint8Array(await background.arrayBuffer()),
+      avatar: await fetchAvatar(fan.headimgurl),
+      nickname: fan.nickname,
+      rule: poster.rule,
+      qrContent: qr.url,
+      layout: poster.layout as never,
+    });
+    const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;
+    await deps.posters.put(key, image.bytes, { httpMetadata: { contentType: image.contentType, cacheControl: 'public, max-age=31536000, immutable' } });
+    await db
+      .update(schema.takePartIn)
+      .set({ nickName: fan.nickname, avatar: fan.headimgurl, poster: key, posterBackground: poster.backgroundImg, qrUrl: qr.url, qrExpiresAt: qr.expiresAt })
+      .where(eq(schema.takePartIn.id, row.id));
+    return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name };
+  } catch (e) {
+    console.error('poster render/store failed', row.id, e);
+    return message(503, '海报生成失败', '生成海报时出了点问题，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
+  }
+}
+
+/** A fresh OAuth link for the same row: codes are single-use, so a retry must go through WeChat again. */
+async function retryUrl(deps: PosterDeps, rowId: number, appid: string): Promise<string> {
+  return deps.wechat.oauthAuthorizeUrl(appid, `${deps.publicBaseUrl}/oauth/callback`, await signState(deps.sessionSecret, rowId, deps.now));
+}
