@@ -166,10 +166,10 @@ export class ActivityCounter extends DurableObject<Env> {
     if (!this.running(config, input.publicNumberId, input.at)) return refuse('not_running');
     if (owner.open_id === input.helperOpenId) return refuse('self');
     if (this.isBlack(input.publicNumberId, owner.open_id) || this.isBlack(input.publicNumberId, input.helperOpenId)) return refuse('blacklisted');
-    const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId).toArray().length > 0;
-    if (helped) return refuse('already');
     // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
     if (config.protect && !input.newToAccount) return refuse('not_new');
+    const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId).toArray().length > 0;
+    if (helped) return refuse('already');
     const number = owner.number + 1;
     return { status: 'counted', number, tier: Math.max(owner.task_progress, tierReached(config.tiers, number)) };
   }

@@ -1,4 +1,4 @@
-import { Resvg } from '@resvg/resvg-wasm';
+import { rasterise } from './raster';
 
 /** The image formats a poster accepts for its background and avatar. */
 export type RasterType = 'image/jpeg' | 'image/png';
@@ -24,8 +24,8 @@ export const DEFAULT_AVATAR_SVG =
 /**
  * Whether resvg can actually decode these JPEG/PNG bytes. Magic bytes alone are not enough:
  * a truncated or corrupt image passes the sniff, then resvg silently draws nothing (and satori
- * throws if it cannot read the header). A tiny test render costs about a millisecond.
- * The raster engine must be initialised.
+ * throws if it cannot read the header). The probe renders the image at 4×4 px, cheap for
+ * avatar-sized images. The raster engine must be initialised.
  */
 export function isDecodable(bytes: Uint8Array): boolean {
   const type = sniffRasterType(bytes);
@@ -34,17 +34,14 @@ export function isDecodable(bytes: Uint8Array): boolean {
     '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
     `<image width="4" height="4" preserveAspectRatio="none" href="${dataUrl(bytes, type)}"/></svg>`;
   try {
-    const image = new Resvg(probe).render();
-    const pixels = image.pixels;
-    image.free();
-    for (let i = 3; i < pixels.length; i += 4) if (pixels[i] !== 0) return true;
-    return false;
+    const alpha = rasterise(probe, (image) => image.pixels).filter((_, i) => i % 4 === 3);
+    return alpha.some((a) => a !== 0);
   } catch {
     return false;
   }
 }
 
-/** `data:` URL for image bytes, the only image source satori accepts without fetching. */
+/** Image bytes as a base64 `data:` URL, for embedding in an SVG or a satori `<img>` without fetching. */
 export function dataUrl(bytes: Uint8Array, type: RasterType | 'image/svg+xml'): string {
   return `data:${type};base64,${base64(bytes)}`;
 }

@@ -24,13 +24,13 @@ export const DEFAULT_LAYOUT: PosterLayout = {
   rule: { x: 40, y: 1256, fontSize: 26, color: '#ffffff', width: 400 },
 };
 
-// Below ~100 px a phone camera struggles to read a 30-module QR code off a screenshot.
+// Keeps modules at least 2 px wide for the ~33-module codes WeChat's ticket URLs produce.
 const MIN_QR = 100;
 const MIN_AVATAR = 16;
 const MIN_FONT = 10;
 const MAX_FONT = 120;
 const MIN_TEXT_WIDTH = 20;
-// Matches the line height the renderer gives text, so a clamped text box stays on the canvas.
+/** Line height (× font size) the renderer gives text; clamping uses it to keep text boxes on the canvas. */
 export const TEXT_LINE_HEIGHT = 1.25;
 
 const COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6})$/i;

@@ -1,10 +1,14 @@
 import satori from 'satori/standalone';
-import { Resvg } from '@resvg/resvg-wasm';
-import { encodeJpeg, ensureLayoutEngine, ensureRasterEngine } from './engines';
+import { backgroundPixels } from './background';
+import { encodeJpeg, ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
 import { POSTER_FONT_FAMILY, POSTER_FONTS, fitText, missingGlyphs } from './fonts';
 import { DEFAULT_AVATAR_SVG, isDecodable, svgDataUrl } from './images';
 import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, TEXT_LINE_HEIGHT, type PosterLayout } from './layout';
+import { encodePng } from './png';
 import { qrSvg } from './qr';
+import { paintOver, rasterise, rasterisePixels } from './raster';
+
+export type { Pixels } from './engines';
 
 /** Everything personal on one fan's poster. Pure data: no fetching happens while rendering. */
 export interface PosterInput {
@@ -32,18 +36,12 @@ export interface RenderedImage {
   height: number;
 }
 
-/** Raw RGBA pixels, row-major, 4 bytes per pixel. */
-export interface PosterPixels {
-  pixels: Uint8Array;
-  width: number;
-  height: number;
-}
-
 /** Product budget for a poster served to phones. */
 export const MAX_JPEG_BYTES = 300 * 1024;
-// mozjpeg quality steps: 80 keeps text and QR edges clean and lands around 100–200 KB on a
-// photo; the lower steps only run for backgrounds noisy enough to blow the budget.
-const JPEG_QUALITIES = [80, 68, 55];
+// mozjpeg quality steps: 80 keeps text and QR edges clean and lands around 100 KB on a photo;
+// the lower steps only run for backgrounds noisy enough to blow the budget (35 fits even pure
+// noise).
+const JPEG_QUALITIES = [80, 65, 50, 35];
 
 const DEFAULT_AVATAR_URL = svgDataUrl(DEFAULT_AVATAR_SVG);
 
@@ -55,24 +53,23 @@ const el = (type: string, style: Record<string, unknown>, props: Record<string, 
 });
 
 /**
- * Lays the poster out with satori and returns the SVG, text already converted to glyph paths.
- * Exposed so tests can check that text becomes real outlines rather than tofu.
+ * Lays out everything personal — avatar, nickname, QR code, rule — with satori on a transparent
+ * canvas and returns the SVG, text already converted to glyph outlines. The background is not in
+ * it: resvg decodes JPEGs ~10× slower than mozjpeg, so the background is decoded separately and
+ * the rasterised overlay painted on top (see {@link renderPosterPixels}).
  */
-export async function renderPosterSvg(input: PosterInput): Promise<string> {
+export async function renderOverlaySvg(input: PosterInput): Promise<string> {
   // The avatar probe needs resvg; both engines are needed for any poster anyway.
   await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
-  const layout = input.layout ?? DEFAULT_LAYOUT;
-  const { avatar, nickname, qr, rule } = layout;
+  const { avatar, nickname, qr, rule } = input.layout ?? DEFAULT_LAYOUT;
 
-  const avatarSrc = input.avatar && isDecodable(input.avatar) ? exactBuffer(input.avatar) : DEFAULT_AVATAR_URL;
   const children: Node[] = [
-    el('img', { position: 'absolute', left: 0, top: 0, width: POSTER_WIDTH, height: POSTER_HEIGHT, objectFit: 'cover' }, {
-      src: exactBuffer(input.background),
-    }),
     el(
       'img',
       { position: 'absolute', left: avatar.x, top: avatar.y, width: avatar.size, height: avatar.size, borderRadius: avatar.size / 2, objectFit: 'cover' },
-      { src: avatarSrc },
+      // Raw bytes (a buffer of their own: satori sniffs from offset 0) rather than a data: URL,
+      // because satori caches resolved data: URLs, 500 deep, which would pin fans' avatars in memory.
+      { src: input.avatar && isDecodable(input.avatar) ? input.avatar.slice().buffer : DEFAULT_AVATAR_URL },
     ),
     el('img', { position: 'absolute', left: qr.x, top: qr.y, width: qr.size, height: qr.size }, {
       src: svgDataUrl(qrSvg(input.qrContent, qr.size)),
@@ -85,8 +82,7 @@ export async function renderPosterSvg(input: PosterInput): Promise<string> {
 
   const root = el(
     'div',
-    // White under the background, so a background resvg cannot decode yields white, not black.
-    { display: 'flex', position: 'relative', width: POSTER_WIDTH, height: POSTER_HEIGHT, backgroundColor: '#ffffff', fontFamily: POSTER_FONT_FAMILY },
+    { display: 'flex', position: 'relative', width: POSTER_WIDTH, height: POSTER_HEIGHT, fontFamily: POSTER_FONT_FAMILY },
     { children },
   );
   try {
@@ -96,24 +92,27 @@ export async function renderPosterSvg(input: PosterInput): Promise<string> {
   }
 }
 
-/** The poster as raw RGBA pixels (750×1334), e.g. to check the QR code decodes. */
-export async function renderPosterPixels(input: PosterInput): Promise<PosterPixels> {
-  return rasterise(await renderPosterSvg(input), (image) => ({ pixels: image.pixels, width: image.width, height: image.height }));
+/** The finished poster as opaque RGBA pixels (750×1334): background with the overlay painted on. */
+export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
+  const svg = await renderOverlaySvg(input);
+  const canvas = await backgroundPixels(input.background);
+  paintOver(canvas, rasterisePixels(svg));
+  return canvas;
 }
 
 /**
- * Renders one fan's poster: satori → SVG → resvg → JPEG (mozjpeg, ≤ 300 KB) or PNG.
- * @throws on an unreadable background or QR content too long for one code; a missing or broken
- * avatar is not an error (the default avatar is drawn).
+ * Renders one fan's poster as a JPEG (mozjpeg, ≤ 300 KB) or PNG.
+ * @throws when the background is neither JPEG nor PNG, or the QR content is too long for one
+ * code; a missing or broken avatar is not an error (the default avatar is drawn).
  */
 export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
-  const svg = await renderPosterSvg(input);
-  if (input.format === 'png') return rasterise(svg, pngOf);
+  const canvas = await renderPosterPixels(input);
+  const { width, height } = canvas;
+  if (input.format === 'png') return { bytes: encodePng(canvas), contentType: 'image/png', width, height };
 
-  const { pixels, width, height } = rasterise(svg, (image) => ({ pixels: image.pixels, width: image.width, height: image.height }));
-  let bytes = new Uint8Array();
+  let bytes: Uint8Array = new Uint8Array();
   for (const quality of JPEG_QUALITIES) {
-    bytes = await encodeJpeg(pixels, width, height, quality);
+    bytes = await encodeJpeg(canvas, quality);
     if (bytes.byteLength <= MAX_JPEG_BYTES) break;
   }
   return { bytes, contentType: 'image/jpeg', width, height };
@@ -126,29 +125,7 @@ export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
 export async function renderQrPng(content: string, size = 430): Promise<RenderedImage> {
   if (!Number.isInteger(size) || size < 64 || size > 2000) throw new RangeError(`poster: QR size must be an integer 64–2000, got ${size}`);
   await ensureRasterEngine();
-  return rasterise(qrSvg(content, size), pngOf);
-}
-
-type ResvgImage = ReturnType<InstanceType<typeof Resvg>['render']>;
-
-/** Runs resvg and frees its wasm-side memory whatever `read` does. */
-function rasterise<T>(svg: string, read: (image: ResvgImage) => T): T {
-  // Satori already turned text into paths, so resvg needs no fonts at all.
-  const resvg = new Resvg(svg, { fitTo: { mode: 'original' }, font: { loadSystemFonts: false } });
-  try {
-    const image = resvg.render();
-    try {
-      return read(image);
-    } finally {
-      image.free();
-    }
-  } finally {
-    resvg.free();
-  }
-}
-
-function pngOf(image: ResvgImage): RenderedImage {
-  return { bytes: image.asPng(), contentType: 'image/png', width: image.width, height: image.height };
+  return rasterise(qrSvg(content, size), (image) => ({ bytes: image.asPng(), contentType: 'image/png', width: image.width, height: image.height }));
 }
 
 /** One line of text, cut with "…" to fit `width`. */
@@ -165,9 +142,4 @@ function drawable(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   const missing = new Set(missingGlyphs(line));
   return missing.size ? [...line].filter((ch) => !missing.has(ch)).join('').trim() : line;
-}
-
-/** The image bytes as their own ArrayBuffer: satori sniffs from offset 0 of the whole buffer. */
-function exactBuffer(bytes: Uint8Array): ArrayBuffer {
-  return bytes.slice().buffer;
 }

@@ -47,12 +47,13 @@ function fanQuery(db: Db, where: SQL) {
       accountName: schema.publicNumbers.nickName,
       inviterName: inviter.nickName,
       promoName: schema.promo.name,
+      promoDeleted: schema.promo.deletedAt,
     })
     .from(t)
     .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
     .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId))
     .leftJoin(inviter, and(eq(t.origin, 0), eq(inviter.activityId, t.activityId), eq(inviter.publicNumberId, t.publicNumberId), eq(inviter.openId, t.originOpenId)))
-    .leftJoin(schema.promo, and(eq(t.origin, 1), sql`${schema.promo.id} = CAST(${t.originOpenId} AS INTEGER)`))
+    .leftJoin(schema.promo, and(eq(t.origin, 1), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
     .where(where);
 }
 
@@ -60,7 +61,7 @@ type FanRow = Awaited<ReturnType<ReturnType<typeof fanQuery>['all']>>[number];
 
 function originLabel(r: FanRow): string {
   if (r.row.origin === 0) return `${r.inviterName || '好友'} 的海报`;
-  if (r.row.origin === 1) return r.promoName ? `推广码：${r.promoName}` : '推广码（已删除）';
+  if (r.row.origin === 1) return r.promoName ? `推广码：${r.promoName}${r.promoDeleted ? '（已删除）' : ''}` : '推广码';
   return '其他';
 }
 
@@ -87,7 +88,8 @@ export function fanView(r: FanRow) {
 
 export async function listFans(db: Db, userId: number, f: FanFilters, page: number, pageSize: number) {
   const where = fanWhere(userId, f);
-  const [rows, [{ total }]] = await db.batch([
+  // Not db.batch(): D1 batch rows are keyed by column name, and this join repeats names ("name").
+  const [rows, [{ total }]] = await Promise.all([
     fanQuery(db, where).orderBy(desc(t.id)).limit(pageSize).offset((page - 1) * pageSize),
     db.select({ total: count() }).from(t)
       .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
