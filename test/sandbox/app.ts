@@ -86,7 +86,6 @@ export function createSandbox(opts: SandboxOptions) {
     code.used = true;
     const a = state.accounts.get(code.appid)!;
     a.authorized = true;
-    a.refreshToken = state.id('refreshtoken@@@');
     return c.json({ authorization_info: authorizationInfo(a, state.issueToken('authorizer', a.appid)) });
   });
 
@@ -299,8 +298,8 @@ ${accounts.map(
       nickName: b.nickName ?? '沙箱公众号',
       serviceType: b.serviceType ?? 2,
       verifyType: b.verifyType ?? 0,
-      refreshToken: state.id('refreshtoken@@@'),
-      authorized: false,
+      refreshToken: b.refreshToken ?? state.id('refreshtoken@@@'),
+      authorized: b.authorized === true,
     };
     state.accounts.set(appid, account);
     return c.json(account);

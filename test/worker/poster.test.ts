@@ -1,0 +1,199 @@
+import { describe, expect, it } from 'vitest';
+import jsQR from 'jsqr';
+import backgroundUrl from '../fixtures/poster-background.jpg?inline';
+import { decodeJpeg, encodeJpeg, ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
+import { fitText, missingGlyphs } from '../../worker/poster/fonts';
+import { dataUrl } from '../../worker/poster/images';
+import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, resolveLayout, type PosterLayout } from '../../worker/poster/layout';
+import { rasterisePixels } from '../../worker/poster/raster';
+import {
+  MAX_JPEG_BYTES,
+  renderOverlaySvg,
+  renderPoster,
+  renderPosterPixels,
+  renderQrPng,
+  type PosterInput,
+} from '../../worker/poster/render';
+
+// A synthetic photo-like 750×1334 JPEG, see test/fixtures/make-poster-background.mjs.
+const background = Uint8Array.from(atob(backgroundUrl.slice(backgroundUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+const QR_URL = 'http://weixin.qq.com/q/02Ab3CdEfGhIjK1MnOpQrS0000';
+
+const input = (over: Partial<PosterInput> = {}): PosterInput => ({
+  background,
+  avatar: null,
+  nickname: '张三🎉小明😀 很长很长的微信昵称一定会被截断',
+  rule: '邀请 3 位好友扫码关注，即可免费领取精美礼品一份🎁，先到先得！',
+  qrContent: QR_URL,
+  ...over,
+});
+
+/** Decodes a PNG through resvg (the only PNG decoder at hand in workerd). */
+async function pngPixels(png: Uint8Array, width: number, height: number): Promise<Pixels> {
+  await ensureRasterEngine();
+  return rasterisePixels(
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
+      `<image width="${width}" height="${height}" href="${dataUrl(png, 'image/png')}"/></svg>`,
+  );
+}
+
+function readQr({ pixels, width, height }: Pixels): string | undefined {
+  return jsQR(new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, pixels.byteLength), width, height)?.data;
+}
+
+/** A square of the image (with its own pixel buffer), e.g. to look for the QR code only where it is. */
+function crop({ pixels, width }: Pixels, box: { x: number; y: number; size: number }): Pixels {
+  const out = new Uint8Array(box.size * box.size * 4);
+  for (let row = 0; row < box.size; row++) {
+    const start = ((box.y + row) * width + box.x) * 4;
+    out.set(pixels.subarray(start, start + box.size * 4), row * box.size * 4);
+  }
+  return { pixels: out, width: box.size, height: box.size };
+}
+
+describe('renderPoster', () => {
+  it('renders a 750×1334 JPEG under the size budget from a photo background, Chinese + emoji nickname', async () => {
+    let started = performance.now();
+    const first = await renderPoster(input());
+    const firstMs = performance.now() - started;
+    const warmMs: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      started = performance.now();
+      await renderPoster(input());
+      warmMs.push(performance.now() - started);
+    }
+    const median = warmMs.sort((a, b) => a - b)[1];
+    console.log(`poster JPEG: first ${firstMs.toFixed(0)} ms (wasm init + font parse), warm median ${median.toFixed(0)} ms, ${first.bytes.byteLength} bytes`);
+
+    expect(first.contentType).toBe('image/jpeg');
+    expect([first.bytes[0], first.bytes[1], first.bytes.at(-2), first.bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
+    expect(first.bytes.byteLength).toBeLessThanOrEqual(MAX_JPEG_BYTES);
+    const decoded = await decodeJpeg(first.bytes);
+    expect([decoded.width, decoded.height, first.width, first.height]).toEqual([POSTER_WIDTH, POSTER_HEIGHT, POSTER_WIDTH, POSTER_HEIGHT]);
+    // The QR survives JPEG compression: decode the bytes a fan's phone would receive.
+    expect(readQr(decoded)).toBe(QR_URL);
+  });
+
+  it('draws a QR code that decodes to exactly qrContent, wherever the layout puts it', async () => {
+    const layout: PosterLayout = { ...DEFAULT_LAYOUT, qr: { x: 60, y: 500, size: 180 } };
+    const content = `${QR_URL}?scene=1_12345`;
+    expect(readQr(await renderPosterPixels(input({ layout, qrContent: content })))).toBe(content);
+  });
+
+  it('stays under the size budget over a background of heavy noise (lower quality steps)', async () => {
+    let seed = 7;
+    const noise = new Uint8Array(POSTER_WIDTH * POSTER_HEIGHT * 4);
+    for (let i = 0; i < noise.length; i++) noise[i] = i % 4 === 3 ? 255 : 64 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 25);
+    const noisy = await encodeJpeg({ pixels: noise, width: POSTER_WIDTH, height: POSTER_HEIGHT }, 90);
+    expect(noisy.byteLength).toBeGreaterThan(MAX_JPEG_BYTES);
+    const poster = await renderPoster(input({ background: noisy }));
+    expect(poster.bytes.byteLength).toBeLessThanOrEqual(MAX_JPEG_BYTES);
+    expect(readQr(crop(await decodeJpeg(poster.bytes), DEFAULT_LAYOUT.qr))).toBe(QR_URL);
+  });
+
+  it('renders PNG on request', async () => {
+    const png = await renderPoster(input({ format: 'png' }));
+    expect(png.contentType).toBe('image/png');
+    expect(Array.from(png.bytes.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
+    expect(readQr(await pngPixels(png.bytes, POSTER_WIDTH, POSTER_HEIGHT))).toBe(QR_URL);
+  });
+
+  it('covers the canvas with a background of another size and format (PNG, 430×430)', async () => {
+    const square = await renderQrPng('background', 430);
+    const poster = await renderPosterPixels(input({ background: square.bytes }));
+    expect([poster.width, poster.height]).toEqual([POSTER_WIDTH, POSTER_HEIGHT]);
+    expect(readQr(poster)).toBe(QR_URL);
+  });
+
+  it('draws the default avatar for a null or broken avatar, and the fan’s own otherwise', async () => {
+    const box = DEFAULT_LAYOUT.avatar;
+    const none = crop(await renderPosterPixels(input({ avatar: null })), box).pixels;
+    const truncatedJpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3, 4, 5]);
+    const broken = crop(await renderPosterPixels(input({ avatar: truncatedJpeg })), box).pixels;
+    const garbage = crop(await renderPosterPixels(input({ avatar: new Uint8Array(64).fill(7) })), box).pixels;
+    const own = crop(await renderPosterPixels(input({ avatar: (await renderQrPng('avatar', 132)).bytes })), box).pixels;
+    expect(broken).toEqual(none);
+    expect(garbage).toEqual(none);
+    expect(own).not.toEqual(none);
+  });
+
+  it('rejects a background that is neither JPEG nor PNG', async () => {
+    await expect(renderPoster(input({ background: new Uint8Array([1, 2, 3]) }))).rejects.toThrow(/neither a JPEG nor a PNG/);
+  });
+});
+
+describe('fonts', () => {
+  it('has a glyph for Chinese and common emoji, and reports what it lacks', () => {
+    expect(missingGlyphs('张三🎉小明😀')).toEqual([]);
+    expect(missingGlyphs('👍❤️🔥🌹🧧✨ Hello, 世界！123…')).toEqual([]);
+    expect(missingGlyphs('\uE000')).toEqual(['\uE000']);
+    expect(missingGlyphs('a\uE000b\uE000')).toEqual(['\uE000']);
+  });
+
+  it('draws distinct outlines for distinct characters (no tofu boxes)', async () => {
+    // One character per render, same position, marked by a colour: identical tofu boxes would
+    // give identical paths.
+    const layout: PosterLayout = { ...DEFAULT_LAYOUT, nickname: { ...DEFAULT_LAYOUT.nickname, color: '#123456' } };
+    const outline = async (nickname: string) => {
+      const svg = await renderOverlaySvg(input({ nickname, layout }));
+      const path = svg.match(/<path[^>]*fill="#123456"[^>]*>/)?.[0] ?? '';
+      return path.match(/ d="([^"]+)"/)?.[1] ?? '';
+    };
+    const outlines = await Promise.all(['测', '试', '🎉', '😀'].map(outline));
+    for (const d of outlines) expect(d.length).toBeGreaterThan(100);
+    expect(new Set(outlines).size).toBe(4);
+  });
+
+  it('cuts text to a width with an ellipsis, leaving short text alone', () => {
+    expect(fitText('张三', 36, 500)).toBe('张三');
+    const cut = fitText('很长很长的微信昵称一定会被截断很长很长的微信昵称', 36, 300);
+    expect(cut.endsWith('…')).toBe(true);
+    // Noto Sans SC ideographs are 1 em wide: 300 px at 36 px holds 8, one of them given to "…".
+    expect([...cut].length).toBe(8);
+  });
+});
+
+describe('renderQrPng', () => {
+  it('renders a PNG that decodes to its content, including non-ASCII text', async () => {
+    for (const content of ['PROMO-2024-ABCDEF', '优惠码：新年快乐🎉']) {
+      const png = await renderQrPng(content);
+      expect([png.contentType, png.width, png.height]).toEqual(['image/png', 430, 430]);
+      expect(readQr(await pngPixels(png.bytes, 430, 430))).toBe(content);
+    }
+  });
+
+  it('refuses a silly size', async () => {
+    await expect(renderQrPng('x', 10)).rejects.toThrow(RangeError);
+  });
+});
+
+describe('resolveLayout', () => {
+  it('returns the defaults for missing or malformed input, without throwing', () => {
+    for (const junk of [undefined, null, 42, 'not json', '[1,2]', [], { avatar: 'big', qr: null }]) {
+      expect(resolveLayout(junk)).toEqual(DEFAULT_LAYOUT);
+    }
+  });
+
+  it('merges a partial layout, from an object or its JSON text', () => {
+    const layout = resolveLayout('{"qr":{"size":200},"nickname":{"color":"#F00","fontSize":"40"}}');
+    expect(layout.qr).toEqual({ ...DEFAULT_LAYOUT.qr, size: 200 });
+    expect(layout.nickname).toMatchObject({ color: '#f00', fontSize: 40, x: DEFAULT_LAYOUT.nickname.x });
+    expect(layout.avatar).toEqual(DEFAULT_LAYOUT.avatar);
+  });
+
+  it('keeps everything on the canvas and colours to #rgb/#rrggbb', () => {
+    const layout = resolveLayout({
+      avatar: { x: -50, y: 99999, size: 5000 },
+      qr: { x: 740, y: 1330, size: 1 },
+      nickname: { x: 749.6, y: -1, fontSize: 999, color: 'red', maxWidth: 10_000 },
+      rule: { x: Number.NaN, y: Infinity, fontSize: 1, color: '#12345g', width: -5 },
+    });
+    expect(layout.avatar).toEqual({ x: 0, y: POSTER_HEIGHT - POSTER_WIDTH, size: POSTER_WIDTH });
+    expect(layout.qr).toEqual({ x: POSTER_WIDTH - 100, y: POSTER_HEIGHT - 100, size: 100 });
+    expect(layout.nickname.fontSize).toBe(120);
+    expect(layout.nickname.x + layout.nickname.maxWidth).toBeLessThanOrEqual(POSTER_WIDTH);
+    expect(layout.nickname.color).toBe(DEFAULT_LAYOUT.nickname.color);
+    expect(layout.rule).toMatchObject({ x: DEFAULT_LAYOUT.rule.x, fontSize: 10, color: DEFAULT_LAYOUT.rule.color, width: 20 });
+    expect(layout.rule.y).toBeLessThanOrEqual(POSTER_HEIGHT - 10);
+  });
+});
