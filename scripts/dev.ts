@@ -22,7 +22,7 @@ function vars(): Record<string, string> {
   );
 }
 
-function run(name: string, cmd: string, args: string[], env: NodeJS.ProcessEnv = {}) {
+function run(name: string, cmd: string, args: string[], env: Record<string, string> = {}) {
   const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) => chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}`).join('\n');
   child.stdout!.on('data', (d) => console.log(prefix(d)));
