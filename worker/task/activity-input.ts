@@ -21,7 +21,8 @@ const Time = z
       ctx.addIssue({ code: 'custom', message: '时间格式应为 2026-11-23T20:00:00+08:00 或 2026-11-23 20:00' });
       return z.NEVER;
     }
-    return t;
+    // Whole seconds: what the API shows is exactly what is stored, so a resubmitted form is unchanged.
+    return Math.floor(t / 1000) * 1000;
   })
   .openapi({ type: 'string', example: '2026-11-23T20:00:00+08:00' });
 

@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
@@ -92,8 +93,10 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
       qr = { url: ticket.url, expiresAt: now + (ticket.expire_seconds ?? MAX_QR_SECONDS) * 1000 };
     }
   } catch (e) {
-    if (e instanceof WeChatApiError && e.errcode === 48001) return message(502, '暂时无法生成海报', '该公众号没有生成带参数二维码的权限（需要认证服务号），请联系活动方。');
-    throw e;
+    if (!(e instanceof WeChatApiError)) throw e;
+    if (e.errcode === 48001) return message(502, '暂时无法生成海报', '该公众号没有生成带参数二维码的权限（需要认证服务号），请联系活动方。');
+    console.error('qrcode/create failed', row.id, e.message);
+    return message(503, '海报生成失败', '微信暂时繁忙，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
   }
 
   const background = await deps.uploads.get(poster.backgroundImg);
@@ -105,7 +108,7 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
       nickname: fan.nickname,
       rule: poster.rule,
       qrContent: qr.url,
-      layout: poster.layout as never,
+      layout: resolveLayout(poster.layout),
     });
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;
     await deps.posters.put(key, image.bytes, { httpMetadata: { contentType: image.contentType, cacheControl: 'public, max-age=31536000, immutable' } });

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors';
+import { resolveLayout } from '../../poster/layout';
 import { renderPoster } from '../../poster/render';
 import { ownedUpload } from '../../task/uploads';
 import { createApi, errorResponses, security } from './openapi';
@@ -41,7 +42,7 @@ export const postersApi = createApi().openapi(
       nickname: input.nickname,
       rule: input.rule,
       qrContent: SAMPLE_QR,
-      layout: input.layout as never,
+      layout: resolveLayout(input.layout),
     });
     return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': image.contentType, 'cache-control': 'no-store' });
   },

@@ -1,0 +1,229 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, authorizeAccount, fanPush, pushTicket, register, sandbox, uid, worker } from './helpers';
+import { activityBody, BACKGROUND, join, openLink, posterOf, rowOf, setupActivity, uploadBackground } from './task-helpers';
+
+beforeAll(async () => {
+  await pushTicket();
+});
+
+describe('activities API', () => {
+  it('validates each part and reports every field at once, changing nothing', async () => {
+    const op = await register();
+    const account = await authorizeAccount(op);
+    const bg = await uploadBackground(op);
+    const now = Date.now();
+    const res = await api(op, '/activities', {
+      method: 'POST',
+      json: activityBody([account.appid, 'wxnotmine0000000000'], bg, {
+        name: '这是一个超过十六个字的活动名称啊啊啊',
+        start_time: new Date(now + 86_400_000).toISOString(),
+        end_time: new Date(now).toISOString(),
+        awards: [
+          { level: 1, number: 5, good: '券' },
+          { level: 2, number: 5, good: '杯' },
+        ],
+        poster: { background_img: 'bg/999/forged.png', key_word: '关键词长度超过了十个字符', rule: '' },
+      }),
+    });
+    expect(res.status).toBe(422);
+    const body = await res.json<any>();
+    expect(Object.keys(body.error.fields)).toEqual(expect.arrayContaining(['name', 'poster.key_word', 'poster.rule']));
+    // Once the shapes are right, the cross-part rules speak.
+    const res2 = await api(op, '/activities', {
+      method: 'POST',
+      json: activityBody([account.appid, 'wxnotmine0000000000'], 'bg/999/forged.png', {
+        start_time: new Date(now + 86_400_000).toISOString(),
+        end_time: new Date(now).toISOString(),
+        awards: [
+          { level: 1, number: 5, good: '券' },
+          { level: 2, number: 5, good: '杯' },
+        ],
+      }),
+    });
+    expect(res2.status).toBe(422);
+    expect((await res2.json<any>()).error.fields).toMatchObject({
+      end_time: '结束时间必须晚于开始时间',
+      'awards.1.number': '高一阶的助力人数必须更多',
+      publics: expect.stringContaining('wxnotmine0000000000'),
+      'poster.background_img': '请先上传海报背景图',
+    });
+    expect((await (await api(op, '/activities')).json<any>()).total).toBe(0);
+  });
+
+  it('refuses a keyword used by an overlapping activity on the same account', async () => {
+    const s = await setupActivity();
+    const bg = await uploadBackground(s.op);
+    const clash = await api(s.op, '/activities', { method: 'POST', json: activityBody([s.account.appid], bg, { poster: { background_img: bg, key_word: s.keyword, rule: 'r' } }) });
+    expect(clash.status).toBe(422);
+    expect((await clash.json<any>()).error.fields['poster.key_word']).toContain('拉新有礼');
+    const later = activityBody([s.account.appid], bg, {
+      start_time: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+      end_time: new Date(Date.now() + 40 * 86_400_000).toISOString(),
+      poster: { background_img: bg, key_word: s.keyword, rule: 'r' },
+    });
+    expect((await api(s.op, '/activities', { method: 'POST', json: later })).status).toBe(201);
+  });
+
+  it('after the start only name, end time, rule, prizes and stock change', async () => {
+    const s = await setupActivity();
+    const id = s.activity.id;
+    const ok = await api(s.op, `/activities/${id}`, {
+      method: 'PATCH',
+      json: { name: '新名字', poster: { rule: '新规则' }, awards: s.activity.awards.map((a: any) => ({ ...a, good: `${a.good}+`, stock: 9 })) },
+    });
+    expect(ok.status).toBe(200);
+    expect(await ok.json()).toMatchObject({ name: '新名字', poster: { rule: '新规则' }, awards: [{ good: '优惠券+', stock: 9 }, {}, {}] });
+    const locked = await api(s.op, `/activities/${id}`, { method: 'PATCH', json: { protect_switch: 2, poster: { key_word: 'other' }, awards: [{ level: 1, number: 9, good: 'x' }] } });
+    expect(locked.status).toBe(422);
+    expect(Object.keys((await locked.json<any>()).error.fields)).toEqual(expect.arrayContaining(['protect_switch', 'poster.key_word', 'awards']));
+    // Resubmitting the whole unchanged form is fine.
+    const { id: _id, status, accounts, participants, assists, created_at, warnings, ...same } = (await (await api(s.op, `/activities/${id}`)).json<any>());
+    const resubmit = await api(s.op, `/activities/${id}`, { method: 'PATCH', json: same });
+    expect(resubmit.status, await resubmit.clone().text()).toBe(200);
+  });
+
+  it('lists with filters, search and pagination, and deletes', async () => {
+    const s = await setupActivity({ name: '春季50%活动' });
+    const bg = await uploadBackground(s.op);
+    const future = activityBody([s.account.appid], bg, { name: '未来活动', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 2 * 86_400_000).toISOString() });
+    const created = await (await api(s.op, '/activities', { method: 'POST', json: future })).json<any>();
+    expect(created.status).toBe('pending');
+    const list = async (q: string) => (await (await api(s.op, `/activities${q}`)).json<any>());
+    expect((await list('')).total).toBe(2);
+    expect((await list('?status=running')).items.map((a: any) => a.name)).toEqual(['春季50%活动']);
+    expect((await list('?status=pending')).items.map((a: any) => a.id)).toEqual([created.id]);
+    expect((await list('?q=50%25')).total).toBe(1);
+    expect((await list('?q=%25%25')).total).toBe(0);
+    expect((await list(`?account=${s.account.appid}&page=2&page_size=1`)).items).toHaveLength(1);
+    expect((await api(s.op, `/activities/${created.id}`, { method: 'DELETE' })).status).toBe(204);
+    expect((await api(s.op, `/activities/${created.id}`)).status).toBe(404);
+    expect((await list('')).total).toBe(1);
+  });
+
+  it("another operator's ids are 404 everywhere and nothing changes", async () => {
+    const s = await setupActivity();
+    const intruder = await register();
+    const rowId = (await (await api(s.op, '/activities')).json<any>()).items[0].id;
+    for (const [method, path] of [['GET', `/activities/${rowId}`], ['PATCH', `/activities/${rowId}`], ['DELETE', `/activities/${rowId}`], ['GET', `/activities/${rowId}/stats`]] as const) {
+      const res = await api(intruder, path, { method, ...(method === 'PATCH' ? { json: { name: 'x' } } : {}) });
+      expect(res.status, `${method} ${path}`).toBe(404);
+    }
+    expect((await api(intruder, '/fans/blacklist', { method: 'POST', json: { ids: [1], black: true } })).status).toBe(404);
+    expect((await api(intruder, `/uploads/${s.activity.poster.background_img}`)).status).toBe(404);
+    expect((await (await api(intruder, `/fans?activity=${rowId}`)).json<any>()).total).toBe(0);
+    expect((await api(intruder, '/activities', { method: 'POST', json: activityBody([s.account.appid], s.activity.poster.background_img) })).status).toBe(422);
+    expect((await (await api(s.op, `/activities/${rowId}`)).json<any>()).name).toBe('拉新有礼');
+  });
+
+  it('rejects wrong types, oversize strings and unknown enum values with 422', async () => {
+    const op = await register();
+    expect((await api(op, '/activities', { method: 'POST', json: { name: 42, publics: 'x', awards: {}, poster: [] } })).status).toBe(422);
+    expect((await api(op, '/activities', { method: 'POST', json: { name: 'x'.repeat(100_000) } })).status).toBe(422);
+    expect((await api(op, '/activities?status=bogus')).status).toBe(422);
+    expect((await api(op, '/activities/abc')).status).toBe(422);
+    expect((await api(op, '/fans?following=maybe')).status).toBe(422);
+  });
+});
+
+describe('uploads', () => {
+  it('accepts JPG/PNG by their bytes and refuses files that lie about their type', async () => {
+    const op = await register();
+    const ok = await api(op, '/uploads', { method: 'POST', body: BACKGROUND, headers: { 'content-type': 'image/png' } });
+    expect(ok.status).toBe(201);
+    expect(await ok.json()).toMatchObject({ content_type: 'image/jpeg', width: 750, height: 1334 });
+    const form = new FormData();
+    form.append('file', new Blob(['<svg xmlns="http://www.w3.org/2000/svg"/>'], { type: 'image/png' }), 'evil.png');
+    const lying = await api(op, '/uploads', { method: 'POST', body: form });
+    expect(lying.status).toBe(415);
+    expect(await lying.json()).toMatchObject({ error: { code: 'unsupported_media_type', fields: { file: '只支持 JPG 或 PNG 图片' } } });
+    const big = new Uint8Array(2 * 1024 * 1024 + 1);
+    big.set(BACKGROUND.subarray(0, 1000));
+    expect((await api(op, '/uploads', { method: 'POST', body: big, headers: { 'content-type': 'image/jpeg' } })).status).toBe(413);
+    expect((await env.DB.prepare('SELECT count(*) AS n FROM uploads WHERE mtb_user_id = ?').bind(op.id).first<any>()).n).toBe(1);
+  });
+
+  it('renders the live preview with the real renderer', async () => {
+    const op = await register();
+    const key = await uploadBackground(op);
+    const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key, rule: '规则', layout: { qr: { x: 10, y: 10, size: 200 } } } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(new Uint8Array(await res.arrayBuffer()).subarray(0, 3)).toEqual(new Uint8Array([0xff, 0xd8, 0xff]));
+  });
+});
+
+describe('fans page and poster link, hostile input', () => {
+  it('exports the filtered fans as CSV with formula-injection nicknames defused', async () => {
+    const s = await setupActivity();
+    const fan = uid('oE');
+    await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, nickname: '=cmd|\' /C calc\'!A0' });
+    await posterOf(await openLink(await join(s, fan), fan));
+    const res = await api(s.op, `/fans/export?activity=${s.activity.id}`);
+    expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');
+    const csv = await res.text();
+    expect(csv.startsWith('\uFEFFID,昵称,OpenID')).toBe(true);
+    expect(csv).toContain(`"'=cmd|' /C calc'!A0"`);
+    expect(csv).not.toMatch(/(^|,)"?=cmd/m);
+    const list = await (await api(s.op, `/fans?activity=${s.activity.id}&q=cmd`)).json<any>();
+    expect(list.items[0]).toMatchObject({ open_id: fan, nick_name: "=cmd|' /C calc'!A0", origin_label: '其他', following: true });
+  });
+
+  it('refuses forged and expired OAuth state, code replay, snapshot users and the wrong fan', async () => {
+    const s = await setupActivity();
+    const fan = uid('oO');
+    const link = await join(s, fan);
+    const forged = link.replace(/state=([^&]+)/, (_m, st) => `state=${st.slice(0, -2)}xx`);
+    const page = await openLink(forged, fan);
+    expect(page.status).toBe(400);
+    expect(await page.text()).toContain('链接已失效');
+
+    const snapshot = await openLink(link, fan, { snapshot: true });
+    expect(snapshot.status).toBe(403);
+    expect(await snapshot.text()).toContain('请在微信中打开');
+
+    const other = await openLink(link, uid('oZ'));
+    expect(other.status).toBe(403);
+
+    // The same code twice: WeChat says 40163; the fan gets a page with a fresh link.
+    const authorize = new URL(link.replace(/#wechat_redirect$/, ''));
+    authorize.searchParams.set('as', fan);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    expect((await worker(`${back.pathname}${back.search}`)).status).toBe(200);
+    const replay = await worker(`${back.pathname}${back.search}`);
+    expect(replay.status).toBe(400);
+    expect(await replay.text()).toContain('重新打开');
+    expect(await rowOf(s.activity.id, fan)).toMatchObject({ nick_name: expect.any(String) });
+  });
+
+  it('when WeChat cannot give a QR, the fan gets a retry page and the row stays untouched', async () => {
+    const s = await setupActivity();
+    const fan = uid('oR');
+    const link = await join(s, fan);
+    await sandbox('/__sandbox/faults', { api: 'qrcode/create', errcode: -1, times: 3 });
+    const page = await openLink(link, fan);
+    expect(page.status).toBe(503);
+    const html = await page.text();
+    expect(html).toContain('海报生成失败');
+    expect(await rowOf(s.activity.id, fan)).toMatchObject({ poster: null, qr_url: null, nick_name: null });
+    // The retry button is a fresh OAuth link (codes are single-use); following it renders the poster.
+    const retry = /<a class="button" href="([^"]+)"/.exec(html)![1].replaceAll('&amp;', '&');
+    expect((await openLink(retry, fan)).status).toBe(200);
+    expect((await rowOf(s.activity.id, fan)).poster).toMatch(/^[0-9a-f]{32}\.jpg$/);
+  });
+
+  it('stats: per-day series, tiers, depth and the leaderboard', async () => {
+    const s = await setupActivity();
+    const fan = uid('oT');
+    await posterOf(await openLink(await join(s, fan), fan));
+    const row = await rowOf(s.activity.id, fan);
+    for (let i = 0; i < 2; i++) await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: `1_${row.id}` });
+    const stats = await (await api(s.op, `/activities/${s.activity.id}/stats?days=7`)).json<any>();
+    expect(stats.days).toHaveLength(7);
+    expect(stats.today).toMatchObject({ participants: 1, assists: 2 });
+    expect(stats.tiers.map((t: any) => t.completions)).toEqual([1, 1, 0]);
+    expect(stats.depth).toEqual([{ level: 1, fans: 1 }, { level: 2, fans: 2 }]);
+    expect(stats.leaderboard[0]).toMatchObject({ open_id: fan, number: 2 });
+    expect((await api(s.op, `/activities/${s.activity.id}/stats?from=2026-01-10&to=2026-01-01`)).status).toBe(422);
+  });
+});
