@@ -67,6 +67,13 @@ export const wechatRoutes = new Hono<AppEnv>()
     });
   })
 
+  /** Benchmark reference (BENCH_ROUTES=1 only): the same verification and decryption, then `success`. */
+  .post('/verify-only/:appid', async (c) => {
+    if (c.env.BENCH_ROUTES !== '1') throw new AppError('not_found', '页面不存在');
+    await openPush(c.var.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    return text('success');
+  })
+
   /** Where WeChat sends the operator back after authorizing an account. */
   .get('/authorized', async (c) => {
     const req = c.req.query('req') ?? '';
