@@ -77,10 +77,12 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     const info = await wechat.oauthUserInfo(token.access_token, token.openid);
     fan = { openid: info.openid, nickname: info.nickname || '微信用户', headimgurl: info.headimgurl || '' };
   } catch (e) {
-    if (e instanceof WeChatApiError && (e.errcode === 40163 || e.errcode === 40029)) {
+    if (!(e instanceof WeChatApiError)) throw e;
+    if (e.errcode === 40163 || e.errcode === 40029) {
       return message(400, '链接已使用', '授权码已失效（每个授权码只能用一次），请点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid));
     }
-    throw e;
+    console.error('web OAuth failed', row.id, e.message);
+    return message(503, '微信暂时繁忙', '获取你的微信头像和昵称失败，请稍后点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid));
   }
 
   const fresh = row.poster && row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS && row.posterBackground === poster.backgroundImg;
