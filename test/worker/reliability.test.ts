@@ -5,7 +5,7 @@ import { createDb } from '../../worker/db/client';
 import { openPosterLink } from '../../worker/task/poster-flow';
 import { WeChatService } from '../../worker/wechat-service';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
-import { box, deliver, fanPush, KEYS, pushComponent, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor, worker } from './helpers';
+import { box, deliver, fanPush, KEYS, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor, worker } from './helpers';
 import { join, openLink, posterOf, rowOf, setupActivity } from './task-helpers';
 
 const settle = (ms = 1500) => new Promise((r) => setTimeout(r, ms));
