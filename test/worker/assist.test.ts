@@ -1,4 +1,4 @@
-import { evictDurableObject } from 'cloudflare:test';
+import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activityCounter } from '../../worker/task/counter';
@@ -108,6 +108,22 @@ describe('exactly once', () => {
     await fanPush(s.account, { type: 'subscribe', openId: uid('oF'), scene: a.scene });
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 2 });
     await expectConsistent(s.activity.id);
+  });
+});
+
+describe('dedup key pruning', () => {
+  it('an alarm is kept pending while decided pushes are remembered, and prunes those older than a day', async () => {
+    const s = await setupActivity();
+    const a = await owner(s);
+    await fanPush(s.account, { type: 'subscribe', openId: uid('oP'), scene: a.scene });
+    const stub = activityCounter(env, s.activity.id);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec('UPDATE processed SET at = ?', Date.now() - 25 * 3600_000);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM processed').one().n)).toBe(0);
+    expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 1 });
   });
 });
 

@@ -61,6 +61,7 @@ type OutboxItem = { kind: 'd1'; sql: string; params: (string | number | null)[] 
 const CONFIG_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
 const PROCESSED_TTL_MS = 24 * 3600_000;
+const PRUNE_EVERY_MS = 3600_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS participant (row_id INTEGER PRIMARY KEY, open_id TEXT NOT NULL, public_number_id INTEGER NOT NULL,
@@ -85,6 +86,7 @@ export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private config: ActivityConfig | null = null;
   private flushing: Promise<boolean> | null = null;
+  private pruneScheduled = false;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -99,6 +101,7 @@ export class ActivityCounter extends DurableObject<Env> {
       await this.loadParticipant(input.ownerRowId, input.activityId);
       const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(config, input));
       await this.drain(lastOutbox);
+      await this.schedulePrune();
       return outcome;
     });
   }
@@ -144,10 +147,20 @@ export class ActivityCounter extends DurableObject<Env> {
     };
   }
 
-  /** Retries an outbox that could not be applied, and prunes old dedup keys. */
+  /** Retries an outbox that could not be applied, and prunes dedup keys older than WeChat can retry. */
   async alarm(): Promise<void> {
     this.sql.exec('DELETE FROM processed WHERE at < ?', Date.now() - PROCESSED_TTL_MS);
     await this.drain(Number.MAX_SAFE_INTEGER);
+    const left = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM processed').one().n;
+    this.pruneScheduled = false;
+    if (left) await this.schedulePrune();
+  }
+
+  /** Keeps one alarm pending while there are dedup keys to prune (a failed flush may set an earlier one). */
+  private async schedulePrune(): Promise<void> {
+    if (this.pruneScheduled) return;
+    this.pruneScheduled = true;
+    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
   }
 
   private decideAssist(config: ActivityConfig, input: AssistInput): { outcome: AssistOutcome; lastOutbox: number } {
