@@ -4,7 +4,7 @@ import { activityStats } from '../../task/stats';
 import { ActivityInput, ActivityPatch } from '../../task/activity-input';
 import { createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../task/activities';
 import { activityCounter } from '../../task/counter';
-import { createApi, errorResponses, security } from './openapi';
+import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const Layout = z.object({
   avatar: z.object({ x: z.number(), y: z.number(), size: z.number() }),
@@ -33,8 +33,6 @@ export const ActivitySchema = z
   })
   .openapi('Activity');
 
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 const list = createRoute({
   method: 'get',

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { exportFans, listFans, setBlacklist, type FanFilters } from '../../task/fans';
-import { createApi, errorResponses, security } from './openapi';
+import { createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const Filters = z.object({
@@ -33,7 +33,6 @@ const FanSchema = z
     subscribe_time: z.string().nullable(),
   })
   .openapi('Fan');
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 const filtersOf = (q: z.infer<typeof Filters>): FanFilters => q;
 
 export const fansApi = createApi()

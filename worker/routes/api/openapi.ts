@@ -53,3 +53,9 @@ export function createApi() {
 
 /** Applies to every operator route: the session cookie (or a Bearer token) is required. */
 export const security: Record<string, string[]>[] = [{ cookieAuth: [] }, { bearerAuth: [] }];
+
+/** A JSON request or response body with its schema. */
+export const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
+
+/** `{id}` path parameter: a positive integer. */
+export const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });

@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { createPromo, deletePromo, getPromo, listPromos, renamePromo } from '../../task/promos';
 import { WeChatService } from '../../wechat-service';
-import { createApi, errorResponses, security } from './openapi';
+import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const PromoSchema = z
   .object({
@@ -18,8 +18,6 @@ const PromoSchema = z
   .openapi('Promo');
 const PromoDetail = PromoSchema.extend({ days: z.array(z.object({ date: z.string(), followers: z.number().int(), unfollows: z.number().int() })) }).openapi('PromoDetail');
 const Name = z.string().trim().min(1, '请填写渠道名称').max(16, '渠道名称最多 16 个字');
-const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
-const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 export const promosApi = createApi()
   .openapi(
