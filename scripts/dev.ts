@@ -69,7 +69,7 @@ const sandbox = startSandbox({
 });
 run('worker', 'wrangler', ['dev', '--port', String(WORKER_PORT), '--ip', '127.0.0.1', '--show-interactive-dev-session=false']);
 if (existsSync('admin/package.json')) {
-  run('admin', 'npm', ['run', 'dev', '-w', 'admin', '--', '--port', String(ADMIN_PORT), '--strictPort'], { API_BASE: `http://127.0.0.1:${WORKER_PORT}` });
+  run('admin', 'npm', ['run', 'dev', '-w', 'admin'], { API_BASE: `http://127.0.0.1:${WORKER_PORT}` });
 }
 
 await waitForHttp(`http://127.0.0.1:${WORKER_PORT}/api/openapi.json`);

@@ -1,0 +1,11 @@
+import type { components } from './schema';
+
+type Schemas = components['schemas'];
+
+export type Account = Schemas['Account'];
+export type Activity = Schemas['Activity'];
+export type ActivityInput = Schemas['ActivityInput'];
+export type Promo = Schemas['Promo'];
+export type Upload = Schemas['Upload'];
+export type PosterLayout = Schemas['PosterLayout'];
+export type ActivityStatus = Activity['status'];

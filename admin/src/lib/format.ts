@@ -1,0 +1,59 @@
+/** Display helpers: the product shows every time in Asia/Shanghai, whatever the browser's zone. */
+
+const parts = new Intl.DateTimeFormat('zh-CN', {
+  timeZone: 'Asia/Shanghai',
+  year: 'numeric',
+  month: '2-digit',
+  day: '2-digit',
+  hour: '2-digit',
+  minute: '2-digit',
+  hour12: false,
+});
+
+function shanghai(iso: string) {
+  const d = new Date(iso);
+  if (Number.isNaN(d.getTime())) return null;
+  const p = Object.fromEntries(parts.formatToParts(d).map((x) => [x.type, x.value]));
+  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour === '24' ? '00' : p.hour}:${p.minute}` };
+}
+
+/** "2026-11-23 20:00", or "—" when there is no time. */
+export function formatTime(iso: string | null | undefined): string {
+  const s = iso ? shanghai(iso) : null;
+  return s ? `${s.date} ${s.time}` : '—';
+}
+
+/** The value of a `datetime-local` input ("2026-11-23T20:00") for an API time. */
+export function toLocalInput(iso: string | null | undefined): string {
+  const s = iso ? shanghai(iso) : null;
+  return s ? `${s.date}T${s.time}` : '';
+}
+
+/** A `datetime-local` value, read as Beijing time, in the API's ISO 8601 form with offset. */
+export function fromLocalInput(value: string): string {
+  const v = value.trim();
+  if (!/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/.test(v)) return v;
+  return `${v}:00+08:00`;
+}
+
+export const STATUS_LABEL = { pending: '未开始', running: '进行中', ended: '已结束' } as const;
+
+/** 订阅号 / 服务号, and whether WeChat verified it. */
+export function accountType(serviceType: number, verifyType: number): string {
+  const kind = serviceType === 2 ? '服务号' : '订阅号';
+  return `${verifyType >= 0 ? '认证' : '未认证'}${kind}`;
+}
+
+export const TIER_NAMES = ['一', '二', '三'] as const;
+
+/** "第二档" for progress 2, "未达成" for 0. */
+export function progressLabel(progress: number): string {
+  return progress > 0 ? `已达第${TIER_NAMES[progress - 1] ?? progress}档` : '未达成';
+}
+
+export const number = new Intl.NumberFormat('zh-CN');
+
+/** "12.5%" from a 0..1 ratio. */
+export function percent(ratio: number): string {
+  return `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.1 ? 1 : 0)}%`;
+}

@@ -1,0 +1,23 @@
+import { redirect } from '@sveltejs/kit';
+import { newActivityValues } from '$lib/activity-form';
+import { api, call, load as apiLoad } from '$lib/server/api';
+import { activityBody, formFailure, readActivityForm, uploadPostedBackground } from '$lib/server/activity-form';
+import type { Actions, PageServerLoad } from './$types';
+
+export const load = (async (event) => {
+  const { items } = await apiLoad(event, api(event).GET('/accounts'));
+  return { accounts: items, values: newActivityValues() };
+}) satisfies PageServerLoad;
+
+export const actions = {
+  default: async (event) => {
+    const form = await event.request.formData();
+    const values = readActivityForm(form);
+    const uploadErrors = await uploadPostedBackground(event, form, values);
+    const { body, rows, errors } = activityBody(values);
+    // The API is asked even when the form found problems, so every field's error shows at once.
+    const r = await call(event, api(event).POST('/activities', { body }));
+    if (!r.ok) return formFailure(values, r, rows, { ...errors, ...uploadErrors });
+    redirect(303, `/activities?created=${encodeURIComponent(r.data.name)}`);
+  },
+} satisfies Actions;

@@ -1,0 +1,14 @@
+import adapter from '@sveltejs/adapter-cloudflare';
+import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
+
+/** @type {import('@sveltejs/kit').Config} */
+export default {
+  preprocess: vitePreprocess(),
+  kit: {
+    adapter: adapter(),
+    alias: {
+      // The worker's poster geometry (canvas size, default layout): one source for both sides.
+      '$poster-layout': '../worker/poster/layout.ts',
+    },
+  },
+};
