@@ -95,7 +95,11 @@ describe('faults from WeChat', () => {
     const link = new URL((await join(s, fan)).replace(/#wechat_redirect$/, ''));
     const { code } = await sandbox('/__sandbox/oauth-code', { appid: s.account.appid, openid: fan });
     const config = loadConfig(env);
-    const failing = { put: async () => Promise.reject(new Error('R2 unavailable')) } as unknown as R2Bucket;
+    const failing = {
+      put: async () => {
+        throw new Error('R2 unavailable');
+      },
+    } as unknown as R2Bucket;
     const page = await openPosterLink(
       { db: createDb(env.DB), posters: failing, uploads: env.UPLOADS, wechat: new WeChatService(env), sessionSecret: config.sessionSecret, publicBaseUrl: config.publicBaseUrl, now: Date.now() },
       { code, state: link.searchParams.get('state')!, appid: s.account.appid },
