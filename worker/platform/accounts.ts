@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError } from '../errors';
 import { toHex } from '../wechat/bytes';
+import { forgetAccount } from '../task/accounts';
 import type { WeChatService } from '../wechat-service';
 
 /** An authorization link is good for 30 minutes and one use. */
@@ -66,6 +67,7 @@ export async function refreshAccount(db: Db, wechat: WeChatService, authCode: st
     .values(row)
     .onConflictDoUpdate({ target: schema.publicNumbers.authorizerAppid, set: row })
     .returning();
+  forgetAccount(appid);
   return saved;
 }
 

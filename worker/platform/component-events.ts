@@ -4,6 +4,7 @@ import { schema } from '../db/client';
 import { TICKET_KEY } from '../durable-objects/platform-tokens';
 import type { WeChatXml } from '../wechat/xml';
 import type { WeChatService } from '../wechat-service';
+import { forgetAccount } from '../task/accounts';
 import { refreshAccount } from './accounts';
 
 /**
@@ -28,6 +29,7 @@ export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: W
         .update(schema.publicNumbers)
         .set({ authorized: 0, revokedAt: now, updatedAt: now })
         .where(eq(schema.publicNumbers.authorizerAppid, appid));
+      forgetAccount(appid);
       await wechat.forgetAuthorizer(appid);
       return;
     }
@@ -37,6 +39,7 @@ export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: W
         ? await db.query.publicNumbers.findFirst({ where: eq(schema.publicNumbers.authorizerAppid, msg.AuthorizerAppid) })
         : undefined;
       if (account && msg.AuthorizationCode) await refreshAccount(db, wechat, msg.AuthorizationCode, account.userId, now);
+      if (msg.AuthorizerAppid) forgetAccount(msg.AuthorizerAppid);
       return;
     }
     // `authorized` is completed by the operator's redirect (GET /wechat/authorized), which knows who they are.

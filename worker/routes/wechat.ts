@@ -34,7 +34,12 @@ export const wechatRoutes = new Hono<AppEnv>()
     const config = c.var.config;
     const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     const key = dedupKey(appid, opened.msg);
-    if (!(await claimPush(c.var.db, key))) return text('success');
+    // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
+    // claim: their D1 writes are idempotent and assists/deductions are deduplicated by the
+    // activity's Durable Object in the same transaction as the count, which keeps the hot path
+    // of a campaign (subscribe) free of a D1 write.
+    const claimed = opened.msg.MsgType !== 'event';
+    if (claimed && !(await claimPush(c.var.db, key))) return text('success');
 
     const handling = dispatchPush({
       env: c.env,
@@ -47,7 +52,7 @@ export const wechatRoutes = new Hono<AppEnv>()
       waitUntil: (p) => c.executionCtx.waitUntil(p),
     }).catch(async (e) => {
       // Give the key back so WeChat's retry is handled, then fail this delivery.
-      await releasePush(c.var.db, key);
+      if (claimed) await releasePush(c.var.db, key);
       throw e;
     });
     const late = Symbol('late');

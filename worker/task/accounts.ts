@@ -4,11 +4,24 @@ import { schema } from '../db/client';
 
 export type Account = typeof schema.publicNumbers.$inferSelect;
 
+/** Accounts change rarely (authorize, revoke); every push needs one, so each isolate keeps them briefly. */
+const ACCOUNT_TTL_MS = 10_000;
+const accounts = new Map<string, { account: Account | undefined; at: number }>();
+
 /** The authorized (not revoked) account behind a callback appid, if any. */
-export function authorizedAccount(db: Db, appid: string): Promise<Account | undefined> {
-  return db.query.publicNumbers.findFirst({
+export async function authorizedAccount(db: Db, appid: string, now = Date.now()): Promise<Account | undefined> {
+  const hit = accounts.get(appid);
+  if (hit && now - hit.at < ACCOUNT_TTL_MS) return hit.account;
+  const account = await db.query.publicNumbers.findFirst({
     where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.authorized, 1)),
   });
+  accounts.set(appid, { account, at: now });
+  return account;
+}
+
+/** Drops an account from this isolate's cache (it was revoked or re-authorized). */
+export function forgetAccount(appid: string): void {
+  accounts.delete(appid);
 }
 
 /**
@@ -22,14 +35,4 @@ export async function recordFollow(db: Db, accountId: number, openId: string, ev
     .onConflictDoUpdate({ target: [schema.accountFan.publicNumberId, schema.accountFan.openId], set: { following: 1 } })
     .returning({ firstEvent: schema.accountFan.firstEvent, promoId: schema.accountFan.promoId });
   return { firstSighting: row.firstEvent === eventKey, promoId: row.promoId };
-}
-
-/** Records any other sighting (a keyword) without marking a follow. */
-export async function recordSeen(db: Db, accountId: number, openId: string, eventKey: string, now: number) {
-  const [row] = await db
-    .insert(schema.accountFan)
-    .values({ publicNumberId: accountId, openId, firstEvent: eventKey, firstSeenAt: now })
-    .onConflictDoUpdate({ target: [schema.accountFan.publicNumberId, schema.accountFan.openId], set: { following: 1 } })
-    .returning({ promoId: schema.accountFan.promoId });
-  return row;
 }

@@ -68,8 +68,22 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
   return null;
 }
 
+/** A poster row's activity and account never change, so each isolate remembers them (bounded). */
+const posterOwners = new Map<number, { activityId: number; publicNumberId: number }>();
+const MAX_CACHED_OWNERS = 50_000;
+
+async function posterOwner(ctx: PushContext, rowId: number) {
+  const hit = posterOwners.get(rowId);
+  if (hit) return hit;
+  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true } });
+  if (!row) return undefined;
+  if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
+  posterOwners.set(rowId, row);
+  return row;
+}
+
 async function assist(ctx: PushContext, account: Account, rowId: number, helperOpenId: string, newToAccount: boolean): Promise<PushReply> {
-  const owner = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true } });
+  const owner = await posterOwner(ctx, rowId);
   if (!owner || owner.publicNumberId !== account.id) return null;
   const outcome = unwrap(
     await activityCounter(ctx.env, owner.activityId).assist({

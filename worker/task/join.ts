@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import type { OutboundMessage } from '../messaging/outbox';
-import { recordSeen, type Account } from './accounts';
+import { recordFollow, type Account } from './accounts';
 import { signState } from './oauth-state';
 import { texts } from './texts';
 import { activityStatus } from './time';
@@ -57,7 +57,8 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   });
   if (existing?.black) return { reply: texts.blacklisted, messages: [] };
 
-  const fan = await recordSeen(db, account.id, openId, eventKey, now);
+  // A fan who can text the account follows it.
+  const fan = await recordFollow(db, account.id, openId, eventKey, null, now);
   // A fan who came through a promo code keeps that attribution in every activity they join.
   const origin = fan.promoId ? { origin: 1, originOpenId: String(fan.promoId) } : { origin: 2, originOpenId: null };
   const [row] = await db
