@@ -27,9 +27,11 @@ export function createSandbox(opts: SandboxOptions) {
   const app = new Hono();
 
   /** Counts the call and applies an injected fault (errcode and/or delay) if one is queued. */
-  async function gate(c: Context, api: string): Promise<Response | null> {
-    state.count(api);
-    const fault = state.takeFault(api);
+  async function gate(c: Context, api: string, forAppid?: string): Promise<Response | null> {
+    const token = c.req.query('access_token') ?? c.req.query('component_access_token');
+    const appid = forAppid ?? ((token && state.tokens.get(token)?.appid) || c.req.query('appid'));
+    state.count(api, appid);
+    const fault = state.takeFault(api, appid);
     if (!fault) return null;
     if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
     return fault.errcode ? c.json(err(fault.errcode, fault.errmsg ?? 'sandbox fault')) : null;
@@ -54,6 +56,7 @@ export function createSandbox(opts: SandboxOptions) {
     const b = await body(c);
     if (b.component_appid !== opts.componentAppid || b.component_appsecret !== opts.componentSecret) return c.json(err(40013, 'invalid appid or secret'));
     if (!state.tickets.has(b.component_verify_ticket)) return c.json(err(61006, 'component ticket is invalid'));
+    state.tokenCallsByTicket.set(b.component_verify_ticket, (state.tokenCallsByTicket.get(b.component_verify_ticket) ?? 0) + 1);
     return c.json({ component_access_token: state.issueToken('component', opts.componentAppid), expires_in: TOKEN_TTL_S });
   });
 
@@ -90,11 +93,11 @@ export function createSandbox(opts: SandboxOptions) {
   });
 
   app.post('/cgi-bin/component/api_authorizer_token', async (c) => {
-    const g = await gate(c, 'api_authorizer_token');
+    const b = await body(c);
+    const g = await gate(c, 'api_authorizer_token', b.authorizer_appid);
     if (g) return g;
     const t = componentTokenOk(c);
     if (t.errcode) return c.json(err(t.errcode, t.errmsg));
-    const b = await body(c);
     const a = state.accounts.get(b.authorizer_appid);
     if (!a || !a.authorized || a.refreshToken !== b.authorizer_refresh_token) return c.json(err(61023, 'refresh_token is invalid'));
     return c.json({ authorizer_access_token: state.issueToken('authorizer', a.appid), expires_in: TOKEN_TTL_S, authorizer_refresh_token: a.refreshToken });
@@ -341,7 +344,7 @@ ${accounts.map(
 
   app.post('/__sandbox/faults', async (c) => {
     const b = await body(c);
-    state.faults.push({ api: b.api, errcode: b.errcode ?? 0, errmsg: b.errmsg, times: b.times ?? 1, delayMs: b.delayMs });
+    state.faults.push({ api: b.api, appid: b.appid, errcode: b.errcode ?? 0, errmsg: b.errmsg, times: b.times ?? 1, delayMs: b.delayMs });
     return c.json({ ok: true });
   });
 
@@ -357,6 +360,7 @@ ${accounts.map(
   });
 
   app.get('/__sandbox/calls', (c) => c.json(Object.fromEntries(state.calls)));
+  app.get('/__sandbox/token-calls/:ticket', (c) => c.json({ calls: state.tokenCallsByTicket.get(c.req.param('ticket')) ?? 0 }));
 
   app.get('/__sandbox/qrcodes/:ticket', (c) => {
     const q = state.qrcodes.get(c.req.param('ticket'));

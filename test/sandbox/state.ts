@@ -32,6 +32,8 @@ export interface SentMessage {
 
 export interface Fault {
   api: string;
+  /** Only calls made for this account (known from their access token); all calls when absent. */
+  appid?: string;
   errcode: number;
   errmsg?: string;
   times: number;
@@ -61,6 +63,8 @@ export class SandboxState {
   readonly media = new Map<string, { appid: string; bytes: number }>();
   readonly sent: SentMessage[] = [];
   readonly calls = new Map<string, number>();
+  /** api_component_token calls per verify ticket: each test file pushes its own ticket. */
+  readonly tokenCallsByTicket = new Map<string, number>();
   faults: Fault[] = [];
   private seq = 0;
 
@@ -69,13 +73,14 @@ export class SandboxState {
     return `${prefix}${Date.now().toString(36)}${this.seq.toString(36)}${Math.random().toString(36).slice(2, 8)}`;
   }
 
-  count(api: string) {
-    this.calls.set(api, (this.calls.get(api) ?? 0) + 1);
+  /** Counts a call, in all and per account (`api@appid`), so parallel tests can tell theirs apart. */
+  count(api: string, appid?: string) {
+    for (const key of appid ? [api, `${api}@${appid}`] : [api]) this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
   }
 
-  /** Takes the next injected fault for `api`, if any. */
-  takeFault(api: string): Fault | undefined {
-    const f = this.faults.find((x) => x.api === api && x.times > 0);
+  /** Takes the next injected fault for `api` (and the account the call is for), if any. */
+  takeFault(api: string, appid?: string): Fault | undefined {
+    const f = this.faults.find((x) => x.api === api && x.times > 0 && (!x.appid || x.appid === appid));
     if (f) f.times -= 1;
     return f;
   }

@@ -200,7 +200,7 @@ describe('fans page and poster link, hostile input', () => {
     const s = await setupActivity();
     const fan = uid('oR');
     const link = await join(s, fan);
-    await sandbox('/__sandbox/faults', { api: 'qrcode/create', errcode: -1, times: 3 });
+    await sandbox('/__sandbox/faults', { api: 'qrcode/create', appid: s.account.appid, errcode: -1, times: 3 });
     const page = await openLink(link, fan);
     expect(page.status).toBe(503);
     const html = await page.text();

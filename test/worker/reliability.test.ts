@@ -74,7 +74,7 @@ describe('faults from WeChat', () => {
   it('a busy WeChat (-1) on send is retried by the queue until it goes through', async () => {
     const s = await setupActivity();
     const fan = uid('oB');
-    await sandbox('/__sandbox/faults', { api: 'message/custom/send', errcode: -1, times: 2 });
+    await sandbox('/__sandbox/faults', { api: 'message/custom/send', appid: s.account.appid, errcode: -1, times: 2 });
     await fanPush(s.account, { type: 'text', openId: fan, content: s.keyword });
     await waitFor(async () => (await sentTo(s.account.appid, fan)).length === 2, 'both messages delivered', 30_000);
     const log = (await env.DB.prepare('SELECT status, errcode FROM message_log WHERE open_id = ?').bind(fan).all<any>()).results;
@@ -85,7 +85,7 @@ describe('faults from WeChat', () => {
     const s = await setupActivity();
     const fan = uid('oT');
     const link = await join(s, fan);
-    await sandbox('/__sandbox/faults', { api: 'sns/userinfo', errcode: 0, delayMs: 9_000, times: 1 });
+    await sandbox('/__sandbox/faults', { api: 'sns/userinfo', appid: s.account.appid, errcode: 0, delayMs: 9_000, times: 1 });
     const page = await openLink(link, fan);
     expect(page.status).toBe(503);
     expect(await page.text()).toContain('微信暂时繁忙');

@@ -1,6 +1,6 @@
 import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { schema } from '../db/client';
+import { nonEmpty, schema } from '../db/client';
 import { AppError } from '../errors';
 import { sha256Hex, toBase64 } from '../wechat/bytes';
 import { DUMMY_HASH, verifyPassword } from './password';
@@ -47,7 +47,8 @@ async function failuresIn(db: Db, keys: string[], now: number): Promise<number> 
 
 async function recordFailure(db: Db, keys: string[], now: number): Promise<void> {
   await db.batch(
-    keys.map((key) =>
+    nonEmpty(
+      keys.map((key) =>
       db.insert(schema.loginAttempts).values({ key, windowStart: now, failures: 1 }).onConflictDoUpdate({
         target: schema.loginAttempts.key,
         set: {
@@ -55,7 +56,7 @@ async function recordFailure(db: Db, keys: string[], now: number): Promise<void>
           windowStart: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.windowStart} else ${now} end`,
         },
       }),
-    ) as [never],
+    )),
   );
 }
 

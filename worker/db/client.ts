@@ -7,4 +7,10 @@ export function createDb(d1: D1Database) {
 }
 
 export type Db = ReturnType<typeof createDb>;
+
+/** Drizzle's batch() wants a non-empty tuple; callers guarantee at least one statement. */
+export function nonEmpty<T>(items: T[]): [T, ...T[]] {
+  if (!items.length) throw new Error('a D1 batch needs at least one statement');
+  return items as [T, ...T[]];
+}
 export { schema };

@@ -1,5 +1,5 @@
 import { eq, sql } from 'drizzle-orm';
-import { createDb, schema } from '../db/client';
+import { createDb, nonEmpty, schema } from '../db/client';
 import { AppError } from '../errors';
 import { BUSY, UNREACHABLE, WeChatApiError } from '../wechat/api';
 import type { CustomMessage } from '../wechat/authorizer';
@@ -23,51 +23,53 @@ const summarize = (m: CustomMessage) =>
 /** Transient answers worth another try later; everything else (45015, 45047, 43004…) is final. */
 const isTransient = (e: unknown) => e instanceof WeChatApiError && (e.errcode === BUSY || e.errcode === UNREACHABLE);
 
-/**
- * Sends one queued message at most once: a row in message_log claims the key, records every
- * attempt's errcode, and a message already sent is acknowledged without sending again.
- * Returns whether the queue should retry it.
- */
-export async function deliverMessage(env: Env, wechat: WeChatService, m: OutboundMessage, now = Date.now()): Promise<'done' | 'retry'> {
-  const db = createDb(env.DB);
-  const claimed = await db
-    .insert(schema.messageLog)
-    .values({ idempotencyKey: m.key, appid: m.appid, openId: m.message.touser, msgType: m.message.msgtype, summary: summarize(m.message), status: 'sending', attempts: 1 })
-    .onConflictDoUpdate({
-      target: schema.messageLog.idempotencyKey,
-      set: { attempts: sql`${schema.messageLog.attempts} + 1`, status: 'sending', updatedAt: now },
-      setWhere: sql`${schema.messageLog.status} = 'failed'`,
-    })
-    .returning({ id: schema.messageLog.id });
-  if (!claimed.length) return 'done';
-  const id = claimed[0].id;
-  try {
-    await wechat.sendCustomMessage(m.appid, m.message);
-    await db.update(schema.messageLog).set({ status: 'sent', errcode: 0, errmsg: 'ok', updatedAt: Date.now() }).where(eq(schema.messageLog.id, id));
-    return 'done';
-  } catch (e) {
-    const errcode = e instanceof WeChatApiError ? e.errcode : null;
-    const errmsg = e instanceof Error ? e.message : String(e);
-    await db.update(schema.messageLog).set({ status: 'failed', errcode, errmsg: errmsg.slice(0, 500), updatedAt: Date.now() }).where(eq(schema.messageLog.id, id));
-    if (isTransient(e)) return 'retry';
-    if (e instanceof WeChatApiError || e instanceof AppError) return 'done';
-    throw e;
-  }
-}
+type Outcome = 'done' | 'retry';
 
-/** Queue consumer: sends each message, retrying transient failures with growing delays. */
-export async function deliverBatch(env: Env, batch: MessageBatch<OutboundMessage>): Promise<void> {
-  const wechat = new WeChatService(env);
-  await Promise.all(
-    batch.messages.map(async (msg) => {
+/**
+ * Sends a batch of queued messages, each at most once: one D1 batch claims their keys in
+ * message_log (a message already sent is not claimed again), the claimed ones are sent
+ * concurrently, and one D1 batch records every attempt's errcode. Two D1 transactions per batch
+ * instead of two per message keeps D1's single writer free for counting.
+ */
+export async function deliverMessages(env: Env, wechat: WeChatService, messages: OutboundMessage[], now = Date.now()): Promise<Outcome[]> {
+  const db = createDb(env.DB);
+  const log = schema.messageLog;
+  const claims = await db.batch(
+    nonEmpty(
+      messages.map((m) =>
+      db
+        .insert(log)
+        .values({ idempotencyKey: m.key, appid: m.appid, openId: m.message.touser, msgType: m.message.msgtype, summary: summarize(m.message), status: 'sending', attempts: 1 })
+        .onConflictDoUpdate({ target: log.idempotencyKey, set: { attempts: sql`${log.attempts} + 1`, status: 'sending', updatedAt: now }, setWhere: sql`${log.status} = 'failed'` })
+        .returning({ id: log.id }),
+    )),
+  );
+  const results = await Promise.all(
+    messages.map(async (m, i) => {
+      const id = (claims[i] as { id: number }[])[0]?.id;
+      if (id === undefined) return { outcome: 'done' as Outcome };
       try {
-        const outcome = await deliverMessage(env, wechat, msg.body);
-        if (outcome === 'retry') msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
-        else msg.ack();
+        await wechat.sendCustomMessage(m.appid, m.message);
+        return { outcome: 'done' as Outcome, id, set: { status: 'sent' as const, errcode: 0, errmsg: 'ok' } };
       } catch (e) {
-        console.error('outbox delivery failed', msg.body.key, e);
-        msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+        if (!(e instanceof WeChatApiError || e instanceof AppError)) console.error('send failed unexpectedly', m.key, e);
+        const errcode = e instanceof WeChatApiError ? e.errcode : null;
+        const errmsg = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+        const final = e instanceof WeChatApiError ? !isTransient(e) : e instanceof AppError;
+        return { outcome: (final ? 'done' : 'retry') as Outcome, id, set: { status: 'failed' as const, errcode, errmsg } };
       }
     }),
   );
+  const updates = results.flatMap((r) => (r.id === undefined ? [] : [db.update(log).set({ ...r.set, updatedAt: Date.now() }).where(eq(log.id, r.id))]));
+  if (updates.length) await db.batch(nonEmpty(updates));
+  return results.map((r) => r.outcome);
+}
+
+/** Queue consumer: sends the batch, retrying transient failures with growing delays. */
+export async function deliverBatch(env: Env, batch: MessageBatch<OutboundMessage>): Promise<void> {
+  const outcomes = await deliverMessages(env, new WeChatService(env), batch.messages.map((m) => m.body));
+  batch.messages.forEach((msg, i) => {
+    if (outcomes[i] === 'retry') msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+    else msg.ack();
+  });
 }
