@@ -145,6 +145,7 @@ CREATE TABLE `take_part_in` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`activity_id` integer NOT NULL,
 	`public_number_id` integer NOT NULL,
+	`mtb_user_id` integer NOT NULL,
 	`open_id` text NOT NULL,
 	`nick_name` text,
 	`avatar` text,
@@ -169,10 +170,15 @@ CREATE TABLE `take_part_in` (
 );
 --> statement-breakpoint
 CREATE UNIQUE INDEX `tpi_activity_public_open` ON `take_part_in` (`activity_id`,`public_number_id`,`open_id`);--> statement-breakpoint
-CREATE INDEX `tpi_activity_ctime` ON `take_part_in` (`activity_id`,`ctime`);--> statement-breakpoint
 CREATE INDEX `tpi_public_open` ON `take_part_in` (`public_number_id`,`open_id`);--> statement-breakpoint
-CREATE INDEX `tpi_origin_owner` ON `take_part_in` (`activity_id`,`origin_open_id`);--> statement-breakpoint
-CREATE INDEX `tpi_activity_number` ON `take_part_in` (`activity_id`,`number`);--> statement-breakpoint
+CREATE INDEX `tpi_user` ON `take_part_in` (`mtb_user_id`);--> statement-breakpoint
+CREATE INDEX `tpi_user_black` ON `take_part_in` (`mtb_user_id`,`black`);--> statement-breakpoint
+CREATE INDEX `tpi_user_progress` ON `take_part_in` (`mtb_user_id`,`task_progress`);--> statement-breakpoint
+CREATE INDEX `tpi_activity` ON `take_part_in` (`activity_id`);--> statement-breakpoint
+CREATE INDEX `tpi_public` ON `take_part_in` (`public_number_id`);--> statement-breakpoint
+CREATE INDEX `tpi_origin_open` ON `take_part_in` (`origin_open_id`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_part_number` ON `take_part_in` (`activity_id`,`part_in`,`number`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_ctime` ON `take_part_in` (`activity_id`,`ctime`);--> statement-breakpoint
 CREATE INDEX `tpi_activity_subscribe` ON `take_part_in` (`activity_id`,`subscribe_time`);--> statement-breakpoint
 CREATE INDEX `tpi_activity_unsubscribe` ON `take_part_in` (`activity_id`,`unsubscribe_time`);--> statement-breakpoint
 CREATE TABLE `promo` (

@@ -193,8 +193,8 @@ export class ActivityCounter extends DurableObject<Env> {
     this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.row_id);
     this.enqueue({
       kind: 'd1',
-      sql: `INSERT INTO take_part_in (activity_id, public_number_id, open_id, origin, part_in, origin_open_id, level, subscribe_time, ctime, assist_counted, looking)
-            VALUES (?, ?, ?, 0, 1, ?, ?, ?, ?, 1, 0)
+      sql: `INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, origin, part_in, origin_open_id, level, subscribe_time, ctime, assist_counted, looking)
+            VALUES (?1, ?2, (SELECT mtb_user_id FROM activity WHERE id = ?1), ?3, 0, 1, ?4, ?5, ?6, ?7, 1, 0)
             ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET origin = 0, origin_open_id = excluded.origin_open_id,
               level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = 1, looking = 0`,
       params: [input.activityId, input.publicNumberId, input.helperOpenId, owner.open_id, owner.level + 1, input.at, input.at],

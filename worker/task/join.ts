@@ -63,7 +63,7 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   const origin = fan.promoId ? { origin: 1, originOpenId: String(fan.promoId) } : { origin: 2, originOpenId: null };
   const [row] = await db
     .insert(schema.takePartIn)
-    .values({ activityId: activity.id, publicNumberId: account.id, openId, partIn: 0, ctime: now, subscribeTime: now, ...origin })
+    .values({ activityId: activity.id, publicNumberId: account.id, mtbUserId: activity.mtbUserId, openId, partIn: 0, ctime: now, subscribeTime: now, ...origin })
     .onConflictDoUpdate({
       target: [schema.takePartIn.activityId, schema.takePartIn.publicNumberId, schema.takePartIn.openId],
       set: { partIn: 0, looking: 0, subscribeTime: sql`coalesce(${schema.takePartIn.subscribeTime}, ${now})` },

@@ -43,7 +43,21 @@ export const fansApi = createApi()
       summary: '参与粉丝',
       security,
       request: { query: Filters.extend({ page: z.coerce.number().int().min(1).max(100_000).default(1), page_size: z.coerce.number().int().min(1).max(100).default(20) }) },
-      responses: { 200: { description: '粉丝', ...json(z.object({ items: z.array(FanSchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) }, ...errorResponses(401, 422) },
+      responses: {
+        200: {
+          description: '粉丝',
+          ...json(
+            z.object({
+              items: z.array(FanSchema),
+              total: z.number().int().openapi({ description: '匹配数，最多计到 10000' }),
+              total_capped: z.boolean().openapi({ description: '为 true 时实际匹配数超过 10000' }),
+              page: z.number().int(),
+              page_size: z.number().int(),
+            }),
+          ),
+        },
+        ...errorResponses(401, 422),
+      },
     }),
     async (c) => {
       const { page, page_size, ...filters } = c.req.valid('query');

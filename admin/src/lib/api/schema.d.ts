@@ -1111,7 +1111,10 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["Fan"][];
+                            /** @description 匹配数，最多计到 10000 */
                             total: number;
+                            /** @description 为 true 时实际匹配数超过 10000 */
+                            total_capped: boolean;
                             page: number;
                             page_size: number;
                         };
