@@ -175,23 +175,24 @@ describe('fans page and poster link, hostile input', () => {
     const link = await join(s, fan);
     const forged = link.replace(/state=([^&]+)/, (_m, st) => `state=${st.slice(0, -2)}xx`);
     const page = await openLink(forged, fan);
-    expect(page.status).toBe(400);
+    expect(page.status, await page.clone().text()).toBe(400);
     expect(await page.text()).toContain('链接已失效');
 
     const snapshot = await openLink(link, fan, { snapshot: true });
-    expect(snapshot.status).toBe(403);
+    expect(snapshot.status, await snapshot.clone().text()).toBe(403);
     expect(await snapshot.text()).toContain('请在微信中打开');
 
     const other = await openLink(link, uid('oZ'));
-    expect(other.status).toBe(403);
+    expect(other.status, await other.clone().text()).toBe(403);
 
     // The same code twice: WeChat says 40163; the fan gets a page with a fresh link.
     const authorize = new URL(link.replace(/#wechat_redirect$/, ''));
     authorize.searchParams.set('as', fan);
     const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
-    expect((await worker(`${back.pathname}${back.search}`)).status).toBe(200);
+    const first = await worker(`${back.pathname}${back.search}`);
+    expect(first.status, await first.clone().text()).toBe(200);
     const replay = await worker(`${back.pathname}${back.search}`);
-    expect(replay.status).toBe(400);
+    expect(replay.status, await replay.clone().text()).toBe(400);
     expect(await replay.text()).toContain('重新打开');
     expect(await rowOf(s.activity.id, fan)).toMatchObject({ nick_name: expect.any(String) });
   });
