@@ -1,0 +1,129 @@
+/**
+ * Benchmark 4 support — isolate memory through the V8 inspector that `wrangler dev
+ * --inspector-port` exposes (wrangler's inspector proxy in front of workerd's).
+ *
+ * What is counted:
+ * - `Runtime.getHeapUsage`: `usedSize`/`totalSize` (the JS heap, used and reserved) and
+ *   `backingStorageSize` (ArrayBuffer backing stores and external strings, i.e. pixel buffers,
+ *   request/response bytes). Sampled while renders run; the inspector answers between the
+ *   isolate's turns, so a peak inside one synchronous stretch can be missed.
+ * - WebAssembly linear memories (yoga, resvg, mozjpeg encoder and decoder), which are in neither
+ *   figure: found with `Runtime.queryObjects(WebAssembly.Memory.prototype)` in the worker's
+ *   execution context, summing `memory.buffer.byteLength`. Wasm memory only grows, so its size
+ *   after the renders is its peak.
+ * Not counted: workerd's own C++ allocations outside V8 (sockets, KV/R2 plumbing), and code
+ * space of compiled wasm (not part of the per-isolate limit figures V8 reports here).
+ */
+import { Cdp } from './lib/cdp';
+import { sleep } from './lib/proc';
+
+export interface HeapSample {
+  t: number;
+  used: number;
+  total: number;
+  backing: number;
+}
+
+export class HeapSampler {
+  readonly samples: HeapSample[] = [];
+  private running = false;
+  private done: Promise<void> = Promise.resolve();
+
+  constructor(private readonly cdp: Cdp, private readonly intervalMs = 10) {}
+
+  start(): void {
+    this.running = true;
+    const t0 = performance.now();
+    this.done = (async () => {
+      while (this.running) {
+        const u = await this.cdp.send<{ usedSize: number; totalSize: number; backingStorageSize?: number }>('Runtime.getHeapUsage');
+        this.samples.push({ t: performance.now() - t0, used: u.usedSize, total: u.totalSize, backing: u.backingStorageSize ?? 0 });
+        await sleep(this.intervalMs);
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await this.done;
+  }
+
+  peak() {
+    const max = (f: (s: HeapSample) => number) => this.samples.reduce((m, s) => Math.max(m, f(s)), 0);
+    return { used: max((s) => s.used), total: max((s) => s.total), backing: max((s) => s.backing), usedPlusBacking: max((s) => s.used + s.backing), samples: this.samples.length };
+  }
+}
+
+/** Byte lengths of every WebAssembly.Memory alive in the worker's isolate. */
+export async function wasmMemories(cdp: Cdp): Promise<number[]> {
+  const context = await cdp.workerContext();
+  const proto = await cdp.send<{ result: { objectId?: string }; exceptionDetails?: unknown }>('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype', contextId: context.id, objectGroup: 'bench' });
+  if (!proto.result.objectId) throw new Error(`cannot reach WebAssembly.Memory.prototype: ${JSON.stringify(proto.exceptionDetails ?? proto.result)}`);
+  const found = await cdp.send<{ objects: { objectId: string } }>('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId, objectGroup: 'bench' });
+  const sizes = await cdp.send<{ result: { value: number[] } }>('Runtime.callFunctionOn', {
+    objectId: found.objects.objectId,
+    functionDeclaration: 'function () { return this.map((m) => m.buffer.byteLength); }',
+    returnByValue: true,
+  });
+  await cdp.send('Runtime.releaseObjectGroup', { objectGroup: 'bench' }).catch(() => undefined);
+  return sizes.result.value;
+}
+
+export interface MemoryResult {
+  peak: ReturnType<HeapSampler['peak']>;
+  /** After HeapProfiler.collectGarbage once the renders are done: what stays live. */
+  afterGc: { used: number; total: number; backing: number } | null;
+  wasmBefore: number[];
+  wasm: number[] | null;
+  wasmError?: string;
+  /** Observed peak: peak(JS used + backing stores, uncollected garbage included) + wasm. */
+  estimate: number | null;
+  /** Live floor: after-GC JS used + backing stores + wasm. */
+  floor: number | null;
+}
+
+/** Runs `work` (the renders) with the heap sampled throughout, then reads wasm memory and the after-GC heap. */
+export async function measureMemory<T>(inspectorPort: number, workerUrl: string, work: () => Promise<T>): Promise<{ result: T; memory: MemoryResult }> {
+  const cdp = await Cdp.connect(inspectorPort);
+  try {
+    const sampler = new HeapSampler(cdp);
+    const wasmBefore = await wasmMemories(cdp).catch(() => []);
+    sampler.start();
+    const result = await work().finally(() => sampler.stop());
+    let wasm: number[] | null = null;
+    let wasmError: string | undefined;
+    try {
+      wasm = await wasmMemories(cdp);
+    } catch (e) {
+      wasmError = `wasm memory not readable: ${String(e).slice(0, 200)}`;
+    }
+    let afterGc: MemoryResult['afterGc'] = null;
+    try {
+      // collectGarbage is only answered once the isolate runs again: enable, ask, then poke it.
+      await cdp.send('HeapProfiler.enable', {}, 10_000);
+      const gc = cdp.send('HeapProfiler.collectGarbage', {}, 15_000);
+      await fetch(`${workerUrl}/api/openapi.json`).then((r) => r.arrayBuffer());
+      await gc;
+      const u = await cdp.send<{ usedSize: number; totalSize: number; backingStorageSize?: number }>('Runtime.getHeapUsage');
+      afterGc = { used: u.usedSize, total: u.totalSize, backing: u.backingStorageSize ?? 0 };
+    } catch {
+      /* reported as n/a */
+    }
+    const peak = sampler.peak();
+    const wasmTotal = wasm?.reduce((a, b) => a + b, 0) ?? null;
+    return {
+      result,
+      memory: {
+        peak,
+        afterGc,
+        wasmBefore,
+        wasm,
+        wasmError,
+        estimate: wasmTotal === null ? null : peak.usedPlusBacking + wasmTotal,
+        floor: wasmTotal === null || !afterGc ? null : afterGc.used + afterGc.backing + wasmTotal,
+      },
+    };
+  } finally {
+    cdp.close();
+  }
+}

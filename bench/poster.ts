@@ -1,0 +1,182 @@
+/**
+ * Benchmark 1 — poster render time and size through the real worker (the admin preview route,
+ * same renderer as fans' posters), against the same poster composed with Pillow.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import qrcode from 'qrcode-generator';
+import { DEFAULT_LAYOUT } from '../worker/poster/layout';
+import { avatarPng } from '../test/sandbox/png';
+import { Api, BACKGROUND_FIXTURE } from './lib/flow';
+import { run } from './lib/proc';
+import { checksTable, kb, ms, table, verdict, type Check } from './lib/report';
+import { round, summarize, type Summary } from './lib/stats';
+import { ROOT } from './lib/worker';
+
+/** Same text on both sides; no emoji, because the reference's CJK font has none. */
+export const NICKNAME = '任务宝粉丝小明';
+export const RULE = '邀请 3 位好友扫码关注即可领奖';
+/** What the preview route encodes (SAMPLE_QR in worker/routes/api/posters.ts). */
+const SAMPLE_QR = 'http://weixin.qq.com/q/preview-sample-poster';
+const QUIET_MODULES = 4;
+
+export interface PillowResult {
+  available: boolean;
+  reason?: string;
+  python?: string;
+  pillow?: string;
+  font?: string;
+  fontNote?: string;
+  png?: { latency: Summary; bytes: number };
+  jpeg?: { latency: Summary; bytes: number };
+}
+
+/** A python3 that can import PIL (pyenv's may not; Debian's python3-pil is for /usr/bin/python3). */
+function findPython(): string | null {
+  for (const py of [process.env.BENCH_PYTHON, 'python3', '/usr/bin/python3'].filter(Boolean) as string[]) {
+    if (spawnSync(py, ['-c', 'import PIL'], { stdio: 'ignore' }).status === 0) return py;
+  }
+  return null;
+}
+
+/** Noto Sans CJK SC if fontconfig knows it, else any TTF (said so in the output). */
+function findFont(): { file: string; index: number; note?: string } | null {
+  const fc = spawnSync('fc-match', ['-f', '%{file}\n%{index}', 'Noto Sans CJK SC:style=Regular'], { encoding: 'utf8' });
+  if (fc.status === 0) {
+    const [file, index] = fc.stdout.split('\n');
+    if (file && existsSync(file) && /cjk|wqy|droid|sc/i.test(file)) return { file, index: Number(index) || 0 };
+  }
+  for (const file of ['/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc', '/usr/share/fonts/truetype/wqy/wqy-microhei.ttc']) {
+    if (existsSync(file)) return { file, index: file.endsWith('NotoSansCJK-Regular.ttc') ? 2 : 0 };
+  }
+  const fallback = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+  if (existsSync(fallback)) return { file: fallback, index: 0, note: 'no CJK font found: DejaVu Sans used, Chinese glyphs are drawn as boxes' };
+  return null;
+}
+
+/** The QR matrix exactly as worker/poster/qr.ts lays it out (level M, byte mode, whole-pixel modules). */
+function qrModules(content: string, size: number) {
+  const qr = qrcode(0, 'M');
+  qr.addData(content, 'Byte');
+  qr.make();
+  const count = qr.getModuleCount();
+  const cell = Math.max(1, Math.floor(size / (count + 2 * QUIET_MODULES)));
+  const rows = Array.from({ length: count }, (_, r) => Array.from({ length: count }, (_, c) => (qr.isDark(r, c) ? '1' : '0')).join(''));
+  return { rows, cell, offset: Math.floor((size - count * cell) / 2) };
+}
+
+export async function benchPillow(tmp: string, runs: number): Promise<PillowResult> {
+  const python = findPython();
+  if (!python) return { available: false, reason: 'no python3 with Pillow (apt-get install -y python3-pil)' };
+  const font = findFont();
+  if (!font) return { available: false, reason: 'no TrueType font found for the nickname and rule' };
+  const avatar = join(tmp, 'avatar.png');
+  writeFileSync(avatar, avatarPng('o_bench_avatar'));
+  const job = {
+    background: BACKGROUND_FIXTURE,
+    avatar,
+    font: font.file,
+    font_index: font.index,
+    nickname: NICKNAME,
+    rule: RULE,
+    layout: DEFAULT_LAYOUT,
+    qr: qrModules(SAMPLE_QR, DEFAULT_LAYOUT.qr.size),
+    runs,
+    warmup: 3,
+    out: join(tmp, 'pillow-poster'),
+  };
+  const { stdout } = await run(python, [join(ROOT, 'bench/pillow_poster.py')], { input: JSON.stringify(job) });
+  const out = JSON.parse(stdout) as { pillow: string; png: { times_ms: number[]; bytes: number }; jpeg: { times_ms: number[]; bytes: number } };
+  return {
+    available: true,
+    python,
+    pillow: out.pillow,
+    font: `${font.file}#${font.index}`,
+    fontNote: font.note,
+    png: { latency: summarize(out.png.times_ms), bytes: out.png.bytes },
+    jpeg: { latency: summarize(out.jpeg.times_ms), bytes: out.jpeg.bytes },
+  };
+}
+
+/** Width and height from a JPEG's SOF marker (to check the route really rendered 750×1334). */
+function jpegSize(b: Uint8Array): { width: number; height: number } | null {
+  for (let i = 2; i + 9 < b.length; ) {
+    if (b[i] !== 0xff) return null;
+    const marker = b[i + 1];
+    const len = (b[i + 2] << 8) | b[i + 3];
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      return { height: (b[i + 5] << 8) | b[i + 6], width: (b[i + 7] << 8) | b[i + 8] };
+    }
+    i += 2 + len;
+  }
+  return null;
+}
+
+export interface OursPoster {
+  firstMs: number;
+  warm: Summary;
+  bytes: number;
+  width: number;
+  height: number;
+}
+
+/** One preview render through the worker: wall time on loopback (auth + R2 read + render + reply). */
+async function preview(api: Api, background: string): Promise<{ ms: number; bytes: Uint8Array }> {
+  const t0 = performance.now();
+  const res = await api.call('POST', '/posters/preview', { background_img: background, rule: RULE, nickname: NICKNAME });
+  const bytes = new Uint8Array(await res.arrayBuffer());
+  const elapsed = performance.now() - t0;
+  if (res.headers.get('content-type') !== 'image/jpeg') throw new Error(`preview answered ${res.headers.get('content-type')}`);
+  return { ms: elapsed, bytes };
+}
+
+/**
+ * `firstMs` must be the first poster of the isolate: call right after (re)starting wrangler dev.
+ * Warm renders are sequential, after `warmup` untimed ones.
+ */
+export async function benchOurPoster(api: Api, background: string, runs: number, warmup = 3): Promise<OursPoster> {
+  const first = await preview(api, background);
+  for (let i = 0; i < warmup; i++) await preview(api, background);
+  const times: number[] = [];
+  let last = first.bytes;
+  for (let i = 0; i < runs; i++) {
+    const r = await preview(api, background);
+    times.push(r.ms);
+    last = r.bytes;
+  }
+  const size = jpegSize(last) ?? { width: 0, height: 0 };
+  return { firstMs: first.ms, warm: summarize(times), bytes: last.byteLength, ...size };
+}
+
+export function posterReport(ours: OursPoster, pillow: PillowResult): { text: string; checks: Check[] } {
+  const ref = pillow.png?.latency.median ?? NaN;
+  const checks: Check[] = [
+    {
+      target: 'warm render ≤ 0.35 × Pillow-PNG time',
+      measured: pillow.available ? `${ms(ours.warm.median)} vs 0.35 × ${ms(ref)} = ${ms(0.35 * ref)} (ratio ${round(ours.warm.median / ref, 2)})` : 'reference not run',
+      verdict: verdict(pillow.available ? ours.warm.median <= 0.35 * ref : null),
+      note: pillow.available ? '' : pillow.reason,
+    },
+    { target: 'poster ≤ 300 KB', measured: kb(ours.bytes), verdict: verdict(ours.bytes <= 300 * 1024) },
+    { target: 'poster is 750×1334', measured: `${ours.width}×${ours.height}`, verdict: verdict(ours.width === 750 && ours.height === 1334) },
+  ];
+  const rows: (string | number)[][] = [
+    ['ours: worker preview route, warm (JPEG)', ours.warm.n, ms(ours.warm.median), ms(ours.warm.p99), kb(ours.bytes)],
+    ['ours: first render of a fresh isolate', 1, ms(ours.firstMs), '', ''],
+  ];
+  if (pillow.available) {
+    rows.push(['reference: Pillow → PNG', pillow.png!.latency.n, ms(pillow.png!.latency.median), ms(pillow.png!.latency.p99), kb(pillow.png!.bytes)]);
+    rows.push(['reference: Pillow → JPEG q80', pillow.jpeg!.latency.n, ms(pillow.jpeg!.latency.median), ms(pillow.jpeg!.latency.p99), kb(pillow.jpeg!.bytes)]);
+  } else {
+    rows.push([`reference: SKIPPED — ${pillow.reason}`, '', '', '', '']);
+  }
+  const notes = [
+    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, satori + resvg + mozjpeg, reply); default avatar (SVG), sample QR',
+    pillow.available ? `  reference = decode background + round avatar (132 px PNG) + text (${pillow.font}) + QR modules + encode; Pillow ${pillow.pillow} on ${pillow.python}; fonts loaded once${pillow.fontNote ? `; ${pillow.fontNote}` : ''}` : '',
+  ].filter(Boolean);
+  return {
+    text: table('1. Poster render (750×1334 photo background, avatar, nickname, rule, QR)', ['renderer', 'runs', 'median', 'p99', 'bytes'], rows) + '\n' + notes.join('\n') + checksTable('   targets', checks),
+    checks,
+  };
+}
