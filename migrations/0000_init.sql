@@ -178,9 +178,11 @@ CREATE INDEX `tpi_activity` ON `take_part_in` (`activity_id`);--> statement-brea
 CREATE INDEX `tpi_public` ON `take_part_in` (`public_number_id`);--> statement-breakpoint
 CREATE INDEX `tpi_origin_open` ON `take_part_in` (`origin_open_id`);--> statement-breakpoint
 CREATE INDEX `tpi_activity_part_number` ON `take_part_in` (`activity_id`,`part_in`,`number`);--> statement-breakpoint
-CREATE INDEX `tpi_activity_ctime` ON `take_part_in` (`activity_id`,`ctime`);--> statement-breakpoint
-CREATE INDEX `tpi_activity_subscribe` ON `take_part_in` (`activity_id`,`subscribe_time`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_part_ctime` ON `take_part_in` (`activity_id`,`part_in`,`ctime`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_subscribe` ON `take_part_in` (`activity_id`,`subscribe_time`,`origin`,`part_in`,`looking`);--> statement-breakpoint
 CREATE INDEX `tpi_activity_unsubscribe` ON `take_part_in` (`activity_id`,`unsubscribe_time`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_progress` ON `take_part_in` (`activity_id`,`task_progress`);--> statement-breakpoint
+CREATE INDEX `tpi_activity_level` ON `take_part_in` (`activity_id`,`level`);--> statement-breakpoint
 CREATE TABLE `promo` (
 	`id` integer PRIMARY KEY AUTOINCREMENT NOT NULL,
 	`name` text NOT NULL,

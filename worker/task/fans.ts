@@ -94,8 +94,11 @@ export async function listFans(db: Db, userId: number, f: FanFilters, page: numb
   // Not db.batch(): D1 batch rows are keyed by column name, and this join repeats names ("name").
   // The total is counted up to a cap: an exact count of a million rows costs more than the page.
   const counted = db.select({ one: sql`1` }).from(t).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId)).where(where).limit(TOTAL_CAP + 1);
+  // Deferred join: the offset walks the narrow id index; only the page's rows get the joins.
+  const pageIds = db.select({ id: t.id }).from(t).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId))
+    .where(where).orderBy(desc(t.id)).limit(pageSize).offset((page - 1) * pageSize);
   const [rows, [{ total }]] = await Promise.all([
-    fanQuery(db, where).orderBy(desc(t.id)).limit(pageSize).offset((page - 1) * pageSize),
+    fanQuery(db, inArray(t.id, pageIds)!).orderBy(desc(t.id)),
     db.select({ total: count() }).from(counted.as('counted')),
   ]);
   return { items: rows.map(fanView), total: Math.min(total, TOTAL_CAP), total_capped: total > TOTAL_CAP, page, page_size: pageSize };
