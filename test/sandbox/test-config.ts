@@ -1,5 +1,8 @@
-/** Fixed port of the sandbox the test run starts (dev uses 8788, so both can run at once). */
-export const SANDBOX_TEST_PORT = 18788;
+/**
+ * Fixed port of the sandbox the test run starts (dev uses 8788, so both can run at once);
+ * `SANDBOX_TEST_PORT` moves it, so two checkouts can run their suites side by side.
+ */
+export const SANDBOX_TEST_PORT = Number(process.env.SANDBOX_TEST_PORT) || 18788;
 
 /** Component credentials shared by the worker under test and the sandbox. */
 export const TEST_SECRETS = {
