@@ -33,8 +33,12 @@ export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
   );
 });
 
-/** Rendered posters and promo QR codes: content-addressed, so cached forever. */
-export const posterRoutes = new Hono<AppEnv>().get('/:key{[0-9a-f]{32}\\.(jpg|png)}', async (c) => {
+/**
+ * Rendered posters and promo QR codes: content-addressed, so cached forever. The key's group is
+ * non-capturing because Hono's RegExpRouter refuses capturing ones, and the whole app would fall
+ * back to the slower TrieRouter.
+ */
+export const posterRoutes = new Hono<AppEnv>().get('/:key{[0-9a-f]{32}\\.(?:jpg|png)}', async (c) => {
   const key = c.req.param('key');
   const obj = await c.env.POSTERS.get(key, { onlyIf: c.req.raw.headers });
   if (!obj) throw new AppError('not_found', '图片不存在');

@@ -31,7 +31,8 @@ export const wechatRoutes = new Hono<AppEnv>()
   .post('/callback/:appid', async (c) => {
     const appid = c.req.param('appid');
     if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
-    const config = c.var.config;
+    // `c.var` builds a fresh object on every read: take what this hot path needs once.
+    const { config, db } = c.var;
     const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     const key = dedupKey(appid, opened.msg);
     // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
@@ -39,11 +40,11 @@ export const wechatRoutes = new Hono<AppEnv>()
     // activity's Durable Object in the same transaction as the count, which keeps the hot path
     // of a campaign (subscribe) free of a D1 write.
     const claimed = opened.msg.MsgType !== 'event';
-    if (claimed && !(await claimPush(c.var.db, key))) return text('success');
+    if (claimed && !(await claimPush(db, key))) return text('success');
 
     const handling = dispatchPush({
       env: c.env,
-      db: c.var.db,
+      db,
       wechat: new WeChatService(c.env),
       appid,
       msg: opened.msg,
@@ -52,7 +53,7 @@ export const wechatRoutes = new Hono<AppEnv>()
       waitUntil: (p) => c.executionCtx.waitUntil(p),
     }).catch(async (e) => {
       // Give the key back so WeChat's retry is handled, then fail this delivery.
-      if (claimed) await releasePush(c.var.db, key);
+      if (claimed) await releasePush(db, key);
       throw e;
     });
     const late = Symbol('late');

@@ -23,6 +23,8 @@ export async function readCappedText(req: Request, max = MAX_PUSH_BYTES): Promis
   const declared = Number(req.headers.get('content-length') ?? '0');
   if (declared > max) throw new XmlError('body too large');
   if (!req.body) return '';
+  // A declared length frames the body (the runtime never reads past it): read it in one go.
+  if (req.headers.has('content-length')) return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
   const reader = req.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -42,8 +44,12 @@ export async function readCappedText(req: Request, max = MAX_PUSH_BYTES): Promis
     all.set(c, o);
     o += c.length;
   }
+  return decodeUtf8(all);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(all);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new XmlError('body is not UTF-8');
   }
