@@ -69,6 +69,8 @@ describe('exactly once', () => {
     const helpers = Array.from({ length: 200 }, (_, i) => uid(`oC${i}_`));
     const results = await Promise.all(helpers.map((h) => fanPush(s.account, { type: 'subscribe', openId: h, scene: a.scene })));
     expect(results.every((r) => r.status === 200 && r.reply?.includes('助力成功'))).toBe(true);
+    // Answers that found an outbox round running did not wait for it: D1 follows within rounds.
+    await waitFor(async () => (await activityCounter(env, s.activity.id).snapshot()).pendingOutbox === 0, 'the outbox applied');
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 200, task_progress: 3 });
     const notes = await waitFor(async () => {
       const n = await notifications(a.openId);

@@ -1,8 +1,8 @@
 import { DurableObject } from 'cloudflare:workers';
-import type { OutboundMessage } from '../messaging/outbox';
 import { capture, type RpcResult } from '../rpc-result';
 import { texts } from '../task/texts';
 import { nextTier, tierReached, type Tier } from '../task/tiers';
+import { applyPlan, type OutboxItem } from './activity-outbox';
 
 export interface AssistInput {
   /** Dedup key of the push: the same push never counts twice. */
@@ -54,12 +54,13 @@ type Participant = {
   level: number;
 };
 
-/** Pending side effects, written in the same transaction as the count they follow from. */
-type OutboxItem = { kind: 'd1'; sql: string; params: (string | number | null)[] } | { kind: 'msg'; message: OutboundMessage };
-
 /** Activity settings are re-read at least this often (edits also call `reload`). */
 const CONFIG_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
+/** Outbox rows a round applies at most (a queue batch holds at most 100 messages). */
+const ROUND_ROWS = 100;
+/** Committed outbox rows are applied by the latest this long after (if this object was evicted mid-round). */
+const OUTBOX_SAFETY_MS = 60_000;
 const PROCESSED_TTL_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -78,15 +79,19 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TE
 /**
  * One per activity: decides and records every assist and deduction of that activity, one at a
  * time. Each decision, its D1 writes and its notifications are committed together in this
- * object's SQLite (an outbox); the outbox is then applied to D1 and the message queue, and
- * retried by alarm until it is. D1 writes are idempotent (absolute counts, upserts), so a
+ * object's SQLite (an outbox); the outbox is then applied to D1 and the message queue in rounds,
+ * and retried by alarm until it is. D1 writes are idempotent (absolute counts, upserts), so a
  * replay after a crash changes nothing twice. See README → "How counting stays exact".
  */
 export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private config: ActivityConfig | null = null;
-  private flushing: Promise<boolean> | null = null;
-  private pruneScheduled = false;
+  /** The running loop of outbox rounds, if any. */
+  private flushing: Promise<void> | null = null;
+  /** Callers waiting for the outbox to be applied up to a row id. */
+  private waiters: { upTo: number; done: () => void }[] = [];
+  /** When the pending alarm fires (Infinity: none); read from storage once. */
+  private alarmAt: number | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -100,8 +105,8 @@ export class ActivityCounter extends DurableObject<Env> {
       const config = await this.loadConfig(input.activityId, input.at);
       await this.loadParticipant(input.ownerRowId, input.activityId);
       const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(config, input));
-      await this.drain(lastOutbox);
-      await this.schedulePrune();
+      await this.alarmWithin(PRUNE_EVERY_MS);
+      await this.settle(lastOutbox, false);
       return outcome;
     });
   }
@@ -111,7 +116,8 @@ export class ActivityCounter extends DurableObject<Env> {
     return capture(async () => {
       const config = await this.loadConfig(input.activityId, input.at);
       const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideUnfollow(config, input));
-      await this.drain(lastOutbox);
+      await this.alarmWithin(PRUNE_EVERY_MS);
+      await this.settle(lastOutbox, false);
       return outcome;
     });
   }
@@ -120,15 +126,14 @@ export class ActivityCounter extends DurableObject<Env> {
   setBlack(activityId: number, fans: { rowId: number; publicNumberId: number; openId: string }[], black: boolean): Promise<RpcResult<number>> {
     return capture(async () => {
       const last = this.ctx.storage.transactionSync(() => {
-        let id = 0;
         for (const f of fans) {
           if (black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', f.publicNumberId, f.openId);
           else this.sql.exec('DELETE FROM black WHERE public_number_id = ? AND open_id = ?', f.publicNumberId, f.openId);
-          id = this.enqueue({ kind: 'd1', sql: 'UPDATE take_part_in SET black = ? WHERE id = ? AND activity_id = ?', params: [black ? 1 : 0, f.rowId, activityId] });
         }
-        return id;
+        return this.enqueue({ black: fans.map((f) => ({ activityId, rowId: f.rowId, black: black ? 1 : 0 })) });
       });
-      await this.drain(last);
+      // The operator's list shows the flags right after: wait for them even under load.
+      await this.settle(last, true);
       return fans.length;
     });
   }
@@ -147,20 +152,25 @@ export class ActivityCounter extends DurableObject<Env> {
     };
   }
 
-  /** Retries an outbox that could not be applied, and prunes dedup keys older than WeChat can retry. */
+  /**
+   * Applies what is left in the outbox (a failed round, or rows of an object evicted mid-round)
+   * and prunes dedup keys older than WeChat can retry; stays pending while either has work.
+   */
   async alarm(): Promise<void> {
+    this.alarmAt = Infinity;
     this.sql.exec('DELETE FROM processed WHERE at < ?', Date.now() - PROCESSED_TTL_MS);
-    await this.drain(Number.MAX_SAFE_INTEGER);
-    const left = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM processed').one().n;
-    this.pruneScheduled = false;
-    if (left) await this.schedulePrune();
+    await this.settle(Number.MAX_SAFE_INTEGER, true);
+    if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length) await this.alarmWithin(FLUSH_RETRY_MS);
+    if (this.sql.exec('SELECT 1 FROM processed LIMIT 1').toArray().length) await this.alarmWithin(PRUNE_EVERY_MS);
   }
 
-  /** Keeps one alarm pending while there are dedup keys to prune (a failed flush may set an earlier one). */
-  private async schedulePrune(): Promise<void> {
-    if (this.pruneScheduled) return;
-    this.pruneScheduled = true;
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + PRUNE_EVERY_MS);
+  /** Keeps an alarm pending no later than `ms` from now; usually answered from memory. */
+  private async alarmWithin(ms: number): Promise<void> {
+    const at = Date.now() + ms;
+    this.alarmAt ??= (await this.ctx.storage.getAlarm()) ?? Infinity;
+    if (this.alarmAt <= at) return;
+    await this.ctx.storage.setAlarm(at);
+    this.alarmAt = at;
   }
 
   private decideAssist(config: ActivityConfig, input: AssistInput): { outcome: AssistOutcome; lastOutbox: number } {
@@ -191,15 +201,6 @@ export class ActivityCounter extends DurableObject<Env> {
     const owner = this.participant(input.ownerRowId)!;
     this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.publicNumberId, input.helperOpenId, owner.row_id, input.at);
     this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.row_id);
-    this.enqueue({
-      kind: 'd1',
-      sql: `INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, origin, part_in, origin_open_id, level, subscribe_time, ctime, assist_counted, looking)
-            VALUES (?1, ?2, (SELECT mtb_user_id FROM activity WHERE id = ?1), ?3, 0, 1, ?4, ?5, ?6, ?7, 1, 0)
-            ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET origin = 0, origin_open_id = excluded.origin_open_id,
-              level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = 1, looking = 0`,
-      params: [input.activityId, input.publicNumberId, input.helperOpenId, owner.open_id, owner.level + 1, input.at, input.at],
-    });
-    this.enqueue(this.ownerWrite(input.activityId, owner.row_id, outcome.number, outcome.tier));
     // One message per assist; a tier newly passed is announced in it, exactly once (a deduction
     // never lowers task_progress, so re-passing a tier announces nothing). One message keeps the
     // owner inside WeChat's 5-messages-per-48-h customer-service quota.
@@ -212,7 +213,8 @@ export class ActivityCounter extends DurableObject<Env> {
     }
     lines.push(texts.progress(outcome.number, nextTier(config.tiers, outcome.number)));
     return this.enqueue({
-      kind: 'msg',
+      helper: { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId, ownerOpenId: owner.open_id, level: owner.level + 1, at: input.at },
+      owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: outcome.tier },
       message: { key: `${input.eventKey}:notify`, appid: input.appid, message: { touser: owner.open_id, msgtype: 'text', text: { content: lines.join('\n') } } },
     });
   }
@@ -232,21 +234,12 @@ export class ActivityCounter extends DurableObject<Env> {
     this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId);
     // Prizes already reached stay reached: task_progress is not lowered.
     this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.row_id);
-    this.enqueue({
-      kind: 'd1',
-      sql: 'UPDATE take_part_in SET assist_counted = 0 WHERE activity_id = ? AND public_number_id = ? AND open_id = ?',
-      params: [input.activityId, input.publicNumberId, input.helperOpenId],
-    });
-    this.enqueue(this.ownerWrite(input.activityId, owner.row_id, outcome.number, owner.task_progress));
     const last = this.enqueue({
-      kind: 'msg',
+      uncount: { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId },
+      owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: owner.task_progress },
       message: { key: `${input.eventKey}:deduct`, appid: input.appid, message: { touser: owner.open_id, msgtype: 'text', text: { content: texts.deducted(outcome.number) } } },
     });
     return { outcome, lastOutbox: last };
-  }
-
-  private ownerWrite(activityId: number, rowId: number, number: number, progress: number): OutboxItem {
-    return { kind: 'd1', sql: 'UPDATE take_part_in SET number = ?, task_progress = ? WHERE id = ? AND activity_id = ?', params: [number, progress, rowId, activityId] };
   }
 
   private running(config: ActivityConfig, accountId: number, at: number): boolean {
@@ -299,30 +292,53 @@ export class ActivityCounter extends DurableObject<Env> {
     if (row.black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', row.public_number_id, row.open_id);
   }
 
-  /** Applies the outbox up to `upTo` (coalescing concurrent callers); on failure an alarm retries. */
-  private async drain(upTo: number): Promise<void> {
+  /**
+   * Applies the outbox up to row `upTo` in rounds of one D1 batch and one queue batch each. A
+   * caller that finds a round already running does not wait unless `wait`: the running loop takes
+   * its rows in its next round, so under load one round carries many decisions and nobody queues
+   * behind rounds that are not theirs. A failed round leaves its rows for the alarm.
+   */
+  private async settle(upTo: number, wait: boolean): Promise<void> {
     if (upTo <= 0) return;
-    while (this.sql.exec('SELECT 1 FROM outbox WHERE id <= ? LIMIT 1', upTo).toArray().length) {
-      this.flushing ??= this.flushOnce().finally(() => (this.flushing = null));
-      if (!(await this.flushing)) return;
+    const running = this.flushing !== null;
+    await this.alarmWithin(OUTBOX_SAFETY_MS);
+    if (running && !wait) return;
+    const applied = new Promise<void>((done) => this.waiters.push({ upTo, done }));
+    this.flushing ??= this.flushLoop().finally(() => (this.flushing = null));
+    await applied;
+  }
+
+  private async flushLoop(): Promise<void> {
+    try {
+      for (;;) {
+        const last = await this.flushRound();
+        if (last <= 0) return;
+        this.release(last);
+      }
+    } finally {
+      this.release(Infinity);
     }
   }
 
-  private async flushOnce(): Promise<boolean> {
-    const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT 100').toArray();
-    if (!rows.length) return true;
-    const items = rows.map((r) => JSON.parse(r.item) as OutboxItem);
+  private release(upTo: number): void {
+    this.waiters = this.waiters.filter((w) => w.upTo > upTo || (w.done(), false));
+  }
+
+  /** One round: the oldest rows, as one D1 batch and one queue batch. Returns the last row id applied, 0 when empty, -1 on failure. */
+  private async flushRound(): Promise<number> {
+    const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
+    if (!rows.length) return 0;
+    const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
-      const writes = items.flatMap((i) => (i.kind === 'd1' ? [this.env.DB.prepare(i.sql).bind(...i.params)] : []));
-      if (writes.length) await this.env.DB.batch(writes);
-      const messages = items.flatMap((i) => (i.kind === 'msg' ? [{ body: i.message, contentType: 'json' as const }] : []));
-      if (messages.length) await this.env.OUTBOX.sendBatch(messages);
+      if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
+      if (messages.length) await this.env.OUTBOX.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
     } catch (e) {
-      console.error('activity outbox flush failed; retrying by alarm', e);
-      await this.ctx.storage.setAlarm(Date.now() + FLUSH_RETRY_MS);
-      return false;
+      console.error('activity outbox round failed; retrying by alarm', e);
+      await this.alarmWithin(FLUSH_RETRY_MS);
+      return -1;
     }
-    this.sql.exec('DELETE FROM outbox WHERE id <= ?', rows[rows.length - 1].id);
-    return true;
+    const last = rows[rows.length - 1].id;
+    this.sql.exec('DELETE FROM outbox WHERE id <= ?', last);
+    return last;
   }
 }
