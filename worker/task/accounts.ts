@@ -27,12 +27,17 @@ export function forgetAccount(appid: string): void {
 /**
  * Records a follow on the account and tells whether this push is the fan's first sighting there.
  * A retry of that same push still counts as first (the row remembers the push that created it).
+ * Every subscribe runs this, so it is one prepared statement, without the query builder's
+ * per-call work.
  */
 export async function recordFollow(db: Db, accountId: number, openId: string, eventKey: string, promoId: number | null, now: number) {
-  const [row] = await db
-    .insert(schema.accountFan)
-    .values({ publicNumberId: accountId, openId, firstEvent: eventKey, firstSeenAt: now, following: 1, promoId })
-    .onConflictDoUpdate({ target: [schema.accountFan.publicNumberId, schema.accountFan.openId], set: { following: 1 } })
-    .returning({ firstEvent: schema.accountFan.firstEvent, promoId: schema.accountFan.promoId });
-  return { firstSighting: row.firstEvent === eventKey, promoId: row.promoId };
+  const row = await db.$client
+    .prepare(
+      `INSERT INTO account_fan (public_number_id, open_id, first_event, first_seen_at, following, promo_id) VALUES (?, ?, ?, ?, 1, ?)
+       ON CONFLICT (public_number_id, open_id) DO UPDATE SET following = 1 RETURNING first_event, promo_id`,
+    )
+    .bind(accountId, openId, eventKey, now, promoId)
+    .first<{ first_event: string; promo_id: number | null }>();
+  if (!row) throw new Error('account_fan upsert returned no row');
+  return { firstSighting: row.first_event === eventKey, promoId: row.promo_id };
 }
