@@ -112,6 +112,24 @@ describe('exactly once', () => {
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 2 });
     await expectConsistent(s.activity.id);
   });
+  it('an unfollow that overtakes its assist on the way to D1 still deducts, and D1 ends "not following"', async () => {
+    const s = await setupActivity();
+    const a = await owner(s);
+    const stub = activityCounter(env, s.activity.id);
+    // D1 refuses new take_part_in rows for a while, so the assist's rounds (helper row and all) wait.
+    await env.DB.prepare(`CREATE TRIGGER block_tpi_insert BEFORE INSERT ON take_part_in BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
+    const helper = uid('oL');
+    expect((await fanPush(s.account, { type: 'subscribe', openId: helper, scene: a.scene })).reply).toContain('助力成功');
+    await fanPush(s.account, { type: 'unsubscribe', openId: helper });
+    expect((await stub.snapshot()).participants.find((p) => p.row_id === a.rowId)).toMatchObject({ number: 0 });
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM take_part_in WHERE activity_id = ? AND open_id = ?').bind(s.activity.id, helper).first('n')).toBe(0);
+    expect((await stub.snapshot()).pendingOutbox).toBeGreaterThan(0);
+    await env.DB.prepare('DROP TRIGGER block_tpi_insert').run();
+    await waitFor(async () => (await stub.snapshot()).pendingOutbox === 0, 'the outbox retry');
+    expect(await rowOf(s.activity.id, helper)).toMatchObject({ assist_counted: 0, looking: 1, origin_open_id: a.openId });
+    expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 0 });
+    await expectConsistent(s.activity.id);
+  });
 });
 
 describe('dedup key pruning', () => {

@@ -224,18 +224,21 @@ export class ActivityCounter extends DurableObject<Env> {
     if (seen) return { outcome: JSON.parse(seen.outcome), lastOutbox: 0 };
     const none: UnfollowOutcome = { status: 'none' };
     const helper = this.sql
-      .exec<{ owner_row_id: number }>('SELECT owner_row_id FROM helper WHERE public_number_id = ? AND open_id = ? AND counted = 1', input.publicNumberId, input.helperOpenId)
+      .exec<{ owner_row_id: number; counted: number }>('SELECT owner_row_id, counted FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId)
       .toArray()[0];
-    const owner = helper && this.participant(helper.owner_row_id);
+    // Not a helper here: nothing to record, and a retry finds nothing either.
+    if (!helper) return { outcome: none, lastOutbox: 0 };
+    const owner = helper.counted ? this.participant(helper.owner_row_id) : undefined;
     const applies = owner && config.deduct && this.running(config, input.publicNumberId, input.at);
     const outcome: UnfollowOutcome = applies ? { status: 'deducted', ownerRowId: owner.row_id, number: owner.number - 1 } : none;
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
-    if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: 0 };
+    const left = { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId, at: input.at };
+    if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: 0 } }) };
     this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId);
     // Prizes already reached stay reached: task_progress is not lowered.
     this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.row_id);
     const last = this.enqueue({
-      uncount: { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId },
+      left: { ...left, uncount: 1 },
       owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: owner.task_progress },
       message: { key: `${input.eventKey}:deduct`, appid: input.appid, message: { touser: owner.open_id, msgtype: 'text', text: { content: texts.deducted(outcome.number) } } },
     });

@@ -8,8 +8,8 @@ import type { OutboundMessage } from '../messaging/outbox';
 export interface OutboxItem {
   /** A counted helper's take_part_in row (inserted, or updated when the fan already had one). */
   helper?: { activityId: number; publicNumberId: number; openId: string; ownerOpenId: string; level: number; at: number };
-  /** A helper whose assist was taken back. */
-  uncount?: { activityId: number; publicNumberId: number; openId: string };
+  /** A helper who unfollowed; `uncount` when their assist was taken back. */
+  left?: { activityId: number; publicNumberId: number; openId: string; at: number; uncount: 0 | 1 };
   /** A poster owner's counts. */
   owner?: { activityId: number; rowId: number; number: number; progress: number };
   /** Blacklist flags of participants. */
@@ -30,8 +30,10 @@ const HELPERS = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_us
   FROM json_each(?1) AS h WHERE true
   ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET origin = 0, origin_open_id = excluded.origin_open_id,
     level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = 1, looking = 0`;
-const UNCOUNTS = `UPDATE take_part_in SET assist_counted = 0 FROM json_each(?1) AS u
-  WHERE take_part_in.activity_id = u.value ->> 0 AND take_part_in.public_number_id = u.value ->> 1 AND take_part_in.open_id = u.value ->> 2`;
+const LEFT = `UPDATE take_part_in SET looking = 1, unsubscribe_time = l.value ->> 3,
+    assist_counted = CASE WHEN l.value ->> 4 = 1 THEN 0 ELSE assist_counted END
+  FROM json_each(?1) AS l
+  WHERE take_part_in.activity_id = l.value ->> 0 AND take_part_in.public_number_id = l.value ->> 1 AND take_part_in.open_id = l.value ->> 2`;
 const OWNERS = `UPDATE take_part_in SET number = o.value ->> 2, task_progress = o.value ->> 3 FROM json_each(?1) AS o
   WHERE take_part_in.id = o.value ->> 1 AND take_part_in.activity_id = o.value ->> 0`;
 const BLACK = `UPDATE take_part_in SET black = b.value ->> 2 FROM json_each(?1) AS b
@@ -39,19 +41,20 @@ const BLACK = `UPDATE take_part_in SET black = b.value ->> 2 FROM json_each(?1) 
 
 /**
  * The D1 statements and messages that apply `items` (in outbox order). Owner counts and flags
- * are coalesced to each row's latest value; helpers are written before uncounts, which is their
- * only possible order (a helper counts once, and only a counted one can be taken back).
+ * are coalesced to each row's latest value; helpers are written before departures, which is their
+ * only possible order (a helper counts once, and only one who followed can leave). A departure
+ * repeats the worker's own "not following" write, for a helper row that reached D1 after it.
  */
 export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: OutboundMessage[] } {
   const helpers: unknown[][] = [];
-  const uncounts: unknown[][] = [];
+  const departures: unknown[][] = [];
   const owners = new Map<number, unknown[]>();
   const black = new Map<number, unknown[]>();
   const messages: OutboundMessage[] = [];
   for (const item of items) {
-    const { helper: h, uncount: u, owner: o, message } = item;
+    const { helper: h, left: l, owner: o, message } = item;
     if (h) helpers.push([h.activityId, h.publicNumberId, h.openId, h.ownerOpenId, h.level, h.at]);
-    if (u) uncounts.push([u.activityId, u.publicNumberId, u.openId]);
+    if (l) departures.push([l.activityId, l.publicNumberId, l.openId, l.at, l.uncount]);
     if (o) owners.set(o.rowId, [o.activityId, o.rowId, o.number, o.progress]);
     for (const b of item.black ?? []) black.set(b.rowId, [b.activityId, b.rowId, b.black]);
     if (message) messages.push(message);
@@ -61,7 +64,7 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
     if (rows.length) writes.push({ sql, params: [JSON.stringify(rows)] });
   };
   add(HELPERS, helpers);
-  add(UNCOUNTS, uncounts);
+  add(LEFT, departures);
   add(OWNERS, [...owners.values()]);
   add(BLACK, [...black.values()]);
   return { writes, messages };

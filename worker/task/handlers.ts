@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, gt, isNull, lte } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { schema } from '../db/client';
 import type { RefusalReason } from '../durable-objects/activity-counter';
@@ -108,21 +108,24 @@ async function recordPromoFollow(ctx: PushContext, account: Account, promoId: nu
 }
 
 /**
- * `unsubscribe`: the fan's rows on this account stop "following"; every activity where they
- * helped gets a chance to take the assist back (its DO decides, by 取关扣助力 and the window).
+ * `unsubscribe`: the fan's rows on this account stop "following"; every activity running on the
+ * account gets a chance to take the assist back (its DO decides, by 取关扣助力, from its own
+ * helper table). The DOs are asked rather than D1's counted rows because an assist answered a
+ * moment ago may not have reached D1 yet; an activity outside its window never deducts.
  */
 async function unfollow(ctx: PushContext, account: Account, openId: string) {
   const { db, now } = ctx;
-  const counted = await db
-    .select({ activityId: schema.takePartIn.activityId })
-    .from(schema.takePartIn)
-    .where(and(eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId), eq(schema.takePartIn.assistCounted, 1)));
-  await db.batch([
+  const [, , , running] = await db.batch([
     db.update(schema.takePartIn).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId))),
     db.update(schema.accountFan).set({ following: 0 }).where(and(eq(schema.accountFan.publicNumberId, account.id), eq(schema.accountFan.openId, openId))),
     db.update(schema.promoFollow).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.promoFollow.publicNumberId, account.id), eq(schema.promoFollow.openId, openId), eq(schema.promoFollow.looking, 0))),
+    db
+      .select({ id: schema.activity.id })
+      .from(schema.activity)
+      .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
+      .where(and(eq(schema.publicJoinActivity.publicId, account.id), isNull(schema.activity.deletedAt), lte(schema.activity.startTime, now), gt(schema.activity.endTime, now))),
   ]);
-  for (const { activityId } of counted) {
+  for (const { id: activityId } of running) {
     unwrap(
       await activityCounter(ctx.env, activityId).unfollow({
         eventKey: ctx.dedupKey,
