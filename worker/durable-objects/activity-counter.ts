@@ -59,6 +59,14 @@ const CONFIG_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
 /** Outbox rows a round applies at most (a queue batch holds at most 100 messages). */
 const ROUND_ROWS = 100;
+/**
+ * After a round of at least GATHER_FROM_ROWS rows (the activity is busy), the next round waits
+ * GATHER_MS for more: every round costs the same fixed work in D1, the queue and this object's
+ * storage whatever its size, and that work, not the rows, dominated a busy activity's cost.
+ * A quiet activity's rounds of one row never wait.
+ */
+const GATHER_FROM_ROWS = 4;
+const GATHER_MS = 100;
 /** Committed outbox rows are applied by the latest this long after (if this object was evicted mid-round). */
 const OUTBOX_SAFETY_MS = 60_000;
 const PROCESSED_TTL_MS = 24 * 3600_000;
@@ -314,9 +322,10 @@ export class ActivityCounter extends DurableObject<Env> {
   private async flushLoop(): Promise<void> {
     try {
       for (;;) {
-        const last = await this.flushRound();
+        const { last, rows } = await this.flushRound();
         if (last <= 0) return;
         this.release(last);
+        if (rows >= GATHER_FROM_ROWS && rows < ROUND_ROWS) await scheduler.wait(GATHER_MS);
       }
     } finally {
       this.release(Infinity);
@@ -327,10 +336,10 @@ export class ActivityCounter extends DurableObject<Env> {
     this.waiters = this.waiters.filter((w) => w.upTo > upTo || (w.done(), false));
   }
 
-  /** One round: the oldest rows, as one D1 batch and one queue batch. Returns the last row id applied, 0 when empty, -1 on failure. */
-  private async flushRound(): Promise<number> {
+  /** One round: the oldest rows, as one D1 batch and one queue batch. `last`: the last row id applied, 0 when empty, -1 on failure. */
+  private async flushRound(): Promise<{ last: number; rows: number }> {
     const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
-    if (!rows.length) return 0;
+    if (!rows.length) return { last: 0, rows: 0 };
     const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
@@ -338,10 +347,10 @@ export class ActivityCounter extends DurableObject<Env> {
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);
-      return -1;
+      return { last: -1, rows: rows.length };
     }
     const last = rows[rows.length - 1].id;
     this.sql.exec('DELETE FROM outbox WHERE id <= ?', last);
-    return last;
+    return { last, rows: rows.length };
   }
 }
