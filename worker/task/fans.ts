@@ -1,5 +1,5 @@
 import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
+import { alias, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError } from '../errors';
@@ -56,23 +56,33 @@ function fanWhere(userId: number, f: FanFilters): SQL {
 function matching(db: Db, userId: number, f: FanFilters) {
   const where = fanWhere(userId, f);
   if (!f.q) return { key: t.id, ids: (extra?: SQL) => db.select({ id: t.id }).from(t).where(and(where, extra)) };
-  const gram = [...foldAscii(f.q)].slice(0, 2).join('');
+  const chars = [...foldAscii(f.q)];
+  const grams = and(eq(g.mtbUserId, userId), eq(g.gram, chars.slice(0, 2).join('')));
+  // The grams alone answer a search of 1–2 characters with no other filter: no row is read.
+  const { q: _, ...others } = f;
+  const alone = chars.length <= 2 && Object.values(others).every((v) => v === undefined);
   return {
     key: g.tpiId,
-    ids: (extra?: SQL) => db.select({ id: g.tpiId }).from(g).crossJoin(t).where(and(eq(g.mtbUserId, userId), eq(g.gram, gram), eq(t.id, g.tpiId), where, extra)),
+    ids: (extra?: SQL) =>
+      alone
+        ? db.select({ id: g.tpiId }).from(g).where(and(grams, extra)).$dynamic()
+        : db.select({ id: g.tpiId }).from(g).crossJoin(t).where(and(grams, eq(t.id, g.tpiId), where, extra)).$dynamic(),
   };
 }
+
+/** A joined column under its own name: D1 batch results are keyed by name, and these repeat take_part_in's ("nick_name") or each other's ("name"). */
+const named = <T>(column: SQLiteColumn, as: string) => sql<T>`${column}`.as(as);
 
 function fanQuery(db: Db, where: SQL) {
   return db
     .select({
       row: t,
-      activityName: schema.activity.name,
-      appid: schema.publicNumbers.authorizerAppid,
-      accountName: schema.publicNumbers.nickName,
-      inviterName: inviter.nickName,
-      promoName: schema.promo.name,
-      promoDeleted: schema.promo.deletedAt,
+      activityName: named<string>(schema.activity.name, 'activity_name'),
+      appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
+      accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
+      inviterName: named<string | null>(inviter.nickName, 'inviter_name'),
+      promoName: named<string | null>(schema.promo.name, 'promo_name'),
+      promoDeleted: named<number | null>(schema.promo.deletedAt, 'promo_deleted_at'),
     })
     .from(t)
     .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
@@ -127,12 +137,12 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
     .orderBy(back ? asc(key) : desc(key))
     .limit(pageSize + 1)
     .offset('page' in at ? (at.page - 1) * pageSize : 0);
-  // Not db.batch(): D1 batch rows are keyed by column name, and this join repeats names ("name").
-  const [rows, counted] = await Promise.all([
-    // Deferred join: the keyset or offset walks a narrow index; only the page's rows get the joins.
-    fanQuery(db, inArray(t.id, pageIds)!).orderBy(desc(t.id)),
-    c ? null : db.select({ n: count() }).from(ids().limit(TOTAL_CAP + 1).as('counted')).get(),
-  ]);
+  // Deferred join: the keyset or offset walks a narrow index; only the page's rows get the joins.
+  const rowsQuery = fanQuery(db, inArray(t.id, pageIds)!).orderBy(desc(t.id));
+  // The first page's count rides in the same D1 round trip.
+  const [rows, [counted]] = c
+    ? [await rowsQuery, [null]]
+    : await db.batch([rowsQuery, db.select({ n: count() }).from(ids().limit(TOTAL_CAP + 1).as('counted'))]);
   const more = rows.length > pageSize;
   const items = (back ? rows.slice(-pageSize) : rows.slice(0, pageSize)).map(fanView);
   // Travelling back and finding nothing newer means the top: page 1, whatever the cursor said.
