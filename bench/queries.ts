@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { createDb } from '../worker/db/client';
 import { getActivity, listActivities } from '../worker/task/activities';
-import { listFans, type FanFilters } from '../worker/task/fans';
+import { decodeCursor } from '../worker/task/cursor';
+import { listFans, type FanFilters, type PageAt } from '../worker/task/fans';
 import { activityStats } from '../worker/task/stats';
 import { Api } from './lib/flow';
 import { run } from './lib/proc';
@@ -79,10 +80,27 @@ export async function prepareQueries(o: { python: string; persistDir: string; tm
   return { seed, specs, reference, ourPlans: await explainInWorkerd(o.persistDir, o.tmp, specs), droppedIndexes };
 }
 
+/**
+ * Where the admin is after following "下一页" from page 1 to `page`: the worker's own listFans,
+ * run for real on the seeded file, walked cursor by cursor. Returns the cursor of that page.
+ */
+async function cursorOfPage(walker: ReturnType<typeof createDb>, userId: number, filters: FanFilters, page: number): Promise<string> {
+  let at: PageAt = { page: 1 };
+  let next: string | null = null;
+  for (let p = 1; p < page; p++) {
+    next = (await listFans(walker, userId, filters, at, PAGE_SIZE)).next_cursor;
+    if (!next) throw new Error(`the fans list (${JSON.stringify(filters)}) ended at page ${p}, before page ${page}`);
+    at = { cursor: decodeCursor(next)! };
+  }
+  return next!;
+}
+
 /** Runs the worker's own query functions against the seeded file and records their statements. */
 async function captureSpecs(file: string, userId: number, seed: SeedInfo): Promise<QuerySpec[]> {
   const cap = capturingD1(file);
   const db = createDb(cap.d1);
+  const real = capturingD1(file, { run: true });
+  const walker = createDb(real.d1);
   const specs: QuerySpec[] = [];
   const t = seed.totals;
   const fanFilters: [string, FanFilters, string, number][] = [
@@ -98,12 +116,13 @@ async function captureSpecs(file: string, userId: number, seed: SeedInfo): Promi
   ];
   try {
     for (const [label, filters, query, total] of fanFilters) {
-      await listFans(db, userId, filters, 1, PAGE_SIZE);
+      await listFans(db, userId, filters, { page: 1 }, PAGE_SIZE);
       const q = query ? `${query}&` : '';
-      specs.push({ name: `fans ${label} p1`, kind: 'page', path: `/fans?${q}page=1&page_size=${PAGE_SIZE}`, matches: total, statements: cap.take() });
-      const deep = Math.max(1, Math.min(DEEP_PAGE, Math.ceil(total / PAGE_SIZE)));
-      await listFans(db, userId, filters, deep, PAGE_SIZE);
-      specs.push({ name: `fans ${label} p${deep}`, kind: 'page', path: `/fans?${q}page=${deep}&page_size=${PAGE_SIZE}`, matches: total, statements: cap.take() });
+      specs.push({ name: `fans ${label} p1`, kind: 'page', path: `/fans?${q}page_size=${PAGE_SIZE}`, matches: total, statements: cap.take() });
+      const deep = Math.max(2, Math.min(DEEP_PAGE, Math.ceil(total / PAGE_SIZE)));
+      const cursor = await cursorOfPage(walker, userId, filters, deep);
+      await listFans(db, userId, filters, { cursor: decodeCursor(cursor)! }, PAGE_SIZE);
+      specs.push({ name: `fans ${label} p${deep}`, kind: 'page', path: `/fans?${q}cursor=${encodeURIComponent(cursor)}&page_size=${PAGE_SIZE}`, matches: total, statements: cap.take() });
     }
     const acts = await listActivities(db, userId, { page: 1, pageSize: PAGE_SIZE });
     specs.push({ name: 'activities p1', kind: 'page', path: `/activities?page=1&page_size=${PAGE_SIZE}`, matches: acts.total, statements: cap.take() });
@@ -117,6 +136,7 @@ async function captureSpecs(file: string, userId: number, seed: SeedInfo): Promi
     specs.push({ name: 'stats 30 days, biggest activity', kind: 'stats', path: `/activities/${seed.biggest_activity}/stats?days=30`, matches: seed.biggest_rows, statements: cap.take() });
   } finally {
     cap.close();
+    real.close();
   }
   return specs;
 }
@@ -239,7 +259,7 @@ export function queriesReport(p: Prepared, timings: QueryTiming[]): { text: stri
     : `  reference = the same statements back to back in python sqlite3 ${p.reference.sqlite} on a copy without take_part_in indexes (${p.droppedIndexes.join(', ')}); no HTTP, no D1 overhead`;
   const text =
     table(`3. Admin queries — ${p.seed.rows.toLocaleString('en')} take_part_in rows, ${p.seed.activities.length} activities, 1 operator (seeded in ${p.seed.seconds} s)`, ['query (page size 20)', 'matches', 'runs', 'API median', 'API p95', 'API p99', 'reference, no idx (runs)', 'target', 'verdict'], lines) +
-    `\n  API = GET through wrangler dev on loopback (session check + D1 + JSON); deep page = page ${DEEP_PAGE} (offset ${(DEEP_PAGE - 1) * PAGE_SIZE}) or the last page` +
+    `\n  API = GET through wrangler dev on loopback (session check + D1 + JSON); deep page = page ${DEEP_PAGE} or the last page, reached as the admin does: by next_cursor from page 1 (walked untimed), then timed with that cursor` +
     `\n  runs: up to 15, fewer when a query takes seconds (its p95/p99 are then the worst run)\n${refNote}\n\n  EXPLAIN QUERY PLAN (workerd's SQLite, with our indexes), statements reading take_part_in:\n${planLines.join('\n')}` +
     checksTable('   targets', checks);
   return { text, checks, rows };

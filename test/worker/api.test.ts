@@ -169,6 +169,51 @@ describe('fans page and poster link, hostile input', () => {
     expect(list.items[0]).toMatchObject({ open_id: fan, nick_name: "=cmd|' /C calc'!A0", origin_label: '其他', following: true });
   });
 
+  it('pages by cursor both ways, searches nicknames of 1, 2 and more characters, and refuses bad paging', async () => {
+    const s = await setupActivity();
+    const intruder = await register();
+    const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
+    const names = ['小明', '王小红', 'Lucky7', '50%折扣', 'a_b', null, '李小'];
+    await env.DB.batch(names.map((name, i) => env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, nick_name, ctime) VALUES (?, ?, ?, ?, ?, ?)')
+      .bind(s.activity.id, accountId, s.op.id, `oPage${i}`, name, Date.now())));
+    const list = async (query: string) => (await api(s.op, `/fans?activity=${s.activity.id}&${query}`)).json<any>();
+    const nicks = (r: any) => r.items.map((f: any) => f.nick_name);
+
+    // Forward: 3 pages of 3, 3, 1, newest first; the total is counted on page 1 and carried on.
+    const pages = [await list('page_size=3')];
+    while (pages.at(-1).next_cursor) pages.push(await list(`page_size=3&cursor=${encodeURIComponent(pages.at(-1).next_cursor)}`));
+    expect(pages.map(nicks)).toEqual([['李小', null, 'a_b'], ['50%折扣', 'Lucky7', '王小红'], ['小明']]);
+    expect(pages.map((p) => [p.page, p.total, p.total_capped, p.prev_cursor === null])).toEqual([[1, 7, false, true], [2, 7, false, false], [3, 7, false, false]]);
+    // Back again from the last page.
+    const back = await list(`page_size=3&cursor=${encodeURIComponent(pages[2].prev_cursor)}`);
+    expect([nicks(back), back.page]).toEqual([['50%折扣', 'Lucky7', '王小红'], 2]);
+    const top = await list(`page_size=3&cursor=${encodeURIComponent(back.prev_cursor)}`);
+    expect([nicks(top), top.page, top.prev_cursor]).toEqual([['李小', null, 'a_b'], 1, null]);
+    // Page numbers still jump near the top.
+    expect(nicks(await list('page_size=3&page=2'))).toEqual(['50%折扣', 'Lucky7', '王小红']);
+
+    const search = async (q: string) => nicks(await list(`q=${encodeURIComponent(q)}`)).sort();
+    expect(await search('小')).toEqual(['小明', '李小', '王小红'].sort());
+    expect(await search('小红')).toEqual(['王小红']);
+    expect(await search('王小红')).toEqual(['王小红']);
+    expect(await search('LUCKY')).toEqual(['Lucky7']);
+    expect(await search('%')).toEqual(['50%折扣']);
+    expect(await search('0%折')).toEqual(['50%折扣']);
+    expect(await search('a_b')).toEqual(['a_b']);
+    expect(await search('_')).toEqual(['a_b']);
+    expect(await search('小x')).toEqual([]);
+    // A nickname written later (OAuth) is found by its new name only.
+    await env.DB.prepare('UPDATE take_part_in SET nick_name = ? WHERE open_id = ?').bind('张三丰', 'oPage0').run();
+    expect(await search('三丰')).toEqual(['张三丰']);
+    expect(await search('小明')).toEqual([]);
+    expect((await (await api(intruder, '/fans?q=%E5%B0%8F')).json<any>()).total).toBe(0);
+
+    const refused = async (query: string) => (await api(s.op, `/fans?${query}`)).json<any>();
+    expect((await refused('cursor=bogus')).error.fields.cursor).toContain('游标无效');
+    expect((await refused(`page=2&cursor=${encodeURIComponent(pages[0].next_cursor)}`)).error.fields.page).toContain('只能给一个');
+    expect((await refused('page=501&page_size=20')).error.fields.page).toContain('cursor');
+  });
+
   it('refuses forged and expired OAuth state, code replay, snapshot users and the wrong fan', async () => {
     const s = await setupActivity();
     const fan = uid('oO');

@@ -25,19 +25,38 @@ export async function createSession(db: Db, userId: number, now = Date.now()): P
   return { id, expiresAt };
 }
 
+/**
+ * Sessions this isolate has just looked up, by hash, so an admin page's burst of API calls costs
+ * one D1 read. Logging out drops the entry here; another isolate may trust the session for at
+ * most RECENT_MS longer. Only found sessions are kept: a forged token always reaches D1.
+ */
+const RECENT_MS = 10_000;
+const RECENT_MAX = 1000;
+const recent = new Map<string, { user: SessionUser; until: number }>();
+
 export async function findSession(db: Db, id: string, now = Date.now()): Promise<SessionUser | null> {
   if (!id || id.length > 128) return null;
+  const key = await sha256Hex(id);
+  const hit = recent.get(key);
+  if (hit && hit.until > now) return hit.user;
+  recent.delete(key);
   const row = await db
-    .select({ id: schema.userInfo.id, username: schema.userInfo.username })
+    .select({ id: schema.userInfo.id, username: schema.userInfo.username, expiresAt: schema.sessions.expiresAt })
     .from(schema.sessions)
     .innerJoin(schema.userInfo, eq(schema.userInfo.id, schema.sessions.userId))
-    .where(and(eq(schema.sessions.id, await sha256Hex(id)), gt(schema.sessions.expiresAt, now)))
+    .where(and(eq(schema.sessions.id, key), gt(schema.sessions.expiresAt, now)))
     .get();
-  return row ?? null;
+  if (!row) return null;
+  const user = { id: row.id, username: row.username };
+  if (recent.size >= RECENT_MAX) recent.delete(recent.keys().next().value!);
+  recent.set(key, { user, until: Math.min(now + RECENT_MS, row.expiresAt) });
+  return user;
 }
 
 export async function deleteSession(db: Db, id: string): Promise<void> {
-  await db.delete(schema.sessions).where(eq(schema.sessions.id, await sha256Hex(id)));
+  const key = await sha256Hex(id);
+  recent.delete(key);
+  await db.delete(schema.sessions).where(eq(schema.sessions.id, key));
 }
 
 async function failuresIn(db: Db, keys: string[], now: number): Promise<number> {

@@ -1,11 +1,12 @@
-import { and, count, desc, eq, inArray, lt, sql, type SQL } from 'drizzle-orm';
-import { alias } from 'drizzle-orm/sqlite-core';
+import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { alias, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError } from '../errors';
 import { unwrap } from '../rpc-result';
 import { likePattern } from './activities';
 import { activityCounter } from './counter';
+import { encodeCursor, type Cursor } from './cursor';
 import { isoShanghai } from './time';
 
 export interface FanFilters {
@@ -20,37 +21,68 @@ export interface FanFilters {
 }
 
 const ORIGIN = { poster: 0, promo: 1, other: 2 } as const;
-/** The fans list counts matches up to this many and then says "10,000+". */
+/** The fans list counts matches up to this many and then says "10,000+"; page numbers reach no further. */
 export const TOTAL_CAP = 10_000;
 const t = schema.takePartIn;
+const g = schema.fanNameGram;
 const inviter = alias(schema.takePartIn, 'inviter');
 
-/** Every fan row the operator may see, narrowed by the filters of PRODUCT §2.7. */
+/** Case folding as SQLite's lower() and LIKE do it: ASCII only. */
+const foldAscii = (s: string) => s.replace(/[A-Z]/g, (c) => c.toLowerCase());
+
+/** Conditions on take_part_in's own columns: every fan row the operator may see, narrowed by PRODUCT §2.7's filters. */
 function fanWhere(userId: number, f: FanFilters): SQL {
+  const pn = schema.publicNumbers;
   return and(
-    // With a narrower filter, "+column" keeps SQLite from picking the operator's (widest) index.
-    f.activity !== undefined || f.account !== undefined || f.promo !== undefined ? sql`+${t.mtbUserId} = ${userId}` : eq(t.mtbUserId, userId),
+    eq(t.mtbUserId, userId),
     f.activity !== undefined ? eq(t.activityId, f.activity) : undefined,
-    f.account !== undefined ? eq(schema.publicNumbers.authorizerAppid, f.account) : undefined,
-    f.promo !== undefined ? and(eq(t.origin, 1), eq(t.originOpenId, String(f.promo))) : undefined,
+    // A scalar subquery is one value, so (public_number_id, mtb_user_id) still serves the order by id.
+    f.account !== undefined ? eq(t.publicNumberId, sql`(SELECT ${pn.id} FROM ${pn} WHERE ${pn.authorizerAppid} = ${f.account})`) : undefined,
+    f.promo !== undefined ? and(sql`${t.origin} = 1`, eq(t.originOpenId, String(f.promo))) : undefined,
     f.origin !== undefined ? eq(t.origin, ORIGIN[f.origin]) : undefined,
     f.following !== undefined ? eq(t.looking, f.following ? 0 : 1) : undefined,
     f.black !== undefined ? eq(t.black, f.black ? 1 : 0) : undefined,
     f.progress !== undefined ? eq(t.taskProgress, f.progress) : undefined,
-    f.q ? sql`${t.nickName} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
+    // Up to 2 characters the gram is the whole query; beyond, it only narrows and LIKE decides.
+    f.q && [...f.q].length > 2 ? sql`${t.nickName} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
   )!;
 }
+
+/**
+ * The ids of the matching rows and the column they are ordered by. A nickname search walks the
+ * grams of its first 2 characters, newest first; CROSS JOIN keeps SQLite from walking the
+ * operator's rows instead, which costs a full scan when the name is rare.
+ */
+function matching(db: Db, userId: number, f: FanFilters) {
+  const where = fanWhere(userId, f);
+  if (!f.q) return { key: t.id, ids: (extra?: SQL) => db.select({ id: t.id }).from(t).where(and(where, extra)) };
+  const chars = [...foldAscii(f.q)];
+  const grams = and(eq(g.mtbUserId, userId), eq(g.gram, chars.slice(0, 2).join('')));
+  // The grams alone answer a search of 1–2 characters with no other filter: no row is read.
+  const { q: _, ...others } = f;
+  const alone = chars.length <= 2 && Object.values(others).every((v) => v === undefined);
+  return {
+    key: g.tpiId,
+    ids: (extra?: SQL) =>
+      alone
+        ? db.select({ id: g.tpiId }).from(g).where(and(grams, extra)).$dynamic()
+        : db.select({ id: g.tpiId }).from(g).crossJoin(t).where(and(grams, eq(t.id, g.tpiId), where, extra)).$dynamic(),
+  };
+}
+
+/** A joined column under its own name: D1 batch results are keyed by name, and these repeat take_part_in's ("nick_name") or each other's ("name"). */
+const named = <T>(column: SQLiteColumn, as: string) => sql<T>`${column}`.as(as);
 
 function fanQuery(db: Db, where: SQL) {
   return db
     .select({
       row: t,
-      activityName: schema.activity.name,
-      appid: schema.publicNumbers.authorizerAppid,
-      accountName: schema.publicNumbers.nickName,
-      inviterName: inviter.nickName,
-      promoName: schema.promo.name,
-      promoDeleted: schema.promo.deletedAt,
+      activityName: named<string>(schema.activity.name, 'activity_name'),
+      appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
+      accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
+      inviterName: named<string | null>(inviter.nickName, 'inviter_name'),
+      promoName: named<string | null>(schema.promo.name, 'promo_name'),
+      promoDeleted: named<number | null>(schema.promo.deletedAt, 'promo_deleted_at'),
     })
     .from(t)
     .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
@@ -89,19 +121,46 @@ export function fanView(r: FanRow) {
   };
 }
 
-export async function listFans(db: Db, userId: number, f: FanFilters, page: number, pageSize: number) {
-  const where = fanWhere(userId, f);
-  // Not db.batch(): D1 batch rows are keyed by column name, and this join repeats names ("name").
-  // The total is counted up to a cap: an exact count of a million rows costs more than the page.
-  const counted = db.select({ one: sql`1` }).from(t).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId)).where(where).limit(TOTAL_CAP + 1);
-  // Deferred join: the offset walks the narrow id index; only the page's rows get the joins.
-  const pageIds = db.select({ id: t.id }).from(t).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId))
-    .where(where).orderBy(desc(t.id)).limit(pageSize).offset((page - 1) * pageSize);
-  const [rows, [{ total }]] = await Promise.all([
-    fanQuery(db, inArray(t.id, pageIds)!).orderBy(desc(t.id)),
-    db.select({ total: count() }).from(counted.as('counted')),
-  ]);
-  return { items: rows.map(fanView), total: Math.min(total, TOTAL_CAP), total_capped: total > TOTAL_CAP, page, page_size: pageSize };
+/** Where a page starts: a cursor from an earlier page, or else a page number (offset, kept shallow). */
+export type PageAt = { cursor: Cursor } | { page: number };
+
+/**
+ * One page of fans, newest first, with cursors to the pages either side. The total is counted
+ * (up to TOTAL_CAP) only when no cursor is given; a cursor carries it on.
+ */
+export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt, pageSize: number) {
+  const { key, ids } = matching(db, userId, f);
+  const c = 'cursor' in at ? at.cursor : null;
+  const back = c?.dir === 'before';
+  // One row past the page tells whether there is more in the direction of travel.
+  const pageIds = (c ? ids(back ? gt(key, c.id) : lt(key, c.id)) : ids())
+    .orderBy(back ? asc(key) : desc(key))
+    .limit(pageSize + 1)
+    .offset('page' in at ? (at.page - 1) * pageSize : 0);
+  // Deferred join: the keyset or offset walks a narrow index; only the page's rows get the joins.
+  const rowsQuery = fanQuery(db, inArray(t.id, pageIds)!).orderBy(desc(t.id));
+  // The first page's count rides in the same D1 round trip.
+  const [rows, [counted]] = c
+    ? [await rowsQuery, [null]]
+    : await db.batch([rowsQuery, db.select({ n: count() }).from(ids().limit(TOTAL_CAP + 1).as('counted'))]);
+  const more = rows.length > pageSize;
+  const items = (back ? rows.slice(-pageSize) : rows.slice(0, pageSize)).map(fanView);
+  // Travelling back and finding nothing newer means the top: page 1, whatever the cursor said.
+  const page = 'page' in at ? at.page : back && !more ? 1 : at.cursor.page;
+  const total = counted ? Math.min(counted.n, TOTAL_CAP) : c!.total;
+  const capped = counted ? counted.n > TOTAL_CAP : c!.capped;
+  const older = back || more;
+  const newer = back ? more : page > 1;
+  const [first, last] = [items[0], items.at(-1)];
+  return {
+    items,
+    total,
+    total_capped: capped,
+    page,
+    page_size: pageSize,
+    next_cursor: older && last ? encodeCursor({ dir: 'after', id: last.id, page: page + 1, total, capped }) : null,
+    prev_cursor: newer && first ? encodeCursor({ dir: 'before', id: first.id, page: Math.max(1, page - 1), total, capped }) : null,
+  };
 }
 
 /** Blacklists (or clears) fans by row id; each activity's counter applies it, so counting sees it at once. */
@@ -131,7 +190,7 @@ export function csvCell(v: unknown): string {
 /** Streams the filtered fans as CSV in id-keyed pages, never holding the whole set in memory. */
 export function exportFans(db: Db, userId: number, f: FanFilters): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder();
-  const where = fanWhere(userId, f);
+  const { key, ids } = matching(db, userId, f);
   let cursor = Number.MAX_SAFE_INTEGER;
   let started = false;
   return new ReadableStream<Uint8Array>({
@@ -141,7 +200,7 @@ export function exportFans(db: Db, userId: number, f: FanFilters): ReadableStrea
         controller.enqueue(encoder.encode(`\uFEFF${CSV_COLUMNS.join(',')}\r\n`));
         return;
       }
-      const rows = await fanQuery(db, and(where, lt(t.id, cursor))!).orderBy(desc(t.id)).limit(1000);
+      const rows = await fanQuery(db, inArray(t.id, ids(lt(key, cursor)).orderBy(desc(key)).limit(1000))).orderBy(desc(t.id));
       if (!rows.length) return controller.close();
       cursor = rows[rows.length - 1].row.id;
       const lines = rows.map((r) => {

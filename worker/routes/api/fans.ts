@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { exportFans, listFans, setBlacklist, type FanFilters } from '../../task/fans';
+import { decodeCursor } from '../../task/cursor';
+import { exportFans, listFans, setBlacklist, TOTAL_CAP, type FanFilters } from '../../task/fans';
 import { createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -34,6 +35,18 @@ const FanSchema = z
   })
   .openapi('Fan');
 const filtersOf = (q: z.infer<typeof Filters>): FanFilters => q;
+const PageQuery = Filters.extend({
+  cursor: z
+    .string()
+    .max(64)
+    .transform((s, ctx) => decodeCursor(s) ?? (ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' }), z.NEVER))
+    .optional()
+    .openapi({ description: '上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快）', type: 'string' }),
+  page: z.coerce.number().int().min(1).optional().openapi({ description: `页码（按偏移跳页，只到第 ${TOTAL_CAP} 条为止），默认 1` }),
+  page_size: z.coerce.number().int().min(1).max(100).default(20),
+})
+  .refine((q) => !(q.cursor && q.page), { path: ['page'], message: 'page 与 cursor 只能给一个' })
+  .refine((q) => ((q.page ?? 1) - 1) * q.page_size < TOTAL_CAP, { path: ['page'], message: `页码超出范围：按页码只能翻到第 ${TOTAL_CAP} 条，更深请用 cursor` });
 
 export const fansApi = createApi()
   .openapi(
@@ -42,17 +55,19 @@ export const fansApi = createApi()
       path: '/fans',
       summary: '参与粉丝',
       security,
-      request: { query: Filters.extend({ page: z.coerce.number().int().min(1).max(100_000).default(1), page_size: z.coerce.number().int().min(1).max(100).default(20) }) },
+      request: { query: PageQuery },
       responses: {
         200: {
           description: '粉丝',
           ...json(
             z.object({
               items: z.array(FanSchema),
-              total: z.number().int().openapi({ description: '匹配数，最多计到 10000' }),
-              total_capped: z.boolean().openapi({ description: '为 true 时实际匹配数超过 10000' }),
+              total: z.number().int().openapi({ description: `匹配数，最多计到 ${TOTAL_CAP}；在第一页（无 cursor）时计数，cursor 带到后续各页` }),
+              total_capped: z.boolean().openapi({ description: `为 true 时实际匹配数超过 ${TOTAL_CAP}` }),
               page: z.number().int(),
               page_size: z.number().int(),
+              next_cursor: z.string().nullable().openapi({ description: '下一页（更早的粉丝）；没有时为 null' }),
+              prev_cursor: z.string().nullable().openapi({ description: '上一页（更新的粉丝）；没有时为 null' }),
             }),
           ),
         },
@@ -60,8 +75,8 @@ export const fansApi = createApi()
       },
     }),
     async (c) => {
-      const { page, page_size, ...filters } = c.req.valid('query');
-      return c.json(await listFans(c.var.db, c.var.user.id, filtersOf(filters), page, page_size), 200);
+      const { cursor, page, page_size, ...filters } = c.req.valid('query');
+      return c.json(await listFans(c.var.db, c.var.user.id, filtersOf(filters), cursor ? { cursor } : { page: page ?? 1 }, page_size), 200);
     },
   )
   .openapi(

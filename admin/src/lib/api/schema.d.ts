@@ -1094,6 +1094,9 @@ export interface paths {
                     black?: "true" | "false";
                     progress?: number | null;
                     q?: string;
+                    /** @description 上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快） */
+                    cursor?: string;
+                    /** @description 页码（按偏移跳页，只到第 10000 条为止），默认 1 */
                     page?: number;
                     page_size?: number;
                 };
@@ -1111,12 +1114,16 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: components["schemas"]["Fan"][];
-                            /** @description 匹配数，最多计到 10000 */
+                            /** @description 匹配数，最多计到 10000；在第一页（无 cursor）时计数，cursor 带到后续各页 */
                             total: number;
                             /** @description 为 true 时实际匹配数超过 10000 */
                             total_capped: boolean;
                             page: number;
                             page_size: number;
+                            /** @description 下一页（更早的粉丝）；没有时为 null */
+                            next_cursor: string | null;
+                            /** @description 上一页（更新的粉丝）；没有时为 null */
+                            prev_cursor: string | null;
                         };
                     };
                 };

@@ -22,10 +22,12 @@ function filtersOf(url: URL) {
 
 export const load = (async (event) => {
   const filters = filtersOf(event.url);
+  // Deep pages come by the API's cursor (each as fast as the first); a page number only jumps near the top.
+  const cursor = str(event.url, 'cursor');
   const client = api(event);
   // The filter menus list the operator's activities and promo codes (the 100 newest of each).
   const [fans, accounts, activities, promos] = await Promise.all([
-    apiLoad(event, client.GET('/fans', { params: { query: { ...filters, page: pageOf(event.url), page_size: PAGE_SIZE } } })),
+    apiLoad(event, client.GET('/fans', { params: { query: { ...filters, ...(cursor ? { cursor } : { page: pageOf(event.url) }), page_size: PAGE_SIZE } } })),
     apiLoad(event, client.GET('/accounts')),
     apiLoad(event, client.GET('/activities', { params: { query: { page_size: 100 } } })),
     apiLoad(event, client.GET('/promos', { params: { query: { page_size: 100 } } })),
