@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError, notFound } from '../errors';
@@ -219,22 +219,24 @@ export async function listActivities(db: Db, userId: number, f: ActivityFilters,
       ? sql`${schema.activity.id} IN (SELECT pja.activity_id FROM public_join_activity pja JOIN public_numbers pn ON pn.id = pja.public_id WHERE pn.authorizer_appid = ${f.account} AND pn.user_id = ${userId})`
       : undefined,
   );
-  const [rows, [{ total }]] = await db.batch([
-    db.select({ id: schema.activity.id }).from(schema.activity).where(where).orderBy(desc(schema.activity.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize),
-    db.select({ total: count() }).from(schema.activity).where(where),
-  ]);
-  return { items: await activityViews(db, rows.map((r) => r.id), now), total, page: f.page, page_size: f.pageSize };
+  const page = db.select({ id: schema.activity.id }).from(schema.activity).where(where).orderBy(desc(schema.activity.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize);
+  // One D1 round trip: the views' queries select by the page query itself.
+  const [rows, [{ total }], ...views] = await db.batch([page, db.select({ total: count() }).from(schema.activity).where(where), ...viewQueries(db, page)]);
+  return { items: buildViews(rows.map((r) => r.id), views, now), total, page: f.page, page_size: f.pageSize };
 }
 
 export async function getActivity(db: Db, userId: number, id: number, now = Date.now()) {
   await ownedActivity(db, userId, id);
-  return (await activityViews(db, [id], now))[0];
+  return buildViews([id], await db.batch(viewQueries(db, [id])), now)[0];
 }
 
-/** The API's Activity JSON for a set of ids (order kept), with accounts, awards, poster and counts. */
-export async function activityViews(db: Db, ids: number[], now = Date.now()) {
-  if (!ids.length) return [];
-  const [activities, accounts, awards, posters, counts] = await db.batch([
+/**
+ * The queries behind the API's Activity JSON for a set of activities: a list of ids or a query
+ * selecting them (so a page and its views go in one D1 batch). Counts read only participants'
+ * rows (part_in = 0, the covering tpi_activity_part_number): assists are their `number`s.
+ */
+function viewQueries(db: Db, ids: number[] | SQLWrapper) {
+  return [
     db.select().from(schema.activity).where(inArray(schema.activity.id, ids)),
     db.select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers }).from(schema.publicJoinActivity)
       .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.publicId))
@@ -243,10 +245,17 @@ export async function activityViews(db: Db, ids: number[], now = Date.now()) {
     db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),
     db.select({
       activityId: schema.takePartIn.activityId,
-      participants: sql<number>`coalesce(sum(${schema.takePartIn.partIn} = 0), 0)`,
+      participants: count(),
       assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
-    }).from(schema.takePartIn).where(inArray(schema.takePartIn.activityId, ids)).groupBy(schema.takePartIn.activityId),
-  ]);
+    }).from(schema.takePartIn).where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, 0))).groupBy(schema.takePartIn.activityId),
+  ] as const;
+}
+
+type Results<T extends readonly unknown[]> = { readonly [K in keyof T]: Awaited<T[K]> };
+type ViewRows = Results<ReturnType<typeof viewQueries>>;
+
+/** The API's Activity JSON for `ids` (order kept) from the results of {@link viewQueries}. */
+function buildViews(ids: number[], [activities, accounts, awards, posters, counts]: ViewRows, now: number) {
   return ids.map((id) => {
     const a = activities.find((x) => x.id === id)!;
     const accs = accounts.filter((x) => x.activityId === id).map((x) => x.account);
