@@ -35,6 +35,10 @@ const ZIGZAG = Uint8Array.from([
   57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ]);
 
+/** ZIGZAG as offsets into a block whose rows are 8 or 16 samples apart. */
+const ZIGZAG_8 = ZIGZAG;
+const ZIGZAG_16 = ZIGZAG.map((n) => (n >> 3) * 16 + (n & 7));
+
 /** Annex K.3 Huffman tables: code counts per length 1–16, then the symbols. */
 interface HuffmanSpec {
   counts: number[];
@@ -158,7 +162,6 @@ class ScanEncoder {
   private readonly divisors: Float32Array[];
   private readonly dc = [huffmanCodes(DC_LUMA), huffmanCodes(DC_CHROMA)];
   private readonly ac = [huffmanCodes(AC_LUMA), huffmanCodes(AC_CHROMA)];
-  private readonly block = new Float32Array(64);
   private readonly coef = new Int32Array(64);
   // 16×16 luma and the two 8×8 chroma samples of one MCU, level-shifted.
   private readonly y = new Float32Array(256);
@@ -168,12 +171,11 @@ class ScanEncoder {
   private bitCount = 0;
 
   constructor(private readonly out: ByteWriter, quant: Uint8Array[]) {
-    // Multiplying by 1 / (q × 8 × aan[u] × aan[v]) undoes the AAN scaling and quantises at once.
-    this.divisors = quant.map((table) => {
-      const d = new Float32Array(64);
-      for (let i = 0; i < 64; i++) d[i] = 1 / (table[i] * 8 * AAN_SCALE[i >> 3] * AAN_SCALE[i & 7]);
-      return d;
-    });
+    // Multiplying by 1 / (q × 8 × aan[u] × aan[v]) undoes the AAN scaling and quantises at once;
+    // kept in zigzag order, the order coefficients are coded in.
+    this.divisors = quant.map((table) =>
+      Float32Array.from(ZIGZAG, (n) => 1 / (table[n] * 8 * AAN_SCALE[n >> 3] * AAN_SCALE[n & 7])),
+    );
   }
 
   encode(pixels: Uint8Array, width: number, height: number): void {
@@ -181,14 +183,10 @@ class ScanEncoder {
     for (let my = 0; my < height; my += 16) {
       for (let mx = 0; mx < width; mx += 16) {
         this.sampleMcu(pixels, width, height, mx, my);
-        for (let b = 0; b < 4; b++) {
-          const src = this.block;
-          const base = (b >> 1) * 128 + (b & 1) * 8;
-          for (let r = 0; r < 8; r++) for (let c = 0; c < 8; c++) src[r * 8 + c] = this.y[base + r * 16 + c];
-          predictors[0] = this.codeBlock(src, 0, predictors[0]);
-        }
-        predictors[1] = this.codeBlock(this.cb, 1, predictors[1]);
-        predictors[2] = this.codeBlock(this.cr, 1, predictors[2]);
+        // The four luma blocks are coded in place in the 16×16 samples (row stride 16).
+        for (let b = 0; b < 4; b++) predictors[0] = this.codeBlock(this.y, (b >> 1) * 128 + (b & 1) * 8, 16, 0, predictors[0]);
+        predictors[1] = this.codeBlock(this.cb, 0, 8, 1, predictors[1]);
+        predictors[2] = this.codeBlock(this.cr, 0, 8, 1, predictors[2]);
       }
     }
     // Pad the last byte with 1-bits (T.81 F.1.2.3).
@@ -219,14 +217,19 @@ class ScanEncoder {
     }
   }
 
-  /** DCT, quantisation and Huffman coding of one 8×8 block (destroys `data`); returns its DC for prediction. */
-  private codeBlock(data: Float32Array, table: number, previousDc: number): number {
-    fdct(data);
+  /**
+   * DCT, quantisation and Huffman coding of the 8×8 block at `base` in `data` with rows `stride`
+   * (8 or 16) apart; destroys the block and returns its DC for prediction.
+   */
+  private codeBlock(data: Float32Array, base: number, stride: number, table: number, previousDc: number): number {
+    fdct(data, base, stride);
     const divisor = this.divisors[table];
     const coef = this.coef;
+    const order = stride === 16 ? ZIGZAG_16 : ZIGZAG_8;
     for (let k = 0; k < 64; k++) {
-      const n = ZIGZAG[k];
-      coef[k] = Math.round(data[n] * divisor[n]);
+      // Round half away from zero, as libjpeg does; much faster than Math.round here.
+      const q = data[base + order[k]] * divisor[k];
+      coef[k] = q < 0 ? -((0.5 - q) | 0) : (q + 0.5) | 0;
     }
     const dcCodes = this.dc[table];
     const acCodes = this.ac[table];
@@ -280,10 +283,13 @@ function magnitude(v: number): number {
   return v === 0 ? 0 : 32 - Math.clz32(v < 0 ? -v : v);
 }
 
-/** In-place forward DCT of an 8×8 block: the AAN algorithm of libjpeg's jfdctflt.c (output scaled by 8 × AAN_SCALE). */
-function fdct(d: Float32Array): void {
-  for (let p = 0; p < 64; p += 8) pass(d, p, 1);
-  for (let p = 0; p < 8; p++) pass(d, p, 8);
+/**
+ * In-place forward DCT of the 8×8 block at `base` with rows `stride` apart: the AAN algorithm of
+ * libjpeg's jfdctflt.c (output scaled by 8 × AAN_SCALE).
+ */
+function fdct(d: Float32Array, base: number, stride: number): void {
+  for (let row = 0; row < 8; row++) pass(d, base + row * stride, 1);
+  for (let col = 0; col < 8; col++) pass(d, base + col, stride);
 }
 
 function pass(d: Float32Array, o: number, s: number): void {
