@@ -124,6 +124,10 @@ export interface OursPoster {
   height: number;
 }
 
+/** Phase names for the memory samples (see bench/memory.ts). */
+export const WARM_PHASE = 'first render + warm renders, background cached';
+export const MISS_PHASE = 'renders of backgrounds not cached';
+
 /** One preview render through the worker: wall time on loopback (auth + R2 read + render + reply). */
 async function preview(api: Api, background: string): Promise<{ ms: number; bytes: Uint8Array }> {
   const t0 = performance.now();
@@ -137,9 +141,10 @@ async function preview(api: Api, background: string): Promise<{ ms: number; byte
 /**
  * `firstMs` must be the first poster of the isolate: call right after (re)starting wrangler dev.
  * Warm renders are sequential, after `warmup` untimed ones; then one render for each of
- * `missBackgrounds` (uploads of the same picture as other bytes), which the isolate has not seen.
+ * `missBackgrounds` (uploads of the same picture as other bytes), which the isolate has not seen;
+ * `phase` is told when those start.
  */
-export async function benchOurPoster(api: Api, background: string, missBackgrounds: string[], runs: number, warmup = 3): Promise<OursPoster> {
+export async function benchOurPoster(api: Api, background: string, missBackgrounds: string[], runs: number, phase: (name: string) => void, warmup = 3): Promise<OursPoster> {
   const first = await preview(api, background);
   for (let i = 0; i < warmup; i++) await preview(api, background);
   const times: number[] = [];
@@ -150,6 +155,7 @@ export async function benchOurPoster(api: Api, background: string, missBackgroun
     last = r.bytes;
   }
   const missTimes: number[] = [];
+  phase(MISS_PHASE);
   for (const other of missBackgrounds) missTimes.push((await preview(api, other)).ms);
   const size = jpegSize(last) ?? { width: 0, height: 0 };
   return { firstMs: first.ms, warm: summarize(times), miss: summarize(missTimes), bytes: last.byteLength, ...size };

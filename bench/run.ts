@@ -24,7 +24,7 @@ import { checksTable, mb, table, verdict, type Check } from './lib/report';
 import { round } from './lib/stats';
 import { applyMigrations, ROOT, startWorker, writeEnvFile, type Worker } from './lib/worker';
 import { measureMemory, type MemoryResult } from './memory';
-import { benchOurPoster, benchPillow, posterReport, type OursPoster, type PillowResult } from './poster';
+import { benchOurPoster, benchPillow, posterReport, WARM_PHASE, type OursPoster, type PillowResult } from './poster';
 import { prepareQueries, queriesReport, timeQueries, type Prepared, type QueryTiming } from './queries';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
@@ -111,6 +111,7 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
     [`WebAssembly linear memories before the first render`, m.wasmBefore.length ? m.wasmBefore.map(mb).join(' + ') : 'none (engines load lazily)'],
     [`WebAssembly linear memories after ${POSTER_RUNS + 4 + POSTER_MISSES} renders`, m.wasm ? `${m.wasm.map(mb).join(' + ')} = ${mb(wasmTotal)}` : `unknown: ${m.wasmError}`],
     ['after the renders + forced GC: JS used / buffers', m.afterGc ? `${mb(m.afterGc.used)} / ${mb(m.afterGc.backing)}` : 'n/a'],
+    ...m.phases.map(({ name, peak }) => [`  ${name}: peak(JS used + buffers) + wasm`, m.estimate === null ? 'n/a' : mb(peak.usedPlusBacking + wasmTotal)]),
     ['observed peak: peak(JS used + buffers) + wasm', m.estimate === null ? 'n/a' : mb(m.estimate)],
     ['live floor: after-GC (JS used + buffers) + wasm', m.floor === null ? 'n/a' : mb(m.floor)],
   ];
@@ -193,7 +194,9 @@ async function main() {
   let memory: MemoryResult | null = null;
   if (ONLY.has('poster')) {
     log(`wrangler dev #2 answered after ${round(worker.startMs / 1000)} s: first poster of the isolate, then ${POSTER_RUNS} warm ones with the heap sampled…`);
-    ({ result: ours, memory } = await measureMemory(worker.inspectorPort!, worker.url, () => benchOurPoster(new Api(worker.url, op.token), background, missBackgrounds, POSTER_RUNS)));
+    ({ result: ours, memory } = await measureMemory(worker.inspectorPort!, worker.url, WARM_PHASE, (phase) =>
+      benchOurPoster(new Api(worker.url, op.token), background, missBackgrounds, POSTER_RUNS, phase),
+    ));
   }
   let timings: QueryTiming[] = [];
   if (prepared) {
