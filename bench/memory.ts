@@ -7,9 +7,8 @@
  *   `backingStorageSize` (ArrayBuffer backing stores and external strings, i.e. pixel buffers,
  *   request/response bytes). Sampled while renders run; the inspector answers between the
  *   isolate's turns, so a peak inside one synchronous stretch can be missed.
- * - WebAssembly linear memories (yoga, resvg, mozjpeg encoder and decoder), which are in neither
- *   figure: found with `Runtime.queryObjects(WebAssembly.Memory.prototype)` in the worker's
- *   execution context, summing `memory.buffer.byteLength`. Wasm memory only grows, so its size
+ * - WebAssembly linear memories (yoga, resvg), which are in neither figure: found with
+ *   `Runtime.queryObjects(WebAssembly.Memory.prototype)` in the worker's execution context, summing `memory.buffer.byteLength`. Wasm memory only grows, so its size
  *   after the renders is its peak.
  * Not counted: workerd's own C++ allocations outside V8 (sockets, KV/R2 plumbing), and code
  * space of compiled wasm (not part of the per-isolate limit figures V8 reports here).
@@ -19,6 +18,8 @@ import { sleep } from './lib/proc';
 
 export interface HeapSample {
   t: number;
+  /** What the renders were doing when the sample was taken (see {@link HeapSampler.phase}). */
+  phase: string;
   used: number;
   total: number;
   backing: number;
@@ -27,6 +28,8 @@ export interface HeapSample {
 export class HeapSampler {
   readonly samples: HeapSample[] = [];
   private running = false;
+  /** Labels the samples from now on, to tell e.g. cached-background renders from others. */
+  phase = '';
   private done: Promise<void> = Promise.resolve();
 
   constructor(private readonly cdp: Cdp, private readonly intervalMs = 10) {}
@@ -37,7 +40,7 @@ export class HeapSampler {
     this.done = (async () => {
       while (this.running) {
         const u = await this.cdp.send<{ usedSize: number; totalSize: number; backingStorageSize?: number }>('Runtime.getHeapUsage');
-        this.samples.push({ t: performance.now() - t0, used: u.usedSize, total: u.totalSize, backing: u.backingStorageSize ?? 0 });
+        this.samples.push({ t: performance.now() - t0, phase: this.phase, used: u.usedSize, total: u.totalSize, backing: u.backingStorageSize ?? 0 });
         await sleep(this.intervalMs);
       }
     })();
@@ -48,9 +51,11 @@ export class HeapSampler {
     await this.done;
   }
 
-  peak() {
-    const max = (f: (s: HeapSample) => number) => this.samples.reduce((m, s) => Math.max(m, f(s)), 0);
-    return { used: max((s) => s.used), total: max((s) => s.total), backing: max((s) => s.backing), usedPlusBacking: max((s) => s.used + s.backing), samples: this.samples.length };
+  /** Peaks over all samples, or over those of one phase. */
+  peak(phase?: string) {
+    const samples = phase === undefined ? this.samples : this.samples.filter((s) => s.phase === phase);
+    const max = (f: (s: HeapSample) => number) => samples.reduce((m, s) => Math.max(m, f(s)), 0);
+    return { used: max((s) => s.used), total: max((s) => s.total), backing: max((s) => s.backing), usedPlusBacking: max((s) => s.used + s.backing), samples: samples.length };
   }
 }
 
@@ -71,6 +76,8 @@ export async function wasmMemories(cdp: Cdp): Promise<number[]> {
 
 export interface MemoryResult {
   peak: ReturnType<HeapSampler['peak']>;
+  /** The same peaks per phase of the work, in order. */
+  phases: { name: string; peak: ReturnType<HeapSampler['peak']> }[];
   /** After HeapProfiler.collectGarbage once the renders are done: what stays live. */
   afterGc: { used: number; total: number; backing: number } | null;
   wasmBefore: number[];
@@ -82,14 +89,28 @@ export interface MemoryResult {
   floor: number | null;
 }
 
-/** Runs `work` (the renders) with the heap sampled throughout, then reads wasm memory and the after-GC heap. */
-export async function measureMemory<T>(inspectorPort: number, workerUrl: string, work: () => Promise<T>): Promise<{ result: T; memory: MemoryResult }> {
+/**
+ * Runs `work` (the renders) with the heap sampled throughout, then reads wasm memory and the
+ * after-GC heap. `work` names its phases by calling `phase`; samples before the first call belong
+ * to `firstPhase`.
+ */
+export async function measureMemory<T>(
+  inspectorPort: number,
+  workerUrl: string,
+  firstPhase: string,
+  work: (phase: (name: string) => void) => Promise<T>,
+): Promise<{ result: T; memory: MemoryResult }> {
   const cdp = await Cdp.connect(inspectorPort);
   try {
     const sampler = new HeapSampler(cdp);
     const wasmBefore = await wasmMemories(cdp).catch(() => []);
+    const phases = [firstPhase];
+    sampler.phase = firstPhase;
     sampler.start();
-    const result = await work().finally(() => sampler.stop());
+    const result = await work((name) => {
+      phases.push(name);
+      sampler.phase = name;
+    }).finally(() => sampler.stop());
     let wasm: number[] | null = null;
     let wasmError: string | undefined;
     try {
@@ -115,6 +136,7 @@ export async function measureMemory<T>(inspectorPort: number, workerUrl: string,
       result,
       memory: {
         peak,
+        phases: phases.map((name) => ({ name, peak: sampler.peak(name) })),
         afterGc,
         wasmBefore,
         wasm,

@@ -115,11 +115,18 @@ function jpegSize(b: Uint8Array): { width: number; height: number } | null {
 
 export interface OursPoster {
   firstMs: number;
+  /** Warm isolate, same background every time: its decoded pixels come from the renderer's cache. */
   warm: Summary;
+  /** Warm isolate, a background it has not decoded yet: one render per background (cache miss). */
+  miss: Summary;
   bytes: number;
   width: number;
   height: number;
 }
+
+/** Phase names for the memory samples (see bench/memory.ts). */
+export const WARM_PHASE = 'first render + warm renders, background cached';
+export const MISS_PHASE = 'renders of backgrounds not cached';
 
 /** One preview render through the worker: wall time on loopback (auth + R2 read + render + reply). */
 async function preview(api: Api, background: string): Promise<{ ms: number; bytes: Uint8Array }> {
@@ -133,9 +140,11 @@ async function preview(api: Api, background: string): Promise<{ ms: number; byte
 
 /**
  * `firstMs` must be the first poster of the isolate: call right after (re)starting wrangler dev.
- * Warm renders are sequential, after `warmup` untimed ones.
+ * Warm renders are sequential, after `warmup` untimed ones; then one render for each of
+ * `missBackgrounds` (uploads of the same picture as other bytes), which the isolate has not seen;
+ * `phase` is told when those start.
  */
-export async function benchOurPoster(api: Api, background: string, runs: number, warmup = 3): Promise<OursPoster> {
+export async function benchOurPoster(api: Api, background: string, missBackgrounds: string[], runs: number, phase: (name: string) => void, warmup = 3): Promise<OursPoster> {
   const first = await preview(api, background);
   for (let i = 0; i < warmup; i++) await preview(api, background);
   const times: number[] = [];
@@ -145,8 +154,11 @@ export async function benchOurPoster(api: Api, background: string, runs: number,
     times.push(r.ms);
     last = r.bytes;
   }
+  const missTimes: number[] = [];
+  phase(MISS_PHASE);
+  for (const other of missBackgrounds) missTimes.push((await preview(api, other)).ms);
   const size = jpegSize(last) ?? { width: 0, height: 0 };
-  return { firstMs: first.ms, warm: summarize(times), bytes: last.byteLength, ...size };
+  return { firstMs: first.ms, warm: summarize(times), miss: summarize(missTimes), bytes: last.byteLength, ...size };
 }
 
 export function posterReport(ours: OursPoster, pillow: PillowResult): { text: string; checks: Check[] } {
@@ -162,7 +174,8 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
     { target: 'poster is 750×1334', measured: `${ours.width}×${ours.height}`, verdict: verdict(ours.width === 750 && ours.height === 1334) },
   ];
   const rows: (string | number)[][] = [
-    ['ours: worker preview route, warm (JPEG)', ours.warm.n, ms(ours.warm.median), ms(ours.warm.p99), kb(ours.bytes)],
+    ['ours: worker preview route, warm (JPEG), background cached', ours.warm.n, ms(ours.warm.median), ms(ours.warm.p99), kb(ours.bytes)],
+    ['ours: warm isolate, background not cached (decoded)', ours.miss.n, ms(ours.miss.median), ms(ours.miss.p99), ''],
     ['ours: first render of a fresh isolate', 1, ms(ours.firstMs), '', ''],
   ];
   if (pillow.available) {
@@ -172,7 +185,8 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
     rows.push([`reference: SKIPPED — ${pillow.reason}`, '', '', '', '']);
   }
   const notes = [
-    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, satori + resvg + mozjpeg, reply); default avatar (SVG), sample QR',
+    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, satori + resvg + JPEG encode, reply); default avatar (SVG), sample QR',
+    '  the renderer keeps the last 2 decoded backgrounds per isolate (a campaign\'s posters share one), so warm renders skip decoding; "not cached" renders other uploads of the same picture',
     pillow.available ? `  reference = decode background + round avatar (132 px PNG) + text (${pillow.font}) + QR modules + encode; Pillow ${pillow.pillow} on ${pillow.python}; fonts loaded once${pillow.fontNote ? `; ${pillow.fontNote}` : ''}` : '',
   ].filter(Boolean);
   return {

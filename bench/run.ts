@@ -25,13 +25,15 @@ import { checksTable, mb, table, verdict, type Check } from './lib/report';
 import { round } from './lib/stats';
 import { applyMigrations, ROOT, startWorker, writeEnvFile, type Worker } from './lib/worker';
 import { measureMemory, type MemoryResult } from './memory';
-import { benchOurPoster, benchPillow, posterReport, type OursPoster, type PillowResult } from './poster';
+import { benchOurPoster, benchPillow, posterReport, WARM_PHASE, type OursPoster, type PillowResult } from './poster';
 import { prepareQueries, queriesReport, timeQueries, type Prepared, type QueryTiming } from './queries';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const POSTER_RUNS = 30;
+/** Renders of backgrounds the isolate has not decoded yet (cache misses), after the warm ones. */
+const POSTER_MISSES = 5;
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'poster,callbacks,queries').split(',').map((x) => x.trim()));
 
@@ -113,15 +115,16 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
     ['ArrayBuffer/external backing stores (peak)', mb(m.peak.backing)],
     ['JS heap used + backing stores (peak of the sum)', mb(m.peak.usedPlusBacking)],
     [`WebAssembly linear memories before the first render`, m.wasmBefore.length ? m.wasmBefore.map(mb).join(' + ') : 'none (engines load lazily)'],
-    [`WebAssembly linear memories after ${POSTER_RUNS + 4} renders`, m.wasm ? `${m.wasm.map(mb).join(' + ')} = ${mb(wasmTotal)}` : `unknown: ${m.wasmError}`],
+    [`WebAssembly linear memories after ${POSTER_RUNS + 4 + POSTER_MISSES} renders`, m.wasm ? `${m.wasm.map(mb).join(' + ')} = ${mb(wasmTotal)}` : `unknown: ${m.wasmError}`],
     ['after the renders + forced GC: JS used / buffers', m.afterGc ? `${mb(m.afterGc.used)} / ${mb(m.afterGc.backing)}` : 'n/a'],
+    ...m.phases.map(({ name, peak }) => [`  ${name}: peak(JS used + buffers) + wasm`, m.estimate === null ? 'n/a' : mb(peak.usedPlusBacking + wasmTotal)]),
     ['observed peak: peak(JS used + buffers) + wasm', m.estimate === null ? 'n/a' : mb(m.estimate)],
     ['live floor: after-GC (JS used + buffers) + wasm', m.floor === null ? 'n/a' : mb(m.floor)],
   ];
   return {
     text:
       table(`4. Isolate memory while rendering posters (${m.peak.samples} samples of Runtime.getHeapUsage over the poster run)`, ['figure', 'value'], rows) +
-      '\n  counted: V8 heap, ArrayBuffer backing stores (pixels, bodies), wasm memories (yoga, resvg, mozjpeg enc/dec; wasm memory never shrinks, so its final size is its peak)' +
+      '\n  counted: V8 heap, ArrayBuffer backing stores (pixels, bodies), wasm memories (yoga, resvg; wasm memory never shrinks, so its final size is its peak)' +
       '\n  not counted: workerd C++ allocations outside V8. The inspector answers only between the isolate\'s turns (≈ once per render here), so a peak' +
       '\n  inside a render is not seen, while garbage not yet collected is: the real peak of one render lies between the live floor + one render\'s buffers and the observed peak' +
       checksTable('   targets', checks),
@@ -172,6 +175,7 @@ async function main() {
   const api = new Api(worker.url, op.token);
   const account = await authorizeAccount(api, sandboxUrl, '压测服务号');
   const background = await uploadBackground(api);
+  const missBackgrounds = await Promise.all(Array.from({ length: POSTER_MISSES }, (_, i) => uploadBackground(api, i + 1)));
   const queryOp = await registerOperator(worker.url, `benchq${Date.now().toString(36)}`);
 
   let callbacks: CallbackResult | null = null;
@@ -197,7 +201,9 @@ async function main() {
   let memory: MemoryResult | null = null;
   if (ONLY.has('poster')) {
     log(`wrangler dev #2 answered after ${round(worker.startMs / 1000)} s: first poster of the isolate, then ${POSTER_RUNS} warm ones with the heap sampled…`);
-    ({ result: ours, memory } = await measureMemory(worker.inspectorPort!, worker.url, () => benchOurPoster(new Api(worker.url, op.token), background, POSTER_RUNS)));
+    ({ result: ours, memory } = await measureMemory(worker.inspectorPort!, worker.url, WARM_PHASE, (phase) =>
+      benchOurPoster(new Api(worker.url, op.token), background, missBackgrounds, POSTER_RUNS, phase),
+    ));
   }
   let timings: QueryTiming[] = [];
   if (prepared) {
@@ -231,7 +237,7 @@ async function main() {
     generated_at: new Date().toISOString(),
     duration_s: round(duration),
     machine: { ...info, load_start: loadStart, load_end: loadEnd },
-    settings: { state_dir: STATE_BASE, callback_duration_s: DURATION_S, concurrency: CONCURRENCY, rows: ROWS, poster_runs: POSTER_RUNS, only: [...ONLY] },
+    settings: { state_dir: STATE_BASE, callback_duration_s: DURATION_S, concurrency: CONCURRENCY, rows: ROWS, poster_runs: POSTER_RUNS, poster_misses: POSTER_MISSES, only: [...ONLY] },
     poster: ours ? { ours, reference: pillow } : null,
     callbacks: callbacks ? { reference: callbacks.reference, ours: callbacks.ours, drain_ms: callbacks.drainMs, counts: callbacks.counts } : null,
     queries: prepared && 'rows' in queries ? { seed: prepared.seed, dropped_indexes: prepared.droppedIndexes, reference_sqlite: 'error' in prepared.reference ? null : prepared.reference.sqlite, results: queries.rows } : null,

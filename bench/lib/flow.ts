@@ -77,8 +77,15 @@ export async function authorizeAccount(api: Api, sandboxUrl: string, nickName: s
   return account;
 }
 
-export async function uploadBackground(api: Api): Promise<string> {
-  return (await api.json<{ key: string }>('POST', '/uploads', new Uint8Array(readFileSync(BACKGROUND_FIXTURE)))).key;
+/**
+ * Uploads the background fixture and returns its key. A `variant` > 0 gets a JPEG comment
+ * segment after SOI: the same picture as other bytes, i.e. another upload and another cache key.
+ */
+export async function uploadBackground(api: Api, variant = 0): Promise<string> {
+  const jpeg = new Uint8Array(readFileSync(BACKGROUND_FIXTURE));
+  const comment = new TextEncoder().encode(`bench variant ${variant}`);
+  const bytes = variant ? new Uint8Array([...jpeg.subarray(0, 2), 0xff, 0xfe, 0, comment.length + 2, ...comment, ...jpeg.subarray(2)]) : jpeg;
+  return (await api.json<{ key: string }>('POST', '/uploads', bytes)).key;
 }
 
 export interface Tier {

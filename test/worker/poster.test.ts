@@ -1,17 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import jsQR from 'jsqr';
 import backgroundUrl from '../fixtures/poster-background.jpg?inline';
-import { decodeJpeg, encodeJpeg, ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
+import { backgroundPixels } from '../../worker/poster/background';
+import { ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
 import { fitText, missingGlyphs } from '../../worker/poster/fonts';
 import { dataUrl } from '../../worker/poster/images';
+import { decodeJpeg, encodeJpeg } from '../../worker/poster/jpeg';
 import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, resolveLayout, type PosterLayout } from '../../worker/poster/layout';
 import { rasterisePixels } from '../../worker/poster/raster';
 import {
   MAX_JPEG_BYTES,
-  renderOverlaySvg,
   renderPoster,
   renderPosterPixels,
   renderQrPng,
+  renderTextSvg,
   type PosterInput,
 } from '../../worker/poster/render';
 
@@ -68,7 +70,7 @@ describe('renderPoster', () => {
     expect(first.contentType).toBe('image/jpeg');
     expect([first.bytes[0], first.bytes[1], first.bytes.at(-2), first.bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
     expect(first.bytes.byteLength).toBeLessThanOrEqual(MAX_JPEG_BYTES);
-    const decoded = await decodeJpeg(first.bytes);
+    const decoded = decodeJpeg(first.bytes);
     expect([decoded.width, decoded.height, first.width, first.height]).toEqual([POSTER_WIDTH, POSTER_HEIGHT, POSTER_WIDTH, POSTER_HEIGHT]);
     // The QR survives JPEG compression: decode the bytes a fan's phone would receive.
     expect(readQr(decoded)).toBe(QR_URL);
@@ -84,11 +86,11 @@ describe('renderPoster', () => {
     let seed = 7;
     const noise = new Uint8Array(POSTER_WIDTH * POSTER_HEIGHT * 4);
     for (let i = 0; i < noise.length; i++) noise[i] = i % 4 === 3 ? 255 : 64 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 25);
-    const noisy = await encodeJpeg({ pixels: noise, width: POSTER_WIDTH, height: POSTER_HEIGHT }, 90);
+    const noisy = encodeJpeg({ pixels: noise, width: POSTER_WIDTH, height: POSTER_HEIGHT }, 90);
     expect(noisy.byteLength).toBeGreaterThan(MAX_JPEG_BYTES);
     const poster = await renderPoster(input({ background: noisy }));
     expect(poster.bytes.byteLength).toBeLessThanOrEqual(MAX_JPEG_BYTES);
-    expect(readQr(crop(await decodeJpeg(poster.bytes), DEFAULT_LAYOUT.qr))).toBe(QR_URL);
+    expect(readQr(crop(decodeJpeg(poster.bytes), DEFAULT_LAYOUT.qr))).toBe(QR_URL);
   });
 
   it('renders PNG on request', async () => {
@@ -117,6 +119,13 @@ describe('renderPoster', () => {
     expect(own).not.toEqual(none);
   });
 
+  it('paints on the cached background only while encoding: the next render starts from clean pixels', async () => {
+    await renderPoster(input());
+    const clean = decodeJpeg(background).pixels;
+    // findIndex rather than toEqual: a deep compare of 4 MB takes vitest seconds.
+    expect((await backgroundPixels(background)).pixels.findIndex((v, i) => v !== clean[i])).toBe(-1);
+  });
+
   it('rejects a background that is neither JPEG nor PNG', async () => {
     await expect(renderPoster(input({ background: new Uint8Array([1, 2, 3]) }))).rejects.toThrow(/neither a JPEG nor a PNG/);
   });
@@ -133,9 +142,9 @@ describe('fonts', () => {
   it('draws distinct outlines for distinct characters (no tofu boxes)', async () => {
     // One character per render, same position, marked by a colour: identical tofu boxes would
     // give identical paths.
-    const layout: PosterLayout = { ...DEFAULT_LAYOUT, nickname: { ...DEFAULT_LAYOUT.nickname, color: '#123456' } };
-    const outline = async (nickname: string) => {
-      const svg = await renderOverlaySvg(input({ nickname, layout }));
+    const box = { ...DEFAULT_LAYOUT.rule, color: '#123456' };
+    const outline = async (text: string) => {
+      const { svg } = await renderTextSvg(text, box);
       const path = svg.match(/<path[^>]*fill="#123456"[^>]*>/)?.[0] ?? '';
       return path.match(/ d="([^"]+)"/)?.[1] ?? '';
     };

@@ -1,6 +1,6 @@
 import jsQR from 'jsqr';
 import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
-import { decodeJpeg } from '../../worker/poster/engines';
+import { decodeJpeg } from '../../worker/poster/jpeg';
 import { api, authorizeAccount, fanPush, register, sandbox, uid, waitForMessages, worker, type Operator, type SandboxAccount } from './helpers';
 
 export const BACKGROUND = Uint8Array.from(atob(backgroundDataUrl.slice(backgroundDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
@@ -79,7 +79,7 @@ export async function posterOf(page: Response): Promise<string> {
 
 /** Decodes the QR drawn on a JPEG poster. */
 export async function decodePosterQr(jpeg: Uint8Array): Promise<string | null> {
-  const { pixels, width, height } = await decodeJpeg(jpeg);
+  const { pixels, width, height } = decodeJpeg(jpeg);
   return jsQR(new Uint8ClampedArray(pixels), width, height)?.data ?? null;
 }
 

@@ -10,6 +10,38 @@ export function sniffRasterType(bytes: Uint8Array): RasterType | null {
   return null;
 }
 
+/** An image's format and size in px, as its header states them. */
+export interface ImageInfo {
+  type: RasterType;
+  width: number;
+  height: number;
+}
+
+/** Identifies a PNG or JPEG by its bytes (never by name or declared type) and reads its size. */
+export function sniffImage(b: Uint8Array): ImageInfo | null {
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  if (b.length > 24 && [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a].every((x, i) => b[i] === x)) {
+    return { type: 'image/png', width: view.getUint32(16), height: view.getUint32(20) };
+  }
+  if (b.length > 4 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) {
+    // Walk the segments to the frame header (SOF0..SOF15, except DHT/JPG/DAC) for the size.
+    for (let i = 2; i + 9 < b.length; ) {
+      if (b[i] !== 0xff) return null;
+      const marker = b[i + 1];
+      if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01 || marker === 0xff) {
+        i += marker === 0xff ? 1 : 2;
+        continue;
+      }
+      const len = view.getUint16(i + 2);
+      if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+        return { type: 'image/jpeg', height: view.getUint16(i + 5), width: view.getUint16(i + 7) };
+      }
+      i += 2 + len;
+    }
+  }
+  return null;
+}
+
 /**
  * Stand-in avatar for fans without one (or with an unreadable one): a grey head-and-shoulders
  * silhouette, drawn as SVG so nothing is fetched or shipped as a binary.

@@ -27,29 +27,58 @@ export function rasterisePixels(svg: string): Pixels {
   return rasterise(svg, (image) => ({ pixels: image.pixels, width: image.width, height: image.height }));
 }
 
+/** Pixels placed on a canvas with their top-left corner at (x, y). */
+export interface Layer extends Pixels {
+  x: number;
+  y: number;
+}
+
 /**
- * Paints a premultiplied-alpha layer over an opaque image of the same size, in place:
+ * Copies the part of `canvas` under `box` and returns a function that puts it back, for painting
+ * on a canvas temporarily.
+ */
+export function saveBox(canvas: Pixels, box: Layer): () => void {
+  const left = Math.max(0, box.x);
+  const top = Math.max(0, box.y);
+  const rowBytes = (Math.min(canvas.width, box.x + box.width) - left) * 4;
+  const rows = Math.min(canvas.height, box.y + box.height) - top;
+  if (rowBytes <= 0 || rows <= 0) return () => undefined;
+  const saved = new Uint8Array(rowBytes * rows);
+  const start = (row: number) => ((top + row) * canvas.width + left) * 4;
+  for (let row = 0; row < rows; row++) saved.set(canvas.pixels.subarray(start(row), start(row) + rowBytes), row * rowBytes);
+  return () => {
+    for (let row = 0; row < rows; row++) canvas.pixels.set(saved.subarray(row * rowBytes, (row + 1) * rowBytes), start(row));
+  };
+}
+
+/**
+ * Paints a premultiplied-alpha layer over an opaque image, in place, clipped to the image:
  * dst = src + dst × (1 − srcAlpha), the Porter-Duff "over" for premultiplied colour.
  */
-export function paintOver(dst: Pixels, src: Pixels): void {
-  if (dst.width !== src.width || dst.height !== src.height) {
-    throw new Error(`poster: cannot paint a ${src.width}×${src.height} layer over ${dst.width}×${dst.height}`);
-  }
+export function paintOver(dst: Pixels, src: Layer): void {
   const d = dst.pixels;
   const s = src.pixels;
-  for (let i = 0; i < d.length; i += 4) {
-    const alpha = s[i + 3];
-    if (alpha === 0) continue;
-    if (alpha === 255) {
-      d[i] = s[i];
-      d[i + 1] = s[i + 1];
-      d[i + 2] = s[i + 2];
-    } else {
-      const keep = 255 - alpha;
-      d[i] = (s[i] + (d[i] * keep + 127) / 255) | 0;
-      d[i + 1] = (s[i + 1] + (d[i + 1] * keep + 127) / 255) | 0;
-      d[i + 2] = (s[i + 2] + (d[i + 2] * keep + 127) / 255) | 0;
+  const left = Math.max(0, -src.x);
+  const right = Math.min(src.width, dst.width - src.x);
+  const top = Math.max(0, -src.y);
+  const bottom = Math.min(src.height, dst.height - src.y);
+  for (let row = top; row < bottom; row++) {
+    let i = ((src.y + row) * dst.width + src.x + left) * 4;
+    const end = (row * src.width + right) * 4;
+    for (let j = (row * src.width + left) * 4; j < end; i += 4, j += 4) {
+      const alpha = s[j + 3];
+      if (alpha === 0) continue;
+      if (alpha === 255) {
+        d[i] = s[j];
+        d[i + 1] = s[j + 1];
+        d[i + 2] = s[j + 2];
+      } else {
+        const keep = 255 - alpha;
+        d[i] = (s[j] + (d[i] * keep + 127) / 255) | 0;
+        d[i + 1] = (s[j + 1] + (d[i + 1] * keep + 127) / 255) | 0;
+        d[i + 2] = (s[j + 2] + (d[i + 2] * keep + 127) / 255) | 0;
+      }
+      d[i + 3] = 255;
     }
-    d[i + 3] = 255;
   }
 }

@@ -1,12 +1,13 @@
 import satori from 'satori/standalone';
 import { backgroundPixels } from './background';
-import { encodeJpeg, ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
+import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
 import { POSTER_FONT_FAMILY, POSTER_FONTS, fitText, missingGlyphs } from './fonts';
-import { DEFAULT_AVATAR_SVG, isDecodable, svgDataUrl } from './images';
-import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, TEXT_LINE_HEIGHT, type PosterLayout } from './layout';
+import { DEFAULT_AVATAR_SVG, dataUrl, isDecodable, sniffRasterType, svgDataUrl } from './images';
+import { encodeJpeg } from './jpeg';
+import { DEFAULT_LAYOUT, TEXT_LINE_HEIGHT, type PosterLayout } from './layout';
 import { encodePng } from './png';
-import { qrSvg } from './qr';
-import { paintOver, rasterise, rasterisePixels } from './raster';
+import { qrPixels, qrSvg } from './qr';
+import { paintOver, rasterise, rasterisePixels, saveBox, type Layer } from './raster';
 
 export type { Pixels } from './engines';
 
@@ -38,9 +39,8 @@ export interface RenderedImage {
 
 /** Product budget for a poster served to phones. */
 export const MAX_JPEG_BYTES = 300 * 1024;
-// mozjpeg quality steps: 80 keeps text and QR edges clean and lands around 100 KB on a photo;
-// the lower steps only run for backgrounds noisy enough to blow the budget (35 fits even pure
-// noise).
+// JPEG quality steps: 80 keeps text and QR edges clean and lands around 100 KB on a photo;
+// the lower steps only run for backgrounds noisy enough to blow the budget.
 const JPEG_QUALITIES = [80, 65, 50, 35];
 
 const DEFAULT_AVATAR_URL = svgDataUrl(DEFAULT_AVATAR_SVG);
@@ -52,67 +52,117 @@ const el = (type: string, style: Record<string, unknown>, props: Record<string, 
   props: { ...props, style },
 });
 
+/** One line of text as the layout places it: top-left corner, box width, size, colour. */
+export interface TextBox {
+  x: number;
+  y: number;
+  width: number;
+  fontSize: number;
+  color: string;
+}
+
+/** A text line laid out by satori: an SVG of the line box plus `margin` px all round. */
+export interface TextSvg {
+  svg: string;
+  width: number;
+  height: number;
+  margin: number;
+}
+
 /**
- * Lays out everything personal — avatar, nickname, QR code, rule — with satori on a transparent
- * canvas and returns the SVG, text already converted to glyph outlines. The background is not in
- * it: resvg decodes JPEGs ~10× slower than mozjpeg, so the background is decoded separately and
- * the rasterised overlay painted on top (see {@link renderPosterPixels}).
+ * Lays out one line of text with satori, cut with "…" to fit the box, and returns it as an SVG
+ * with the glyphs converted to outlines. Glyphs can overhang the line box (the line height is
+ * 1.25 em, Noto's ascent + descent more), so the SVG has a margin of half the font size.
  */
-export async function renderOverlaySvg(input: PosterInput): Promise<string> {
-  // The avatar probe needs resvg; both engines are needed for any poster anyway.
-  await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
-  const { avatar, nickname, qr, rule } = input.layout ?? DEFAULT_LAYOUT;
-
-  const children: Node[] = [
-    el(
-      'img',
-      { position: 'absolute', left: avatar.x, top: avatar.y, width: avatar.size, height: avatar.size, borderRadius: avatar.size / 2, objectFit: 'cover' },
-      // Raw bytes (a buffer of their own: satori sniffs from offset 0) rather than a data: URL,
-      // because satori caches resolved data: URLs, 500 deep, which would pin fans' avatars in memory.
-      { src: input.avatar && isDecodable(input.avatar) ? input.avatar.slice().buffer : DEFAULT_AVATAR_URL },
-    ),
-    el('img', { position: 'absolute', left: qr.x, top: qr.y, width: qr.size, height: qr.size }, {
-      src: svgDataUrl(qrSvg(input.qrContent, qr.size)),
-    }),
-  ];
-  const nicknameText = drawable(input.nickname);
-  if (nicknameText) children.push(textLine(nicknameText, nickname.x, nickname.y, nickname.maxWidth, nickname.fontSize, nickname.color));
-  const ruleText = drawable(input.rule);
-  if (ruleText) children.push(textLine(ruleText, rule.x, rule.y, rule.width, rule.fontSize, rule.color));
-
-  const root = el(
+export async function renderTextSvg(text: string, box: TextBox): Promise<TextSvg> {
+  await ensureLayoutEngine();
+  const margin = Math.ceil(box.fontSize / 2);
+  const width = box.width + 2 * margin;
+  const height = Math.ceil(box.fontSize * TEXT_LINE_HEIGHT) + 2 * margin;
+  const line = el(
     'div',
-    { display: 'flex', position: 'relative', width: POSTER_WIDTH, height: POSTER_HEIGHT, fontFamily: POSTER_FONT_FAMILY },
-    { children },
+    { position: 'absolute', left: margin, top: margin, width: box.width, fontSize: box.fontSize, lineHeight: TEXT_LINE_HEIGHT, color: box.color, whiteSpace: 'nowrap' },
+    { children: fitText(text, box.fontSize, box.width) },
   );
+  const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children: [line] });
   try {
-    return await satori(root, { width: POSTER_WIDTH, height: POSTER_HEIGHT, fonts: POSTER_FONTS });
+    return { svg: await satori(root, { width, height, fonts: POSTER_FONTS }), width, height, margin };
   } catch (cause) {
-    throw new Error(`poster: satori could not lay out the poster: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+    throw new Error(`poster: satori could not lay out "${text}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
 }
 
-/** The finished poster as opaque RGBA pixels (750×1334): background with the overlay painted on. */
+/**
+ * The finished poster as opaque RGBA pixels (750×1334): the background with avatar, QR code,
+ * nickname and rule painted on.
+ */
 export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
-  const svg = await renderOverlaySvg(input);
-  const canvas = await backgroundPixels(input.background);
-  paintOver(canvas, rasterisePixels(svg));
+  const { background, layers } = await compose(input);
+  const canvas = { ...background, pixels: background.pixels.slice() };
+  for (const layer of layers) paintOver(canvas, layer);
   return canvas;
 }
 
 /**
- * Renders one fan's poster as a JPEG (mozjpeg, ≤ 300 KB) or PNG.
+ * The background (shared with other renders: it is cached) and the layers to paint on it, in
+ * order. Each element is rasterised on its own box only, because resvg's cost (and the wasm
+ * memory it keeps) grows with the canvas it draws on; the QR code needs no rasteriser at all.
+ */
+async function compose(input: PosterInput): Promise<{ background: Pixels; layers: Layer[] }> {
+  // The avatar probe and every layer need resvg; the texts need yoga.
+  await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
+  const layout = input.layout ?? DEFAULT_LAYOUT;
+  const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
+  const texts = await Promise.all([textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)]);
+  const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y };
+  const layers = [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
+  return { background: await backgroundPixels(input.background), layers };
+}
+
+/** The round avatar at its box, `object-fit: cover`; the default avatar for missing or undecodable bytes. */
+function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['avatar']): Layer {
+  const href = bytes && isDecodable(bytes) ? dataUrl(bytes, sniffRasterType(bytes)!) : DEFAULT_AVATAR_URL;
+  const r = size / 2;
+  const svg =
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
+    `<clipPath id="round"><circle cx="${r}" cy="${r}" r="${r}"/></clipPath>` +
+    `<image width="${size}" height="${size}" preserveAspectRatio="xMidYMid slice" clip-path="url(#round)" href="${href}"/></svg>`;
+  return { ...rasterisePixels(svg), x, y };
+}
+
+/** A text line rasterised at its box, or `null` when nothing of it is drawable. */
+async function textLayer(text: string, box: TextBox): Promise<Layer | null> {
+  const line = drawable(text);
+  if (!line) return null;
+  const { svg, margin } = await renderTextSvg(line, box);
+  return { ...rasterisePixels(svg), x: box.x - margin, y: box.y - margin };
+}
+
+/**
+ * Renders one fan's poster as a JPEG (≤ 300 KB) or PNG.
  * @throws when the background is neither JPEG nor PNG, or the QR content is too long for one
  * code; a missing or broken avatar is not an error (the default avatar is drawn).
  */
 export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
-  const canvas = await renderPosterPixels(input);
-  const { width, height } = canvas;
-  if (input.format === 'png') return { bytes: encodePng(canvas), contentType: 'image/png', width, height };
+  const { background, layers } = await compose(input);
+  // The layers go straight onto the cached background and what they covered is put back after
+  // encoding, which saves copying 4 MB per poster. Nothing awaits in between, so no other render
+  // sees the painted pixels.
+  const putBack = layers.map((layer) => saveBox(background, layer));
+  try {
+    for (const layer of layers) paintOver(background, layer);
+    return encode(background, input.format ?? 'jpeg');
+  } finally {
+    for (const restore of putBack) restore();
+  }
+}
 
+function encode(canvas: Pixels, format: 'jpeg' | 'png'): RenderedImage {
+  const { width, height } = canvas;
+  if (format === 'png') return { bytes: encodePng(canvas), contentType: 'image/png', width, height };
   let bytes: Uint8Array = new Uint8Array();
   for (const quality of JPEG_QUALITIES) {
-    bytes = await encodeJpeg(canvas, quality);
+    bytes = encodeJpeg(canvas, quality);
     if (bytes.byteLength <= MAX_JPEG_BYTES) break;
   }
   return { bytes, contentType: 'image/jpeg', width, height };
@@ -126,15 +176,6 @@ export async function renderQrPng(content: string, size = 430): Promise<Rendered
   if (!Number.isInteger(size) || size < 64 || size > 2000) throw new RangeError(`poster: QR size must be an integer 64–2000, got ${size}`);
   await ensureRasterEngine();
   return rasterise(qrSvg(content, size), (image) => ({ bytes: image.asPng(), contentType: 'image/png', width: image.width, height: image.height }));
-}
-
-/** One line of text, cut with "…" to fit `width`. */
-function textLine(text: string, x: number, y: number, width: number, fontSize: number, color: string): Node {
-  return el(
-    'div',
-    { position: 'absolute', left: x, top: y, width, fontSize, lineHeight: TEXT_LINE_HEIGHT, color, whiteSpace: 'nowrap' },
-    { children: fitText(text, fontSize, width) },
-  );
 }
 
 /** Collapses whitespace and drops characters no bundled font can draw (they would be tofu). */
