@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { capture, type RpcResult } from '../rpc-result';
 import { texts } from '../task/texts';
+import { recordFollows, type Follow, type FollowRecord } from '../task/accounts';
 import { nextTier, tierReached, type Tier } from '../task/tiers';
 import { applyPlan, type OutboxItem } from './activity-outbox';
 
@@ -12,8 +13,6 @@ export interface AssistInput {
   publicNumberId: number;
   appid: string;
   helperOpenId: string;
-  /** First sighting of the helper on this account (拉新保护 needs it). */
-  newToAccount: boolean;
   at: number;
 }
 
@@ -69,6 +68,8 @@ const GATHER_FROM_ROWS = 4;
 const GATHER_MS = 100;
 /** Committed outbox rows are applied by the latest this long after (if this object was evicted mid-round). */
 const OUTBOX_SAFETY_MS = 60_000;
+/** Helpers' follows recorded by one D1 statement at most. */
+const FOLLOWS_PER_STATEMENT = 100;
 const PROCESSED_TTL_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
 
@@ -100,6 +101,9 @@ export class ActivityCounter extends DurableObject<Env> {
   private waiters: { upTo: number; done: () => void }[] = [];
   /** When the pending alarm fires (Infinity: none); read from storage once. */
   private alarmAt: number | null = null;
+  /** Helpers' follows waiting for the next D1 statement, and the loop that writes them. */
+  private follows: { follow: Follow; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
+  private recordingFollows: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -110,9 +114,9 @@ export class ActivityCounter extends DurableObject<Env> {
   /** Counts (or refuses) one new follower's assist. Safe to call again with the same event. */
   assist(input: AssistInput): Promise<RpcResult<AssistOutcome>> {
     return capture(async () => {
-      const config = await this.loadConfig(input.activityId, input.at);
+      const [config, { firstSighting }] = await Promise.all([this.loadConfig(input.activityId, input.at), this.recordFollow(input)]);
       await this.loadParticipant(input.ownerRowId, input.activityId);
-      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(config, input));
+      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(config, input, firstSighting));
       await this.alarmWithin(PRUNE_EVERY_MS);
       await this.settle(lastOutbox, false);
       return outcome;
@@ -181,16 +185,16 @@ export class ActivityCounter extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
-  private decideAssist(config: ActivityConfig, input: AssistInput): { outcome: AssistOutcome; lastOutbox: number } {
+  private decideAssist(config: ActivityConfig, input: AssistInput, newToAccount: boolean): { outcome: AssistOutcome; lastOutbox: number } {
     const seen = this.sql.exec<{ outcome: string }>('SELECT outcome FROM processed WHERE event_key = ?', input.eventKey).toArray()[0];
     if (seen) return { outcome: JSON.parse(seen.outcome), lastOutbox: 0 };
-    const outcome = this.judgeAssist(config, input);
+    const outcome = this.judgeAssist(config, input, newToAccount);
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
     if (outcome.status === 'refused') return { outcome, lastOutbox: 0 };
     return { outcome, lastOutbox: this.recordAssist(config, input, outcome) };
   }
 
-  private judgeAssist(config: ActivityConfig, input: AssistInput): AssistOutcome {
+  private judgeAssist(config: ActivityConfig, input: AssistInput, newToAccount: boolean): AssistOutcome {
     const refuse = (reason: RefusalReason): AssistOutcome => ({ status: 'refused', reason });
     const owner = this.participant(input.ownerRowId);
     if (!owner || owner.public_number_id !== input.publicNumberId) return refuse('unknown_owner');
@@ -198,7 +202,7 @@ export class ActivityCounter extends DurableObject<Env> {
     if (owner.open_id === input.helperOpenId) return refuse('self');
     if (this.isBlack(input.publicNumberId, owner.open_id) || this.isBlack(input.publicNumberId, input.helperOpenId)) return refuse('blacklisted');
     // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
-    if (config.protect && !input.newToAccount) return refuse('not_new');
+    if (config.protect && !newToAccount) return refuse('not_new');
     const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId).toArray().length > 0;
     if (helped) return refuse('already');
     const number = owner.number + 1;
@@ -267,6 +271,30 @@ export class ActivityCounter extends DurableObject<Env> {
 
   private enqueue(item: OutboxItem): number {
     return this.sql.exec<{ id: number }>('INSERT INTO outbox (item) VALUES (?) RETURNING id', JSON.stringify(item)).one().id;
+  }
+
+  /**
+   * Records the helper's follow on the account (account_fan, which 拉新保护 consults) before the
+   * decision. Follows arriving while a statement is in flight share the next one, so a busy
+   * activity makes one D1 call for many assists; a lone assist still makes its own at once.
+   */
+  private recordFollow(input: AssistInput): Promise<FollowRecord> {
+    const follow = { accountId: input.publicNumberId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
+    const recorded = new Promise<FollowRecord>((done, fail) => this.follows.push({ follow, done, fail }));
+    this.recordingFollows ??= this.recordFollowBatches().finally(() => (this.recordingFollows = null));
+    return recorded;
+  }
+
+  private async recordFollowBatches(): Promise<void> {
+    while (this.follows.length) {
+      const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
+      try {
+        const records = await recordFollows(this.env.DB, batch.map((b) => b.follow));
+        batch.forEach((b, i) => b.done(records[i]));
+      } catch (e) {
+        for (const b of batch) b.fail(e);
+      }
+    }
   }
 
   private async loadConfig(activityId: number, now: number): Promise<ActivityConfig> {

@@ -24,20 +24,47 @@ export function forgetAccount(appid: string): void {
   accounts.delete(appid);
 }
 
+/** A fan seen following an account through one push. */
+export interface Follow {
+  accountId: number;
+  openId: string;
+  /** Dedup key of the push. */
+  eventKey: string;
+  promoId: number | null;
+  at: number;
+}
+
+/** Whether the push was the fan's first sighting on the account, and the promo that brought them. */
+export interface FollowRecord {
+  firstSighting: boolean;
+  promoId: number | null;
+}
+
+// One statement for any number of follows (json_each); the row remembers the push that created
+// it, so a retry of that push is still a first sighting.
+const RECORD_FOLLOWS = `INSERT INTO account_fan (public_number_id, open_id, first_event, first_seen_at, following, promo_id)
+  SELECT f.value ->> 0, f.value ->> 1, f.value ->> 2, f.value ->> 3, 1, f.value ->> 4 FROM json_each(?1) AS f WHERE true
+  ON CONFLICT (public_number_id, open_id) DO UPDATE SET following = 1
+  RETURNING public_number_id, open_id, first_event, promo_id`;
+
 /**
- * Records a follow on the account and tells whether this push is the fan's first sighting there.
- * A retry of that same push still counts as first (the row remembers the push that created it).
- * Every subscribe runs this, so it is one prepared statement, without the query builder's
- * per-call work.
+ * Records follows on their accounts (in the order given) and tells, for each, whether its push
+ * was the fan's first sighting there. Every subscribe runs this, so it is one prepared statement
+ * without the query builder's per-call work, and the activity counter batches its callers' follows.
  */
-export async function recordFollow(db: Db, accountId: number, openId: string, eventKey: string, promoId: number | null, now: number) {
-  const row = await db.$client
-    .prepare(
-      `INSERT INTO account_fan (public_number_id, open_id, first_event, first_seen_at, following, promo_id) VALUES (?, ?, ?, ?, 1, ?)
-       ON CONFLICT (public_number_id, open_id) DO UPDATE SET following = 1 RETURNING first_event, promo_id`,
-    )
-    .bind(accountId, openId, eventKey, now, promoId)
-    .first<{ first_event: string; promo_id: number | null }>();
-  if (!row) throw new Error('account_fan upsert returned no row');
-  return { firstSighting: row.first_event === eventKey, promoId: row.promo_id };
+export async function recordFollows(d1: D1Database, follows: Follow[]): Promise<FollowRecord[]> {
+  const rows = follows.map((f) => [f.accountId, f.openId, f.eventKey, f.at, f.promoId]);
+  const { results } = await d1.prepare(RECORD_FOLLOWS).bind(JSON.stringify(rows)).all<{ public_number_id: number; open_id: string; first_event: string; promo_id: number | null }>();
+  const stored = new Map(results.map((r) => [`${r.public_number_id} ${r.open_id}`, r]));
+  return follows.map((f) => {
+    const row = stored.get(`${f.accountId} ${f.openId}`);
+    if (!row) throw new Error('account_fan upsert returned no row');
+    return { firstSighting: row.first_event === f.eventKey, promoId: row.promo_id };
+  });
+}
+
+/** {@link recordFollows} for one follow. */
+export async function recordFollow(db: Db, follow: Follow): Promise<FollowRecord> {
+  const [record] = await recordFollows(db.$client, [follow]);
+  return record;
 }

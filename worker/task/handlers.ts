@@ -49,10 +49,15 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
   const event = ctx.msg.Event;
   const scene = parseScene(ctx.msg.EventKey, event ?? '');
   if (event === 'subscribe') {
+    // Through a poster of this account: the activity's counter records the follow with the
+    // decision (batched with other assists); any other follow is recorded here.
+    if (scene?.kind === 'poster') {
+      const owner = await posterOwner(ctx, scene.rowId);
+      if (owner && owner.publicNumberId === account.id) return assist(ctx, account, owner.activityId, scene.rowId, openId);
+    }
     const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.publicId, account.id)) }) : undefined;
-    const follow = await recordFollow(ctx.db, account.id, openId, ctx.dedupKey, promo?.id ?? null, ctx.now);
+    await recordFollow(ctx.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
     if (promo) await recordPromoFollow(ctx, account, promo.id, openId);
-    if (scene?.kind === 'poster') return assist(ctx, account, scene.rowId, openId, follow.firstSighting);
     return null;
   }
   if (event === 'SCAN' && scene?.kind === 'poster') {
@@ -82,18 +87,15 @@ async function posterOwner(ctx: PushContext, rowId: number) {
   return row;
 }
 
-async function assist(ctx: PushContext, account: Account, rowId: number, helperOpenId: string, newToAccount: boolean): Promise<PushReply> {
-  const owner = await posterOwner(ctx, rowId);
-  if (!owner || owner.publicNumberId !== account.id) return null;
+async function assist(ctx: PushContext, account: Account, activityId: number, rowId: number, helperOpenId: string): Promise<PushReply> {
   const outcome = unwrap(
-    await activityCounter(ctx.env, owner.activityId).assist({
+    await activityCounter(ctx.env, activityId).assist({
       eventKey: ctx.dedupKey,
-      activityId: owner.activityId,
+      activityId,
       ownerRowId: rowId,
       publicNumberId: account.id,
       appid: account.authorizerAppid,
       helperOpenId,
-      newToAccount,
       at: ctx.now,
     }),
   );

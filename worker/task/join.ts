@@ -58,7 +58,7 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   if (existing?.black) return { reply: texts.blacklisted, messages: [] };
 
   // A fan who can text the account follows it.
-  const fan = await recordFollow(db, account.id, openId, eventKey, null, now);
+  const fan = await recordFollow(db, { accountId: account.id, openId, eventKey, promoId: null, at: now });
   // A fan who came through a promo code keeps that attribution in every activity they join.
   const origin = fan.promoId ? { origin: 1, originOpenId: String(fan.promoId) } : { origin: 2, originOpenId: null };
   const [row] = await db
