@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { capture, type RpcResult } from '../rpc-result';
-import { texts } from '../task/texts';
 import { recordFollows, type Follow, type FollowRecord } from '../task/accounts';
+import { texts } from '../task/texts';
 import { nextTier, tierReached, type Tier } from '../task/tiers';
 import { applyPlan, type OutboxItem } from './activity-outbox';
 
@@ -171,7 +171,8 @@ export class ActivityCounter extends DurableObject<Env> {
   async alarm(): Promise<void> {
     this.alarmAt = Infinity;
     this.sql.exec('DELETE FROM processed WHERE at < ?', Date.now() - PROCESSED_TTL_MS);
-    await this.settle(Number.MAX_SAFE_INTEGER, true);
+    // A running loop applies the rows itself; otherwise one is started and run to the end.
+    await this.settle(Number.MAX_SAFE_INTEGER, false);
     if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length) await this.alarmWithin(FLUSH_RETRY_MS);
     if (this.sql.exec('SELECT 1 FROM processed LIMIT 1').toArray().length) await this.alarmWithin(PRUNE_EVERY_MS);
   }
@@ -361,7 +362,9 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   private release(upTo: number): void {
-    this.waiters = this.waiters.filter((w) => w.upTo > upTo || (w.done(), false));
+    const applied = this.waiters.filter((w) => w.upTo <= upTo);
+    this.waiters = this.waiters.filter((w) => w.upTo > upTo);
+    for (const w of applied) w.done();
   }
 
   /** One round: the oldest rows, as one D1 batch and one queue batch. `last`: the last row id applied, 0 when empty, -1 on failure. */
