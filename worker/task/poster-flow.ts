@@ -10,6 +10,7 @@ import type { WeChatService } from '../wechat-service';
 import { signState, verifyState } from './oauth-state';
 import { posterScene } from './scene';
 import { texts } from './texts';
+import { loadBackground } from './backgrounds';
 import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
@@ -101,11 +102,11 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     return message(503, '海报生成失败', '微信暂时繁忙，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
   }
 
-  const background = await deps.uploads.get(poster.backgroundImg);
-  if (!background) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
   try {
+    const background = await loadBackground(deps.uploads, poster.backgroundImg);
+    if (!background) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const image = await renderPoster({
-      background: new Uint8Array(await background.arrayBuffer()),
+      background,
       avatar: await fetchAvatar(fan.headimgurl),
       nickname: fan.nickname,
       rule: poster.rule,
