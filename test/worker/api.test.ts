@@ -1,5 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeJpeg } from '../../worker/poster/jpeg';
+import { encodePng } from '../../worker/poster/png';
+import { renderQrPng } from '../../worker/poster/render';
 import { api, authorizeAccount, fanPush, pushTicket, register, sandbox, uid, worker } from './helpers';
 import { activityBody, BACKGROUND, join, openLink, posterOf, rowOf, setupActivity, uploadBackground } from './task-helpers';
 
@@ -150,6 +153,57 @@ describe('uploads', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     expect(new Uint8Array(await res.arrayBuffer()).subarray(0, 3)).toEqual(new Uint8Array([0xff, 0xd8, 0xff]));
+  });
+
+  it('decodes each background once, at upload, and stores its canvas pixels next to it', async () => {
+    const op = await register();
+    const key = await uploadBackground(op);
+    const stored = await env.UPLOADS.get(`${key}.rgba`);
+    expect(stored?.customMetadata).toEqual({ format: 'rgba8', width: '750', height: '1334' });
+    const pixels = new Uint8Array(await stored!.arrayBuffer());
+    const decoded = decodeJpeg(BACKGROUND).pixels;
+    expect(pixels.byteLength).toBe(750 * 1334 * 4);
+    // findIndex rather than toEqual: a deep compare of 4 MB takes vitest seconds.
+    expect(pixels.findIndex((v, i) => v !== decoded[i])).toBe(-1);
+    // Another size and format is scaled to cover the canvas at upload too.
+    const square = await uploadBackground(op, (await renderQrPng('background', 430)).bytes, 'image/png');
+    expect((await env.UPLOADS.head(`${square}.rgba`))?.size).toBe(750 * 1334 * 4);
+  });
+
+  it('previews each poster on its own background while more backgrounds than the cache holds take turns, one by one and at once', async () => {
+    const op = await register();
+    const colours = [[220, 30, 30], [30, 200, 30], [30, 30, 220]];
+    const keys: string[] = [];
+    for (const [r, g, b] of colours) {
+      const pixels = new Uint8Array(750 * 1334 * 4);
+      for (let i = 0; i < pixels.length; i += 4) pixels.set([r, g, b, 255], i);
+      keys.push(await uploadBackground(op, encodePng({ pixels, width: 750, height: 1334 }), 'image/png'));
+    }
+    // The middle of the poster, where the default layout draws nothing.
+    const centre = async (key: string) => {
+      const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key } });
+      expect(res.status).toBe(200);
+      const { pixels } = decodeJpeg(new Uint8Array(await res.arrayBuffer()));
+      return Array.from(pixels.subarray((600 * 750 + 375) * 4, (600 * 750 + 375) * 4 + 3));
+    };
+    const near = (got: number[], want: number[]) => got.every((v, i) => Math.abs(v - want[i]) <= 8);
+    const order = [0, 1, 2, 0, 2, 1, 1, 0, 2];
+    for (const i of order) expect(near(await centre(keys[i]), colours[i])).toBe(true);
+    const together = await Promise.all(order.map((i) => centre(keys[i])));
+    together.forEach((got, n) => expect(near(got, colours[order[n]])).toBe(true));
+  });
+
+  it('renders uploads whose pixels are missing or truncated, and stores their pixels then', async () => {
+    const op = await register();
+    const missing = await uploadBackground(op);
+    await env.UPLOADS.delete(`${missing}.rgba`);
+    const truncated = await uploadBackground(op, (await renderQrPng('background', 430)).bytes, 'image/png');
+    await env.UPLOADS.put(`${truncated}.rgba`, new Uint8Array(100));
+    for (const key of [missing, truncated]) {
+      const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key } });
+      expect(res.status).toBe(200);
+      expect((await env.UPLOADS.head(`${key}.rgba`))?.size).toBe(750 * 1334 * 4);
+    }
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import jsQR from 'jsqr';
 import backgroundUrl from '../fixtures/poster-background.jpg?inline';
-import { backgroundPixels } from '../../worker/poster/background';
+import { coverPixels } from '../../worker/poster/background';
 import { ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
 import { fitText, missingGlyphs } from '../../worker/poster/fonts';
 import { dataUrl } from '../../worker/poster/images';
@@ -18,7 +18,8 @@ import {
 } from '../../worker/poster/render';
 
 // A synthetic photo-like 750×1334 JPEG, see test/fixtures/make-poster-background.mjs.
-const background = Uint8Array.from(atob(backgroundUrl.slice(backgroundUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+const backgroundJpeg = Uint8Array.from(atob(backgroundUrl.slice(backgroundUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+const background = decodeJpeg(backgroundJpeg);
 const QR_URL = 'http://weixin.qq.com/q/02Ab3CdEfGhIjK1MnOpQrS0000';
 
 const input = (over: Partial<PosterInput> = {}): PosterInput => ({
@@ -88,7 +89,7 @@ describe('renderPoster', () => {
     for (let i = 0; i < noise.length; i++) noise[i] = i % 4 === 3 ? 255 : 64 + ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 25);
     const noisy = encodeJpeg({ pixels: noise, width: POSTER_WIDTH, height: POSTER_HEIGHT }, 90);
     expect(noisy.byteLength).toBeGreaterThan(MAX_JPEG_BYTES);
-    const poster = await renderPoster(input({ background: noisy }));
+    const poster = await renderPoster(input({ background: await coverPixels(noisy) }));
     expect(poster.bytes.byteLength).toBeLessThanOrEqual(MAX_JPEG_BYTES);
     expect(readQr(crop(decodeJpeg(poster.bytes), DEFAULT_LAYOUT.qr))).toBe(QR_URL);
   });
@@ -102,7 +103,7 @@ describe('renderPoster', () => {
 
   it('covers the canvas with a background of another size and format (PNG, 430×430)', async () => {
     const square = await renderQrPng('background', 430);
-    const poster = await renderPosterPixels(input({ background: square.bytes }));
+    const poster = await renderPosterPixels(input({ background: await coverPixels(square.bytes) }));
     expect([poster.width, poster.height]).toEqual([POSTER_WIDTH, POSTER_HEIGHT]);
     expect(readQr(poster)).toBe(QR_URL);
   });
@@ -119,15 +120,18 @@ describe('renderPoster', () => {
     expect(own).not.toEqual(none);
   });
 
-  it('paints on the cached background only while encoding: the next render starts from clean pixels', async () => {
+  it('paints on the shared background only while encoding: the next render starts from clean pixels', async () => {
     await renderPoster(input());
-    const clean = decodeJpeg(background).pixels;
+    const clean = decodeJpeg(backgroundJpeg).pixels;
     // findIndex rather than toEqual: a deep compare of 4 MB takes vitest seconds.
-    expect((await backgroundPixels(background)).pixels.findIndex((v, i) => v !== clean[i])).toBe(-1);
+    expect(background.pixels.findIndex((v, i) => v !== clean[i])).toBe(-1);
   });
 
-  it('rejects a background that is neither JPEG nor PNG', async () => {
-    await expect(renderPoster(input({ background: new Uint8Array([1, 2, 3]) }))).rejects.toThrow(/neither a JPEG nor a PNG/);
+  it('covers the canvas with a poster-sized JPEG as it is, and refuses bytes that are neither JPEG nor PNG', async () => {
+    const pixels = await coverPixels(backgroundJpeg);
+    expect([pixels.width, pixels.height, pixels.pixels.byteLength]).toEqual([POSTER_WIDTH, POSTER_HEIGHT, POSTER_WIDTH * POSTER_HEIGHT * 4]);
+    expect(pixels.pixels.findIndex((v, i) => v !== background.pixels[i])).toBe(-1);
+    await expect(coverPixels(new Uint8Array([1, 2, 3]))).rejects.toThrow(/neither a JPEG nor a PNG/);
   });
 });
 

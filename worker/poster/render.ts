@@ -1,5 +1,4 @@
 import satori from 'satori/standalone';
-import { backgroundPixels } from './background';
 import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
 import { POSTER_FONT_FAMILY, POSTER_FONTS, fitText, missingGlyphs } from './fonts';
 import { DEFAULT_AVATAR_SVG, dataUrl, isDecodable, sniffRasterType, svgDataUrl } from './images';
@@ -13,8 +12,11 @@ export type { Pixels } from './engines';
 
 /** Everything personal on one fan's poster. Pure data: no fetching happens while rendering. */
 export interface PosterInput {
-  /** Operator-uploaded JPG or PNG (validated by magic bytes by the caller); scaled to cover the canvas. */
-  background: Uint8Array;
+  /**
+   * The operator's background as 750×1334 opaque pixels (see `coverPixels`). Painted on while the
+   * poster is encoded and put back before `renderPoster` returns, so a cached copy can be passed.
+   */
+  background: Pixels;
   /** The fan's JPG/PNG avatar; `null` or undecodable bytes draw the bundled default avatar. */
   avatar: Uint8Array | null;
   /** Chinese + emoji; whitespace is collapsed, glyphs no bundled font has are dropped, cut with "…". */
@@ -97,26 +99,26 @@ export async function renderTextSvg(text: string, box: TextBox): Promise<TextSvg
  * nickname and rule painted on.
  */
 export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
-  const { background, layers } = await compose(input);
+  const { background } = input;
+  const layers = await compose(input);
   const canvas = { ...background, pixels: background.pixels.slice() };
   for (const layer of layers) paintOver(canvas, layer);
   return canvas;
 }
 
 /**
- * The background (shared with other renders: it is cached) and the layers to paint on it, in
- * order. Each element is rasterised on its own box only, because resvg's cost (and the wasm
- * memory it keeps) grows with the canvas it draws on; the QR code needs no rasteriser at all.
+ * The layers to paint on the background, in order. Each element is rasterised on its own box
+ * only, because resvg's cost (and the wasm memory it keeps) grows with the canvas it draws on;
+ * the QR code needs no rasteriser at all.
  */
-async function compose(input: PosterInput): Promise<{ background: Pixels; layers: Layer[] }> {
+async function compose(input: PosterInput): Promise<Layer[]> {
   // The avatar probe and every layer need resvg; the texts need yoga.
   await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
   const texts = await Promise.all([textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)]);
   const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y };
-  const layers = [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
-  return { background: await backgroundPixels(input.background), layers };
+  return [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
 
 /** The round avatar at its box, `object-fit: cover`; the default avatar for missing or undecodable bytes. */
@@ -140,14 +142,15 @@ async function textLayer(text: string, box: TextBox): Promise<Layer | null> {
 
 /**
  * Renders one fan's poster as a JPEG (≤ 300 KB) or PNG.
- * @throws when the background is neither JPEG nor PNG, or the QR content is too long for one
- * code; a missing or broken avatar is not an error (the default avatar is drawn).
+ * @throws when the QR content is too long for one code; a missing or broken avatar is not an
+ * error (the default avatar is drawn).
  */
 export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
-  const { background, layers } = await compose(input);
-  // The layers go straight onto the cached background and what they covered is put back after
-  // encoding, which saves copying 4 MB per poster. Nothing awaits in between, so no other render
-  // sees the painted pixels.
+  const { background } = input;
+  const layers = await compose(input);
+  // The layers go straight onto the (usually cached) background and what they covered is put back
+  // after encoding, which saves copying 4 MB per poster. Nothing awaits in between, so no other
+  // render sees the painted pixels.
   const putBack = layers.map((layer) => saveBox(background, layer));
   try {
     for (const layer of layers) paintOver(background, layer);

@@ -10,6 +10,7 @@ import type { WeChatService } from '../wechat-service';
 import { signState, verifyState } from './oauth-state';
 import { posterScene } from './scene';
 import { texts } from './texts';
+import { withBackground } from './backgrounds';
 import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
@@ -101,17 +102,12 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     return message(503, '海报生成失败', '微信暂时繁忙，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
   }
 
-  const background = await deps.uploads.get(poster.backgroundImg);
-  if (!background) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
   try {
-    const image = await renderPoster({
-      background: new Uint8Array(await background.arrayBuffer()),
-      avatar: await fetchAvatar(fan.headimgurl),
-      nickname: fan.nickname,
-      rule: poster.rule,
-      qrContent: qr.url,
-      layout: resolveLayout(poster.layout),
-    });
+    const avatar = await fetchAvatar(fan.headimgurl);
+    const image = await withBackground(deps.uploads, poster.backgroundImg, (background) =>
+      renderPoster({ background, avatar, nickname: fan.nickname, rule: poster.rule, qrContent: qr.url, layout: resolveLayout(poster.layout) }),
+    );
+    if (!image) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;
     await deps.posters.put(key, image.bytes, { httpMetadata: { contentType: image.contentType, cacheControl: 'public, max-age=31536000, immutable' } });
     await db

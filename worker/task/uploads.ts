@@ -2,19 +2,29 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError, notFound } from '../errors';
+import { coverPixels } from '../poster/background';
 import { sniffImage } from '../poster/images';
 import { sha256Hex } from '../wechat/bytes';
+import { storeBackgroundPixels } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 
-/** Stores a poster background for an operator; the key is derived from the owner and content. */
+/**
+ * Stores a poster background for an operator; the key is derived from the owner and content.
+ * The picture is decoded here, once, and its canvas pixels stored next to it, so no render
+ * decodes it.
+ */
 export async function storeUpload(db: Db, bucket: R2Bucket, userId: number, bytes: Uint8Array) {
   if (bytes.length > MAX_UPLOAD_BYTES) throw new AppError('payload_too_large', '图片不能超过 2 MB', { file: '图片不能超过 2 MB' });
   const info = sniffImage(bytes);
   if (!info || info.width < 1 || info.height < 1) throw new AppError('unsupported_media_type', '只支持 JPG 或 PNG 图片', { file: '只支持 JPG 或 PNG 图片' });
   if (info.width > 4096 || info.height > 4096) throw new AppError('validation_failed', '图片尺寸不能超过 4096×4096', { file: '图片尺寸不能超过 4096×4096' });
   const key = `bg/${userId}/${(await sha256Hex(bytes)).slice(0, 32)}.${info.type === 'image/png' ? 'png' : 'jpg'}`;
-  await bucket.put(key, bytes, { httpMetadata: { contentType: info.type, cacheControl: 'private, max-age=31536000, immutable' } });
+  const pixels = await coverPixels(bytes);
+  await Promise.all([
+    bucket.put(key, bytes, { httpMetadata: { contentType: info.type, cacheControl: 'private, max-age=31536000, immutable' } }),
+    storeBackgroundPixels(bucket, key, pixels),
+  ]);
   await db.insert(schema.uploads).values({ key, mtbUserId: userId, contentType: info.type, size: bytes.length, width: info.width, height: info.height }).onConflictDoNothing();
   return { key, url: `/api/uploads/${key}`, width: info.width, height: info.height, size: bytes.length, content_type: info.type };
 }

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors';
 import { resolveLayout } from '../../poster/layout';
 import { renderPoster } from '../../poster/render';
+import { withBackground } from '../../task/backgrounds';
 import { ownedUpload } from '../../task/uploads';
 import { createApi, errorResponses, security } from './openapi';
 
@@ -34,16 +35,10 @@ export const postersApi = createApi().openapi(
   async (c) => {
     const input = c.req.valid('json');
     const upload = await ownedUpload(c.var.db, c.var.user.id, input.background_img);
-    const background = await c.env.UPLOADS.get(upload.key);
-    if (!background) throw new AppError('not_found', '背景图不存在，请重新上传');
-    const image = await renderPoster({
-      background: new Uint8Array(await background.arrayBuffer()),
-      avatar: null,
-      nickname: input.nickname,
-      rule: input.rule,
-      qrContent: SAMPLE_QR,
-      layout: resolveLayout(input.layout),
-    });
+    const image = await withBackground(c.env.UPLOADS, upload.key, (background) =>
+      renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout: resolveLayout(input.layout) }),
+    );
+    if (!image) throw new AppError('not_found', '背景图不存在，请重新上传');
     return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': image.contentType, 'cache-control': 'no-store' });
   },
 );

@@ -1,0 +1,99 @@
+import { BACKGROUND_PIXEL_BYTES, coverPixels } from '../poster/background';
+import type { Pixels } from '../poster/engines';
+import { POSTER_HEIGHT, POSTER_WIDTH } from '../poster/layout';
+
+/** Where an upload's decoded pixels live in the UPLOADS bucket: next to the upload. */
+export const pixelsKey = (uploadKey: string) => `${uploadKey}.rgba`;
+
+// Backgrounds by upload key (content-derived, so a key never changes meaning), least recently
+// used first. All posters of a campaign share one background, so warm renders skip the 4 MB read;
+// each entry holds 4 MB, hence only two. `users` counts the renders holding an entry: only an
+// entry nobody holds may have its buffer refilled with another background.
+const CACHED_BACKGROUNDS = 2;
+const cached = new Map<string, { pixels: Pixels; users: number }>();
+
+/** Stores an upload's pixels (from `coverPixels`) as raw RGBA, so renders never decode. */
+export async function storeBackgroundPixels(bucket: R2Bucket, uploadKey: string, { pixels, width, height }: Pixels): Promise<void> {
+  await bucket.put(pixelsKey(uploadKey), pixels, {
+    httpMetadata: { contentType: 'application/octet-stream' },
+    customMetadata: { format: 'rgba8', width: String(width), height: String(height) },
+  });
+}
+
+/**
+ * Runs `use` with an upload's background pixels, or returns `null` when the upload is gone.
+ * Reads the pixels stored at upload; an upload without them (older than them, or their write
+ * failed) is decoded once and they are stored for next time. The pixels are shared through a
+ * per-isolate cache and may be reused for another background once `use` settles: pass them to
+ * `renderPoster` inside `use`, and keep nothing of them.
+ */
+export async function withBackground<T>(bucket: R2Bucket, uploadKey: string, use: (background: Pixels) => Promise<T>): Promise<T | null> {
+  let entry = cached.get(uploadKey);
+  if (entry) cached.delete(uploadKey);
+  else {
+    const pixels = (await readPixels(bucket, uploadKey)) ?? (await decodeUpload(bucket, uploadKey));
+    if (!pixels) return null;
+    entry = { pixels, users: 0 };
+  }
+  cached.set(uploadKey, entry);
+  if (cached.size > CACHED_BACKGROUNDS) cached.delete(cached.keys().next().value!);
+  entry.users++;
+  try {
+    return await use(entry.pixels);
+  } finally {
+    entry.users--;
+  }
+}
+
+/**
+ * The buffer of the least recently used background, taken out of the cache, when the cache is
+ * full and no render holds it: refilling it instead of allocating leaves no 4 MB of garbage per
+ * cache miss, which V8 collects late (ArrayBuffer memory lives outside its heap).
+ */
+function spareBuffer(): ArrayBuffer | undefined {
+  if (cached.size < CACHED_BACKGROUNDS) return undefined;
+  const [key, oldest] = cached.entries().next().value!;
+  const buffer = oldest.pixels.pixels.buffer;
+  if (oldest.users > 0 || !(buffer instanceof ArrayBuffer) || buffer.byteLength !== BACKGROUND_PIXEL_BYTES) return undefined;
+  cached.delete(key);
+  return buffer;
+}
+
+async function readPixels(bucket: R2Bucket, uploadKey: string): Promise<Pixels | null> {
+  const obj = await bucket.get(pixelsKey(uploadKey));
+  if (!obj) return null;
+  if (obj.size !== BACKGROUND_PIXEL_BYTES) {
+    // A truncated object is as good as none: the upload is decoded again. (Drained rather than
+    // cancelled, which workerd logs as a broken pump.)
+    await obj.arrayBuffer();
+    return null;
+  }
+  return { pixels: await readExactly(obj.body, spareBuffer() ?? new ArrayBuffer(BACKGROUND_PIXEL_BYTES)), width: POSTER_WIDTH, height: POSTER_HEIGHT };
+}
+
+/** Reads a body of exactly the buffer's size into that buffer, without gathering chunks first. */
+async function readExactly(body: ReadableStream<Uint8Array>, into: ArrayBuffer): Promise<Uint8Array> {
+  const size = into.byteLength;
+  const reader = body.getReader({ mode: 'byob' });
+  // Each read transfers the buffer: the one to fill next is the one the read gave back.
+  let buffer = into;
+  let filled = 0;
+  while (filled < size) {
+    const { value, done } = await reader.read(new Uint8Array(buffer, filled, size - filled));
+    if (done || !value) break;
+    buffer = value.buffer as ArrayBuffer;
+    filled += value.byteLength;
+  }
+  reader.releaseLock();
+  if (filled !== size) throw new Error(`background pixels: read ${filled} of ${size} bytes`);
+  return new Uint8Array(buffer);
+}
+
+async function decodeUpload(bucket: R2Bucket, uploadKey: string): Promise<Pixels | null> {
+  const obj = await bucket.get(uploadKey);
+  if (!obj) return null;
+  const pixels = await coverPixels(new Uint8Array(await obj.arrayBuffer()));
+  // The poster can be rendered without them: a failed write only means decoding again next time.
+  await storeBackgroundPixels(bucket, uploadKey, pixels).catch((e) => console.error('storing background pixels failed', uploadKey, e));
+  return pixels;
+}
