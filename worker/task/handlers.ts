@@ -127,9 +127,10 @@ async function unfollow(ctx: PushContext, account: Account, openId: string) {
       .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
       .where(and(eq(schema.publicJoinActivity.publicId, account.id), isNull(schema.activity.deletedAt), lte(schema.activity.startTime, now), gt(schema.activity.endTime, now))),
   ]);
-  for (const { id: activityId } of running) {
-    unwrap(
-      await activityCounter(ctx.env, activityId).unfollow({
+  // Each activity's counter decides alone, so they are asked at once.
+  const outcomes = await Promise.all(
+    running.map(({ id: activityId }) =>
+      activityCounter(ctx.env, activityId).unfollow({
         eventKey: ctx.dedupKey,
         activityId,
         publicNumberId: account.id,
@@ -137,7 +138,8 @@ async function unfollow(ctx: PushContext, account: Account, openId: string) {
         helperOpenId: openId,
         at: now,
       }),
-    );
-  }
+    ),
+  );
+  for (const outcome of outcomes) unwrap(outcome);
 }
 
