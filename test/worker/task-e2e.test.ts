@@ -63,11 +63,14 @@ describe('任务宝 end to end', () => {
     await fanPush(s.account, { type: 'unsubscribe', openId: helper.open_id });
     expect(await rowOf(s.activity.id, owner)).toMatchObject({ number: 2, task_progress: 3 });
     expect(await rowOf(s.activity.id, helper.open_id)).toMatchObject({ looking: 1, assist_counted: 0 });
-    // The owner has used the 5 messages one keyword allows; WeChat refuses the sixth and it is logged, not retried.
+    // The owner has used the 5 messages their last keyword allows: the sixth is logged as not
+    // sent, and WeChat is not asked (it would answer 45047).
     const log = await waitFor(
       () => env.DB.prepare("SELECT * FROM message_log WHERE open_id = ? AND summary LIKE '有好友取消关注%' AND status != 'sending'").bind(owner).first<any>(),
       'the deduction notice in the message log',
     );
-    expect(log).toMatchObject({ status: 'failed', errcode: 45047, attempts: 1 });
+    expect(log).toMatchObject({ status: 'skipped', errcode: null, attempts: 1 });
+    expect(log.errmsg).toContain('45047');
+    expect((await sentTo(s.account.appid, owner)).filter((m) => m.body.text?.content.startsWith('有好友取消关注'))).toEqual([]);
   });
 });

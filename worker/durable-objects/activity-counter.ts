@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { capture, type RpcResult } from '../rpc-result';
 import { recordFollows, type Follow, type FollowRecord } from '../task/accounts';
 import { texts } from '../task/texts';
-import { nextTier, tierReached, type Tier } from '../task/tiers';
+import { nextTier, tierReached, tiersAhead, type Tier } from '../task/tiers';
 import { applyPlan, type OutboxItem } from './activity-outbox';
 
 export interface AssistInput {
@@ -215,10 +215,12 @@ export class ActivityCounter extends DurableObject<Env> {
     this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.publicNumberId, input.helperOpenId, owner.row_id, input.at);
     this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.row_id);
     // One message per assist; a tier newly passed is announced in it, exactly once (a deduction
-    // never lowers task_progress, so re-passing a tier announces nothing). One message keeps the
-    // owner inside WeChat's 5-messages-per-48-h customer-service quota.
+    // never lowers task_progress, so re-passing a tier announces nothing). WeChat allows the owner
+    // few messages per window: a plain progress note is sent only while the window keeps a send
+    // for every prize still ahead (the queue consumer decides, from the `reserve` set here).
+    const passed = config.tiers.filter((t) => t.level > owner.task_progress && t.level <= outcome.tier);
     const lines: string[] = [];
-    for (const tier of config.tiers.filter((t) => t.level > owner.task_progress && t.level <= outcome.tier)) {
+    for (const tier of passed) {
       const claimed = this.sql.exec<{ claims: number }>('SELECT claims FROM tier_claim WHERE level = ?', tier.level).toArray()[0]?.claims ?? 0;
       const inStock = tier.stock === null || claimed < tier.stock;
       if (inStock) this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', tier.level);
@@ -228,7 +230,12 @@ export class ActivityCounter extends DurableObject<Env> {
     return this.enqueue({
       helper: { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId, ownerOpenId: owner.open_id, level: owner.level + 1, at: input.at },
       owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: outcome.tier },
-      message: { key: `${input.eventKey}:notify`, appid: input.appid, message: { touser: owner.open_id, msgtype: 'text', text: { content: lines.join('\n') } } },
+      message: {
+        key: `${input.eventKey}:notify`,
+        appid: input.appid,
+        message: { touser: owner.open_id, msgtype: 'text', text: { content: lines.join('\n') } },
+        reserve: passed.length ? 0 : tiersAhead(config.tiers, outcome.tier),
+      },
     });
   }
 
@@ -253,7 +260,12 @@ export class ActivityCounter extends DurableObject<Env> {
     const last = this.enqueue({
       left: { ...left, uncount: 1 },
       owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: owner.task_progress },
-      message: { key: `${input.eventKey}:deduct`, appid: input.appid, message: { touser: owner.open_id, msgtype: 'text', text: { content: texts.deducted(outcome.number) } } },
+      message: {
+        key: `${input.eventKey}:deduct`,
+        appid: input.appid,
+        message: { touser: owner.open_id, msgtype: 'text', text: { content: texts.deducted(outcome.number) } },
+        reserve: tiersAhead(config.tiers, owner.task_progress),
+      },
     });
     return { outcome, lastOutbox: last };
   }

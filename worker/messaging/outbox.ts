@@ -2,12 +2,15 @@ import { AppError } from '../errors';
 import { BUSY, UNREACHABLE, WeChatApiError } from '../wechat/api';
 import type { CustomMessage } from '../wechat/authorizer';
 import { WeChatService } from '../wechat-service';
+import { fanKey, MARK_SPENT, planWindows, RAISE_WINDOWS, READ_WINDOWS, type WindowUpdate } from './service-window';
 
 /** A customer-service message waiting to be sent; `key` makes redeliveries harmless. */
 export interface OutboundMessage {
   key: string;
   appid: string;
   message: CustomMessage;
+  /** Sends the fan's window must keep after this one (see service-window.ts); absent: 0. */
+  reserve?: number;
 }
 
 /** Queues messages; they are sent after WeChat's push has been answered. */
@@ -34,37 +37,88 @@ const CLAIM = `INSERT INTO message_log (idempotency_key, appid, open_id, msg_typ
 const RECORD = `UPDATE message_log SET status = r.value ->> 1, errcode = r.value ->> 2, errmsg = r.value ->> 3, updated_at = ?2
   FROM json_each(?1) AS r WHERE message_log.id = r.value ->> 0`;
 
+type LogRecord = [id: number, status: 'sent' | 'failed' | 'skipped', errcode: number | null, errmsg: string];
+type Result = { outcome: Outcome; record?: LogRecord; refused?: boolean };
+
+/** WeChat's answers that mean the fan's window is closed or used up. */
+const WINDOW_REFUSALS = new Set([45015, 45047]);
+const RACED = "not sent yet: another delivery changed the fan's window meanwhile; retried";
+
 /**
- * Sends a batch of queued messages, each at most once: one D1 statement claims their keys in
- * message_log (a message already sent is not claimed again), the claimed ones are sent
- * concurrently, and one D1 statement records every attempt's errcode. Two D1 round trips per
- * batch instead of two per message keeps D1's single writer free for counting.
+ * Sends a batch of queued messages, each at most once and only where the fan's customer-service
+ * window has room: one D1 round trip claims their keys in message_log (a message already sent is
+ * not claimed again) and reads the fans' windows, one raises the windows' counts, the claimed
+ * messages with room are sent concurrently, and one records every outcome (and the windows WeChat
+ * refused). A handful of D1 round trips per batch instead of per message keeps D1's single writer
+ * free for counting.
  */
 export async function deliverMessages(env: Env, wechat: WeChatService, messages: OutboundMessage[], now = Date.now()): Promise<Outcome[]> {
   const rows = messages.map((m) => [m.key, m.appid, m.message.touser, m.message.msgtype, summarize(m.message)]);
-  const { results: claimed } = await env.DB.prepare(CLAIM).bind(JSON.stringify(rows), now).all<{ id: number; idempotency_key: string }>();
+  const fans = [...new Map(messages.map((m) => [fanKey(m.appid, m.message.touser), [m.appid, m.message.touser]])).values()];
+  const [claim, read] = await env.DB.batch<Record<string, string | number>>([
+    env.DB.prepare(CLAIM).bind(JSON.stringify(rows), now),
+    env.DB.prepare(READ_WINDOWS).bind(JSON.stringify(fans)),
+  ]);
   // A key delivered twice in one batch is claimed once, and only its first copy is sent.
-  const claims = new Map(claimed.map((c) => [c.idempotency_key, c.id]));
-  const results = await Promise.all(
-    messages.map(async (m) => {
-      const id = claims.get(m.key);
-      if (id === undefined) return { outcome: 'done' as Outcome };
-      claims.delete(m.key);
-      try {
-        await wechat.sendCustomMessage(m.appid, m.message);
-        return { outcome: 'done' as Outcome, record: [id, 'sent', 0, 'ok'] };
-      } catch (e) {
-        if (!(e instanceof WeChatApiError || e instanceof AppError)) console.error('send failed unexpectedly', m.key, e);
-        const errcode = e instanceof WeChatApiError ? e.errcode : null;
-        const errmsg = (e instanceof Error ? e.message : String(e)).slice(0, 500);
-        const final = e instanceof WeChatApiError ? !isTransient(e) : e instanceof AppError;
-        return { outcome: (final ? 'done' : 'retry') as Outcome, record: [id, 'failed', errcode, errmsg] };
-      }
+  const claims = new Map(claim.results.map((c) => [String(c.idempotency_key), Number(c.id)]));
+  const claimed = messages.flatMap((m) => {
+    const id = claims.get(m.key);
+    claims.delete(m.key);
+    return id === undefined ? [] : [{ id, m }];
+  });
+  const windows = new Map(read.results.map((w) => [fanKey(String(w.appid), String(w.open_id)), { openedAt: Number(w.opened_at), sent: Number(w.sent) }]));
+  const plan = planWindows(
+    claimed.map(({ m }) => ({ appid: m.appid, openId: m.message.touser, reserve: m.reserve ?? 0 })),
+    windows,
+    now,
+  );
+  const raced = await raiseWindows(env, plan.updates);
+
+  const results = new Map<string, Result>();
+  await Promise.all(
+    claimed.map(async ({ id, m }, i) => {
+      const decision = plan.decisions[i];
+      const fan = fanKey(m.appid, m.message.touser);
+      // Decided on a window that changed meanwhile (another delivery, or the fan wrote): decide again later.
+      if (raced.has(fan)) return results.set(m.key, { outcome: 'retry', record: [id, 'failed', null, RACED] });
+      if (!decision.send) return results.set(m.key, { outcome: 'done', record: [id, 'skipped', null, decision.why] });
+      results.set(m.key, await send(wechat, id, m));
     }),
   );
-  const records = results.flatMap((r) => (r.record ? [r.record] : []));
-  if (records.length) await env.DB.prepare(RECORD).bind(JSON.stringify(records), Date.now()).run();
-  return results.map((r) => r.outcome);
+  const records = [...results.values()].flatMap((r) => (r.record ? [r.record] : []));
+  const spent = new Map<string, unknown[]>();
+  for (const { m } of claimed) {
+    const fan = fanKey(m.appid, m.message.touser);
+    if (results.get(m.key)?.refused) spent.set(fan, [m.appid, m.message.touser, windows.get(fan)?.openedAt ?? 0]);
+  }
+  const writes = [
+    ...(records.length ? [env.DB.prepare(RECORD).bind(JSON.stringify(records), Date.now())] : []),
+    ...(spent.size ? [env.DB.prepare(MARK_SPENT).bind(JSON.stringify([...spent.values()]))] : []),
+  ];
+  if (writes.length) await env.DB.batch(writes);
+  return messages.map((m) => results.get(m.key)?.outcome ?? 'done');
+}
+
+/** Raises the windows' counts; the fans whose window changed since it was read are returned. */
+async function raiseWindows(env: Env, updates: WindowUpdate[]): Promise<Set<string>> {
+  if (!updates.length) return new Set();
+  const rows = updates.map((u) => [u.appid, u.openId, u.openedAt, u.from, u.to]);
+  const { results } = await env.DB.prepare(RAISE_WINDOWS).bind(JSON.stringify(rows)).all<{ appid: string; open_id: string }>();
+  const raised = new Set(results.map((r) => fanKey(r.appid, r.open_id)));
+  return new Set(updates.map((u) => fanKey(u.appid, u.openId)).filter((fan) => !raised.has(fan)));
+}
+
+async function send(wechat: WeChatService, id: number, m: OutboundMessage): Promise<Result> {
+  try {
+    await wechat.sendCustomMessage(m.appid, m.message);
+    return { outcome: 'done', record: [id, 'sent', 0, 'ok'] };
+  } catch (e) {
+    if (!(e instanceof WeChatApiError || e instanceof AppError)) console.error('send failed unexpectedly', m.key, e);
+    const errcode = e instanceof WeChatApiError ? e.errcode : null;
+    const errmsg = (e instanceof Error ? e.message : String(e)).slice(0, 500);
+    const final = e instanceof WeChatApiError ? !isTransient(e) : e instanceof AppError;
+    return { outcome: final ? 'done' : 'retry', record: [id, 'failed', errcode, errmsg], refused: errcode !== null && WINDOW_REFUSALS.has(errcode) };
+  }
 }
 
 /** Queue consumer: sends the batch, retrying transient failures with growing delays. */

@@ -2,6 +2,7 @@ import type { Db } from '../db/client';
 import type { WeChatXml } from '../wechat/xml';
 import type { WeChatService } from '../wechat-service';
 import { enqueueMessages } from '../messaging/outbox';
+import { openServiceWindow } from '../messaging/service-window';
 import { handleTaskEvent, handleTaskText } from '../task/handlers';
 
 /** Everything a handler of one verified, deduplicated push needs. */
@@ -46,6 +47,11 @@ function releaseTest(ctx: PushContext): PushReply | undefined {
 /** Routes one push to its handler; pushes nobody handles are answered `success`. */
 export async function dispatchPush(ctx: PushContext): Promise<PushReply> {
   const type = ctx.msg.MsgType;
+  // Any message from a fan (not an event) opens WeChat's customer-service window to them.
+  if (type !== 'event' && ctx.msg.FromUserName) {
+    const sentAt = Math.min(Number(ctx.msg.CreateTime) * 1000 || ctx.now, ctx.now);
+    await openServiceWindow(ctx.db, ctx.appid, ctx.msg.FromUserName, sentAt);
+  }
   if (type === 'text') {
     const release = releaseTest(ctx);
     if (release !== undefined) return release;

@@ -15,3 +15,8 @@ export function nextTier(tiers: Tier[], count: number): { remaining: number; goo
   const t = [...tiers].sort((a, b) => a.number - b.number).find((x) => x.number > count);
   return t ? { remaining: t.number - count, good: t.good } : null;
 }
+
+/** How many tiers lie above `progress` (a task_progress level): the announcements still to come. */
+export function tiersAhead(tiers: Tier[], progress: number): number {
+  return tiers.filter((t) => t.level > progress).length;
+}

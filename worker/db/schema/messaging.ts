@@ -1,6 +1,5 @@
 import { nowMs } from './now';
-import { index, integer, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
-
+import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 
 /** Keys of pushes already taken, so WeChat's retries (3 in ~15 s) are handled once. */
 export const messageDedup = sqliteTable('message_dedup', {
@@ -17,7 +16,8 @@ export const messageLog = sqliteTable('message_log', {
   openId: text('open_id').notNull(),
   msgType: text('msg_type').notNull(),
   summary: text('summary').notNull().default(''),
-  status: text('status', { enum: ['sending', 'sent', 'failed'] }).notNull(),
+  /** `skipped`: not sent, because the fan's customer-service window had no room for it (errmsg says why). */
+  status: text('status', { enum: ['sending', 'sent', 'failed', 'skipped'] }).notNull(),
   errcode: integer('errcode'),
   errmsg: text('errmsg'),
   attempts: integer('attempts').notNull().default(0),
@@ -27,3 +27,15 @@ export const messageLog = sqliteTable('message_log', {
   uniqueIndex('message_log_key').on(t.idempotencyKey),
   index('message_log_fan').on(t.appid, t.openId),
 ]);
+
+/**
+ * A fan's customer-service window with an account, as far as the worker knows it: opened by the
+ * fan's last message (WeChat then allows a few sends within 48 h), `sent` of those used. A fan
+ * WeChat refused (45015/45047) without a known window gets `opened_at` 0: closed until they write.
+ */
+export const serviceWindow = sqliteTable('service_window', {
+  appid: text('appid').notNull(),
+  openId: text('open_id').notNull(),
+  openedAt: integer('opened_at').notNull(),
+  sent: integer('sent').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.appid, t.openId] })]);
