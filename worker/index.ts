@@ -1,6 +1,6 @@
 import { createApp } from './app';
 import { createDb } from './db/client';
-import { deliverBatch, type OutboundMessage } from './messaging/outbox';
+import { deliverBatch, type MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
 
 export { PlatformTokens } from './durable-objects/platform-tokens';
@@ -10,6 +10,6 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => deliverBatch(env, batch as MessageBatch<OutboundMessage>),
+  queue: (batch, env) => deliverBatch(env, batch as MessageBatch<MessageBundle>),
   scheduled: async (_controller, env) => purgeExpired(createDb(env.DB)),
-} satisfies ExportedHandler<Env, OutboundMessage>;
+} satisfies ExportedHandler<Env, MessageBundle>;

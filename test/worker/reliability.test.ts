@@ -2,6 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../worker/config';
 import { createDb } from '../../worker/db/client';
+import { deliverBatch, type MessageBundle } from '../../worker/messaging/outbox';
 import { openPosterLink } from '../../worker/task/poster-flow';
 import { WeChatService } from '../../worker/wechat-service';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
@@ -79,6 +80,32 @@ describe('faults from WeChat', () => {
     await waitFor(async () => (await sentTo(s.account.appid, fan)).length === 2, 'both messages delivered', 30_000);
     const log = (await env.DB.prepare('SELECT status, errcode FROM message_log WHERE open_id = ?').bind(fan).all<any>()).results;
     expect(log.every((r) => r.status === 'sent' && r.errcode === 0)).toBe(true);
+  });
+
+  it('a bundle with one busy send is retried whole, and what it already sent is not sent again', async () => {
+    const [busy, calm] = [await setupActivity(), await setupActivity()];
+    const fans = [uid('oP'), uid('oQ')];
+    const notes: MessageBundle = [busy, calm].map((s, i) => ({ key: uid('bundle'), appid: s.account.appid, message: { touser: fans[i], msgtype: 'text', text: { content: `第 ${i + 1} 条` } } }));
+    for (const [i, s] of [busy, calm].entries()) await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fans[i], following: true, interaction: 'message' });
+    // WeChat stays busy for the first note past the in-call backoff (3 tries); the second goes through.
+    await sandbox('/__sandbox/faults', { api: 'message/custom/send', appid: busy.account.appid, errcode: -1, times: 3 });
+    const delivery = (attempts: number) => {
+      const seen = { retried: false, acked: false };
+      const message = { id: uid('q'), timestamp: new Date(), body: notes, attempts, retry: () => (seen.retried = true), ack: () => (seen.acked = true) };
+      return { seen, batch: { queue: 'task-treasure-messages', messages: [message], retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<MessageBundle> };
+    };
+    const first = delivery(1);
+    await deliverBatch(env, first.batch);
+    expect(first.seen).toEqual({ retried: true, acked: false });
+    expect(await sentTo(calm.account.appid, fans[1])).toHaveLength(1);
+
+    const again = delivery(2);
+    await deliverBatch(env, again.batch);
+    expect(again.seen).toEqual({ retried: false, acked: true });
+    expect(await sentTo(busy.account.appid, fans[0])).toHaveLength(1);
+    expect(await sentTo(calm.account.appid, fans[1])).toHaveLength(1);
+    const log = await env.DB.prepare(`SELECT status, attempts FROM message_log WHERE idempotency_key IN (?, ?) ORDER BY id`).bind(notes[0].key, notes[1].key).all();
+    expect(log.results).toEqual([{ status: 'sent', attempts: 2 }, { status: 'sent', attempts: 1 }]);
   });
 
   it('a WeChat that does not answer in time gives the fan a retry page, not an error', async () => {

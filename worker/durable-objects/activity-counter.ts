@@ -1,5 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { capture, type RpcResult } from '../rpc-result';
+import { enqueueMessages, MAX_BUNDLE } from '../messaging/outbox';
 import { recordFollows, type Follow, type FollowRecord } from '../task/accounts';
 import { texts } from '../task/texts';
 import { nextTier, tierReached, tiersAhead, type Tier } from '../task/tiers';
@@ -56,8 +57,8 @@ type Participant = {
 /** Activity settings are re-read at least this often (edits also call `reload`). */
 const CONFIG_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
-/** Outbox rows a round applies at most (a queue batch holds at most 100 messages). */
-const ROUND_ROWS = 100;
+/** Outbox rows a round applies at most (their notes are one queue message: a bundle). */
+const ROUND_ROWS = MAX_BUNDLE;
 /**
  * After a round of at least GATHER_FROM_ROWS rows (the activity is busy), the next round waits
  * GATHER_MS for more: every round costs the same fixed work in D1, the queue and this object's
@@ -345,7 +346,7 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   /**
-   * Applies the outbox up to row `upTo` in rounds of one D1 batch and one queue batch each. A
+   * Applies the outbox up to row `upTo` in rounds of one D1 batch and one queue message each. A
    * caller that finds a round already running does not wait unless `wait`: the running loop takes
    * its rows in its next round, so under load one round carries many decisions and nobody queues
    * behind rounds that are not theirs. A failed round leaves its rows for the alarm.
@@ -379,14 +380,14 @@ export class ActivityCounter extends DurableObject<Env> {
     for (const w of applied) w.done();
   }
 
-  /** One round: the oldest rows, as one D1 batch and one queue batch. `last`: the last row id applied, 0 when empty, -1 on failure. */
+  /** One round: the oldest rows, as one D1 batch and one queue message. `last`: the last row id applied, 0 when empty, -1 on failure. */
   private async flushRound(): Promise<{ last: number; rows: number }> {
     const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
     if (!rows.length) return { last: 0, rows: 0 };
     const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
-      if (messages.length) await this.env.OUTBOX.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+      await enqueueMessages(this.env, messages);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

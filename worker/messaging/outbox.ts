@@ -13,9 +13,20 @@ export interface OutboundMessage {
   reserve?: number;
 }
 
-/** Queues messages; they are sent after WeChat's push has been answered. */
+/**
+ * One queue message carries a bundle of customer-service messages (a keyword's replies, or every
+ * note of an activity's outbox round): the queue's cost is per queue message, and a busy activity
+ * produces hundreds of notes a second.
+ */
+export type MessageBundle = OutboundMessage[];
+
+/** Most notes one bundle carries (an outbox round has at most 100; a queue message ≤ 128 KB). */
+export const MAX_BUNDLE = 100;
+
+/** Queues messages as one bundle; they are sent after WeChat's push has been answered. */
 export async function enqueueMessages(env: Env, messages: OutboundMessage[]): Promise<void> {
-  if (messages.length) await env.OUTBOX.sendBatch(messages.map((body) => ({ body, contentType: 'json' as const })));
+  if (messages.length > MAX_BUNDLE) throw new Error(`a bundle holds at most ${MAX_BUNDLE} messages`);
+  if (messages.length) await env.OUTBOX.send(messages satisfies MessageBundle, { contentType: 'json' });
 }
 
 const summarize = (m: CustomMessage) =>
@@ -121,11 +132,22 @@ async function send(wechat: WeChatService, id: number, m: OutboundMessage): Prom
   }
 }
 
-/** Queue consumer: sends the batch, retrying transient failures with growing delays. */
-export async function deliverBatch(env: Env, batch: MessageBatch<OutboundMessage>): Promise<void> {
-  const outcomes = await deliverMessages(env, new WeChatService(env), batch.messages.map((m) => m.body));
-  batch.messages.forEach((msg, i) => {
-    if (outcomes[i] === 'retry') msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
+/**
+ * Queue consumer: sends every bundle's messages, MAX_BUNDLE at a time. A bundle with a message
+ * worth another try (WeChat busy or unreachable) is retried whole, with growing delays: its
+ * messages already sent or settled are not claimed again, so only the others go out.
+ */
+export async function deliverBatch(env: Env, batch: MessageBatch<MessageBundle>): Promise<void> {
+  const wechat = new WeChatService(env);
+  const all = batch.messages.flatMap((msg, bundle) => msg.body.map((m) => ({ m, bundle })));
+  const retry = new Set<number>();
+  for (let i = 0; i < all.length; i += MAX_BUNDLE) {
+    const chunk = all.slice(i, i + MAX_BUNDLE);
+    const outcomes = await deliverMessages(env, wechat, chunk.map((c) => c.m));
+    chunk.forEach((c, k) => outcomes[k] === 'retry' && retry.add(c.bundle));
+  }
+  batch.messages.forEach((msg, bundle) => {
+    if (retry.has(bundle)) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
     else msg.ack();
   });
 }
