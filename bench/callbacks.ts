@@ -11,7 +11,7 @@ import { closedLoop, type LoadItem, type LoadResult } from './lib/load';
 import { sleep } from './lib/proc';
 import { checksTable, ms, table, verdict, type Check } from './lib/report';
 import { round, summarize, type Summary } from './lib/stats';
-import { d1Execute, type Worker } from './lib/worker';
+import { d1Execute, workerdCpu, type Worker, type WorkerdCpu } from './lib/worker';
 
 export interface CallbackOptions {
   worker: Worker;
@@ -87,6 +87,8 @@ export interface CallbackResult {
   reference: { perSecond: number; latency: Summary; sent: number; errors: number };
   ours: { perSecond: number; latency: Summary; sent: number; errors: number; wrongReplies: number; exhausted: boolean; warmupPushes: number };
   drainMs: number;
+  /** CPU per request of wrangler dev's workerd processes during each timed window, ms. */
+  cpuPerRequestMs: { reference: WorkerdCpu | null; ours: WorkerdCpu | null };
   counts: Record<string, number | boolean | string>;
   checks: Check[];
   text: string;
@@ -121,7 +123,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const cycle = (i: number) => refItems(i % refPool.length);
   const isSuccess = (status: number, body: string) => status === 200 && body === 'success';
   await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: cycle, isOk: isSuccess });
-  const ref = await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess });
+  const [ref, refCpu] = await withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess }));
 
   // Ours: a short warm-up (its assists count too, and are checked). The pre-sealed set for the
   // timed window is sized from the reference's rate (ours does the same verification and more,
@@ -133,7 +135,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const budget = Math.ceil(Math.max(ref.perSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
   const mainPlan = plan(warm.sent, budget, o.owners, runId);
   const sealed = await sealPlan(account, mainPlan, ownerRows);
-  const ours = await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: itemsOf('callback', account.appid, sealed), isOk: isReply, keepBodies: true });
+  const [ours, ourCpu] = await withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: itemsOf('callback', account.appid, sealed), isOk: isReply, keepBodies: true }));
 
   // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
   const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
@@ -249,6 +251,10 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       ['reference POST /wechat/verify-only/:appid', ref.sent, round(ref.perSecond), ms(refLat.median), ms(refLat.p99), ref.errors],
       ['ours POST /wechat/callback/:appid (subscribe 1_<row>)', ours.sent, round(ours.perSecond), ms(ourLat.median), ms(ourLat.p99), ours.errors + wrongReplies],
     ]) +
+    (refCpu && ourCpu
+      ? `\n  workerd CPU per request: runtime (worker + DO + local D1 + queue, one thread) ${refCpu.runtime} ms reference, ${ourCpu.runtime} ms ours; wrangler's proxy ${refCpu.proxy} / ${ourCpu.proxy} ms` +
+        `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
+      : '') +
     `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (each owner's rule, link and the notes their window had room for);` +
     `\n  warm-up assists (${warm.sent}) are included in the count checks${ours.exhausted ? '\n  NOTE: the pre-sealed pushes ran out before the window ended; the rate is over the shorter time' : ''}` +
     ([...warm.errorSamples, ...ours.errorSamples].length ? `\n  first errors: ${[...warm.errorSamples, ...ours.errorSamples].slice(0, 3).join('\n                ')}` : '') +
@@ -257,10 +263,21 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     reference: { perSecond: ref.perSecond, latency: refLat, sent: ref.sent, errors: ref.errors },
     ours: { perSecond: ours.perSecond, latency: ourLat, sent: ours.sent, errors: ours.errors, wrongReplies, exhausted: ours.exhausted, warmupPushes: warm.sent },
     drainMs,
+    cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
     counts,
     checks,
     text,
   };
+}
+
+/** Runs a timed loop and the workerd CPU it took, per request in ms (null where /proc is missing). */
+async function withCpu(worker: Worker, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
+  const before = workerdCpu(worker);
+  const result = await loop();
+  const after = workerdCpu(worker);
+  if (!before || !after || !result.sent) return [result, null];
+  const perRequest = (s: number) => round((s * 1000) / result.sent, 2);
+  return [result, { runtime: perRequest(after.runtime - before.runtime), proxy: perRequest(after.proxy - before.proxy) }];
 }
 
 async function countWrongReplies(answers: LoadResult['answers']): Promise<number> {

@@ -2,7 +2,7 @@
  * The real worker under `wrangler dev` (workerd, local D1/R2/DO/Queue), on its own port and its
  * own `--persist-to` directory, so the bench never touches `.wrangler/state` or a dev server.
  */
-import { readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { freePort, run, sleep, spawnChild, type Child } from './proc';
 
@@ -44,6 +44,41 @@ export function d1File(persistDir: string): string {
   const files = readdirSync(dir).filter((f) => f.endsWith('.sqlite') && f !== 'metadata.sqlite');
   if (files.length !== 1) throw new Error(`expected one D1 database in ${dir}, found ${files.join(', ') || 'none'}`);
   return join(dir, files[0]);
+}
+
+/** CPU seconds used so far by wrangler dev's two workerd processes (Linux /proc; null elsewhere). */
+export interface WorkerdCpu {
+  /** The runtime running the worker, its Durable Objects, local D1, R2 and the queue: one thread. */
+  runtime: number;
+  /** wrangler dev's proxy, which forwards every request to the runtime. */
+  proxy: number;
+}
+
+export function workerdCpu(worker: Worker): WorkerdCpu | null {
+  if (!existsSync('/proc/self/stat')) return null;
+  const procs = readdirSync('/proc').flatMap((pid) => {
+    if (!/^\d+$/.test(pid)) return [];
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      // utime + stime, in clock ticks (100 per second on Linux).
+      return [{ pid: Number(pid), ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / 100, cmdline }];
+    } catch {
+      return [];
+    }
+  });
+  const ours = new Set([worker.child.proc.pid]);
+  // wrangler's descendants: a process whose parent is ours is ours, until nothing is added.
+  for (let before = 0; before !== ours.size; ) {
+    before = ours.size;
+    for (const p of procs) if (ours.has(p.ppid)) ours.add(p.pid);
+  }
+  const workerds = procs.filter((p) => ours.has(p.pid) && p.cmdline[0].endsWith('/workerd'));
+  const proxy = workerds.filter((p) => p.cmdline.includes(`--socket-addr=entry=127.0.0.1:${worker.port}`));
+  const runtime = workerds.filter((p) => !proxy.includes(p));
+  if (proxy.length !== 1 || runtime.length !== 1) return null;
+  return { runtime: runtime[0].cpu, proxy: proxy[0].cpu };
 }
 
 export interface WorkerOptions {
