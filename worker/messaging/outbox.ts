@@ -144,7 +144,9 @@ export async function deliverBatch(env: Env, batch: MessageBatch<MessageBundle>)
   for (let i = 0; i < all.length; i += MAX_BUNDLE) {
     const chunk = all.slice(i, i + MAX_BUNDLE);
     const outcomes = await deliverMessages(env, wechat, chunk.map((c) => c.m));
-    chunk.forEach((c, k) => outcomes[k] === 'retry' && retry.add(c.bundle));
+    chunk.forEach((c, k) => {
+      if (outcomes[k] === 'retry') retry.add(c.bundle);
+    });
   }
   batch.messages.forEach((msg, bundle) => {
     if (retry.has(bundle)) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });
