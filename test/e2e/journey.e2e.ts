@@ -320,6 +320,14 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await open(page, '/promos');
     await expect(page.locator(`tr[data-promo="${promoId}"]`)).toContainText('门店海报A');
     await snap(page, 'promos-list');
+
+    // The follower is a fan before joining any activity: listed under the promo, not blacklistable.
+    await open(page, `/fans?promo=${promoId}`);
+    const promoFan = page.locator('tr[data-fan]', { hasText: FAN_D.openid });
+    await expect(promoFan).toContainText('未参与活动');
+    await expect(promoFan).toContainText('推广码：门店海报A');
+    await expect(promoFan.getByRole('checkbox')).toBeDisabled();
+    await snap(page, 'fans-promo');
   });
 
   await test.step('phone layout', async () => {

@@ -2,7 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { activityCounter } from '../../worker/task/counter';
-import { api, deliver, fanPush, pushTicket, sandbox, sealFanPush, uid, waitFor } from './helpers';
+import { api, deliver, fanPush, pushTicket, register, sandbox, sealFanPush, uid, waitFor } from './helpers';
 import { join, openLink, posterOf, rowOf, setupActivity, type Setup } from './task-helpers';
 
 beforeAll(async () => {
@@ -240,5 +240,54 @@ describe('assist rules', () => {
     await fanPush(s.account, { type: 'subscribe', openId: uid('oP'), scene: promo.scene });
     expect((await env.DB.prepare('SELECT count(*) AS n FROM promo_follow WHERE promo_id = ?').bind(promo.id).first<any>()).n).toBe(2);
     expect((await api(s.op, `/promos/${promo.id}`)).status).toBe(404);
+  });
+
+  it('promo fans: listed before they join any activity, once, and by their activity row after', async () => {
+    const s = await setupActivity();
+    const promo = await (await api(s.op, '/promos', { method: 'POST', json: { name: '门店渠道', account: s.account.appid } })).json<any>();
+    const fan = uid('oQ');
+    await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, following: true, interaction: 'event' });
+    const sealed = await sealFanPush(s.account, { type: 'subscribe', openId: fan, scene: promo.scene });
+    // WeChat's retries, concurrent: still one row.
+    const replies = await Promise.all([deliver(s.account, sealed), deliver(s.account, sealed), deliver(s.account, sealed)]);
+    expect(replies.map((r) => r.status)).toEqual([200, 200, 200]);
+    const rowsOf = async () => (await env.DB.prepare('SELECT id, activity_id FROM take_part_in WHERE open_id = ?').bind(fan).all<any>()).results;
+    expect(await rowsOf()).toEqual([{ id: expect.any(Number), activity_id: null }]);
+
+    const listed = async (query: string) => (await (await api(s.op, `/fans?${query}`)).json<any>()).items.filter((f: any) => f.open_id === fan);
+    const [promoFan] = await listed(`promo=${promo.id}`);
+    expect(promoFan).toMatchObject({ activity: null, origin: 1, origin_label: '推广码：门店渠道', part_in: 1, following: true, number: 0, account: { appid: s.account.appid } });
+    expect(await listed('')).toHaveLength(1);
+    expect(await listed(`activity=${s.activity.id}`)).toHaveLength(0);
+    // Another operator sees nothing of them.
+    const other = await register();
+    expect((await (await api(other, `/fans?promo=${promo.id}`)).json<any>()).items).toEqual([]);
+
+    // The blacklist bars fans from activities; a promo fan has none: a clear 409, nothing written.
+    const refused = await api(s.op, '/fans/blacklist', { method: 'POST', json: { ids: [promoFan.id], black: true } });
+    expect(refused.status).toBe(409);
+    expect((await refused.json<any>()).error.message).toContain('推广码');
+    expect((await listed(`promo=${promo.id}`))[0]).toMatchObject({ black: false });
+
+    const csv = await (await api(s.op, `/fans/export?promo=${promo.id}`)).text();
+    expect(csv).toContain(`"${fan}"`);
+    expect(csv).toContain('"推广码：门店渠道"');
+
+    // Unfollowing shows; following again (a plain follow this time) shows too.
+    await fanPush(s.account, { type: 'unsubscribe', openId: fan });
+    expect((await listed(`promo=${promo.id}`))[0]).toMatchObject({ following: false });
+    await fanPush(s.account, { type: 'subscribe', openId: fan });
+    expect((await listed(`promo=${promo.id}`))[0]).toMatchObject({ following: true });
+
+    // A forged poster scene naming the promo fan's row is nobody's poster.
+    const forged = await fanPush(s.account, { type: 'subscribe', openId: uid('oF'), scene: `1_${promoFan.id}` });
+    expect(forged).toMatchObject({ status: 200, reply: null });
+
+    // Joining an activity: the activity row carries the attribution and the promo fan's row goes.
+    await join(s, fan);
+    expect(await rowsOf()).toEqual([{ id: expect.any(Number), activity_id: s.activity.id }]);
+    const [joined] = await listed(`promo=${promo.id}`);
+    expect(joined).toMatchObject({ activity: { id: s.activity.id, name: s.activity.name }, origin: 1, part_in: 0 });
+    expect(await listed('')).toHaveLength(1);
   });
 });

@@ -77,7 +77,7 @@ function fanQuery(db: Db, where: SQL) {
   return db
     .select({
       row: t,
-      activityName: named<string>(schema.activity.name, 'activity_name'),
+      activityName: named<string | null>(schema.activity.name, 'activity_name'),
       appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
       accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
       inviterName: named<string | null>(inviter.nickName, 'inviter_name'),
@@ -85,7 +85,8 @@ function fanQuery(db: Db, where: SQL) {
       promoDeleted: named<number | null>(schema.promo.deletedAt, 'promo_deleted_at'),
     })
     .from(t)
-    .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
+    // A promo fan's row has no activity.
+    .leftJoin(schema.activity, eq(schema.activity.id, t.activityId))
     .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId))
     .leftJoin(inviter, and(eq(t.origin, 0), eq(inviter.activityId, t.activityId), eq(inviter.publicNumberId, t.publicNumberId), eq(inviter.openId, t.originOpenId)))
     .leftJoin(schema.promo, and(eq(t.origin, 1), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
@@ -107,7 +108,7 @@ export function fanView(r: FanRow) {
     nick_name: r.row.nickName,
     avatar: r.row.avatar,
     account: { appid: r.appid, nick_name: r.accountName },
-    activity: { id: r.row.activityId, name: r.activityName },
+    activity: r.row.activityId === null ? null : { id: r.row.activityId, name: r.activityName ?? '' },
     origin: r.row.origin,
     origin_label: originLabel(r),
     level: r.row.level,
@@ -163,15 +164,21 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
   };
 }
 
-/** Blacklists (or clears) fans by row id; each activity's counter applies it, so counting sees it at once. */
+/**
+ * Blacklists (or clears) fans by row id; each activity's counter applies it, so counting sees it
+ * at once. The blacklist bars a fan from an activity, so a promo fan's row (no activity) has none.
+ */
 export async function setBlacklist(db: Db, env: Env, userId: number, ids: number[], black: boolean): Promise<number> {
   const rows = await db
     .select({ id: t.id, activityId: t.activityId, publicNumberId: t.publicNumberId, openId: t.openId })
     .from(t)
-    .innerJoin(schema.activity, eq(schema.activity.id, t.activityId))
-    .where(and(inArray(t.id, ids), eq(schema.activity.mtbUserId, userId)));
+    .where(and(inArray(t.id, ids), eq(t.mtbUserId, userId)));
   if (rows.length !== new Set(ids).size) throw new AppError('not_found', '部分粉丝不存在或不属于你的活动');
-  const byActivity = Map.groupBy(rows, (r) => r.activityId);
+  const promoFans = rows.filter((r) => r.activityId === null);
+  if (promoFans.length) {
+    throw new AppError('conflict', `${promoFans.length} 位粉丝只通过推广码关注、还没有参与活动，黑名单只对活动参与者有效`, { ids: promoFans.map((r) => r.id).join(',') });
+  }
+  const byActivity = Map.groupBy(rows, (r) => r.activityId!);
   for (const [activityId, fans] of byActivity) {
     unwrap(await activityCounter(env, activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, publicNumberId: f.publicNumberId, openId: f.openId })), black));
   }
@@ -205,7 +212,7 @@ export function exportFans(db: Db, userId: number, f: FanFilters): ReadableStrea
       cursor = rows[rows.length - 1].row.id;
       const lines = rows.map((r) => {
         const v = fanView(r);
-        return [v.id, v.nick_name, v.open_id, v.account.nick_name, v.activity.name, v.origin_label, v.level, v.number, v.task_progress, v.following ? '关注中' : '已取关', v.black ? '是' : '否', v.ctime].map(csvCell).join(',');
+        return [v.id, v.nick_name, v.open_id, v.account.nick_name, v.activity?.name, v.origin_label, v.level, v.number, v.task_progress, v.following ? '关注中' : '已取关', v.black ? '是' : '否', v.ctime].map(csvCell).join(',');
       });
       controller.enqueue(encoder.encode(`${lines.join('\r\n')}\r\n`));
     },

@@ -5,7 +5,7 @@ import type { RefusalReason } from '../durable-objects/activity-counter';
 import { enqueueMessages } from '../messaging/outbox';
 import type { PushContext, PushReply } from '../platform/dispatch';
 import { unwrap } from '../rpc-result';
-import { authorizedAccount, recordFollow, type Account } from './accounts';
+import { authorizedAccount, recordPlainFollow, type Account } from './accounts';
 import { activityCounter } from './counter';
 import { joinByKeyword } from './join';
 import { parseScene } from './scene';
@@ -56,13 +56,13 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
       if (owner && owner.publicNumberId === account.id) return assist(ctx, account, owner.activityId, scene.rowId, openId);
     }
     const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.publicId, account.id)) }) : undefined;
-    await recordFollow(ctx.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
+    await recordPlainFollow(ctx.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
     if (promo) await recordPromoFollow(ctx, account, promo.id, openId);
     return null;
   }
   if (event === 'SCAN' && scene?.kind === 'poster') {
     // An existing follower never counts; tell them why (or that it is their own poster).
-    const owner = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, scene.rowId) });
+    const owner = await posterOwner(ctx, scene.rowId);
     if (!owner || owner.publicNumberId !== account.id) return null;
     return owner.openId === openId ? texts.selfScan : texts.alreadyFollowing;
   }
@@ -73,18 +73,21 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
   return null;
 }
 
-/** A poster row's activity and account never change, so each isolate remembers them (bounded). */
-const posterOwners = new Map<number, { activityId: number; publicNumberId: number }>();
+type PosterOwner = { activityId: number; publicNumberId: number; openId: string };
+/** A poster row's activity, account and fan never change, so each isolate remembers them (bounded). */
+const posterOwners = new Map<number, PosterOwner>();
 const MAX_CACHED_OWNERS = 50_000;
 
-async function posterOwner(ctx: PushContext, rowId: number) {
+/** The activity row a `1_{id}` scene names; a promo fan's row (no activity) has no poster. */
+async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner | undefined> {
   const hit = posterOwners.get(rowId);
   if (hit) return hit;
-  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true } });
-  if (!row) return undefined;
+  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true, openId: true } });
+  if (!row || row.activityId === null) return undefined;
   if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
-  posterOwners.set(rowId, row);
-  return row;
+  const owner = { ...row, activityId: row.activityId };
+  posterOwners.set(rowId, owner);
+  return owner;
 }
 
 async function assist(ctx: PushContext, account: Account, activityId: number, rowId: number, helperOpenId: string): Promise<PushReply> {

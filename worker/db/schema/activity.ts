@@ -56,9 +56,10 @@ export const posterSetting = sqliteTable('poster_setting', {
 /** 参与活动: one row per fan (open_id) per activity and account (seed §7.1, plus bookkeeping). */
 export const takePartIn = sqliteTable('take_part_in', {
   id: integer('id').primaryKey({ autoIncrement: true }),
-  activityId: integer('activity_id').notNull().references(() => activity.id, { onDelete: 'cascade' }),
+  /** Null on a promo fan's row: a fan who came through a promo code and has joined no activity yet. */
+  activityId: integer('activity_id').references(() => activity.id, { onDelete: 'cascade' }),
   publicNumberId: integer('public_number_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
-  /** The activity's operator, copied here so the fans list (1M+ rows) is one index range per operator. */
+  /** The activity's (or the promo's) operator, copied here so the fans list (1M+ rows) is one index range per operator. */
   mtbUserId: integer('mtb_user_id').notNull(),
   openId: text('open_id').notNull(),
   nickName: text('nick_name'),
@@ -89,6 +90,8 @@ export const takePartIn = sqliteTable('take_part_in', {
 }, (t) => [
   uniqueIndex('tpi_activity_public_open').on(t.activityId, t.publicNumberId, t.openId),
   index('tpi_public_open').on(t.publicNumberId, t.openId),
+  // At most one promo fan's row per fan; a trigger drops it once the fan has an activity row (0004).
+  uniqueIndex('tpi_promo_fan').on(t.publicNumberId, t.openId).where(sql`activity_id IS NULL`),
   // Fans list: an index on (x) is (x, rowid) in SQLite, so "WHERE x = ? ORDER BY id DESC LIMIT n"
   // reads n entries instead of sorting every match.
   // Each filter has one, with mtb_user_id in it, so a page and the capped count are index-only.

@@ -21,7 +21,7 @@ const FanSchema = z
     nick_name: z.string().nullable(),
     avatar: z.string().nullable(),
     account: z.object({ appid: z.string(), nick_name: z.string() }),
-    activity: z.object({ id: z.number().int(), name: z.string() }),
+    activity: z.object({ id: z.number().int(), name: z.string() }).nullable().openapi({ description: '为 null：只通过推广码关注、还没有参与活动的粉丝' }),
     origin: z.number().int().openapi({ description: '0 好友海报，1 推广码，2 其他' }),
     origin_label: z.string(),
     level: z.number().int(),
@@ -86,7 +86,7 @@ export const fansApi = createApi()
       summary: '加入或移出黑名单（可批量）',
       security,
       request: { body: { required: true, ...json(z.object({ ids: z.array(z.number().int().positive()).min(1, '请选择粉丝').max(500, '一次最多 500 个'), black: z.boolean() })) } },
-      responses: { 200: { description: '已更新', ...json(z.object({ updated: z.number().int() })) }, ...errorResponses(401, 404, 422) },
+      responses: { 200: { description: '已更新', ...json(z.object({ updated: z.number().int() })) }, ...errorResponses(401, 404, 409, 422) },
     }),
     async (c) => {
       const { ids, black } = c.req.valid('json');

@@ -1210,6 +1210,15 @@ export interface paths {
                         "application/json": components["schemas"]["Error"];
                     };
                 };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
                 /** @description 字段校验失败 */
                 422: {
                     headers: {
@@ -1551,10 +1560,11 @@ export interface components {
                 appid: string;
                 nick_name: string;
             };
+            /** @description 为 null：只通过推广码关注、还没有参与活动的粉丝 */
             activity: {
                 id: number;
                 name: string;
-            };
+            } | null;
             /** @description 0 好友海报，1 推广码，2 其他 */
             origin: number;
             origin_label: string;
