@@ -133,6 +133,25 @@ describe('exactly once', () => {
 });
 
 describe('dedup key pruning', () => {
+  it('a departure that reaches D1 after the fan followed again leaves them following', async () => {
+    const s = await setupActivity();
+    const a = await owner(s);
+    const stub = activityCounter(env, s.activity.id);
+    const helper = uid('oR');
+    expect((await fanPush(s.account, { type: 'subscribe', openId: helper, scene: a.scene })).reply).toContain('助力成功');
+    await waitFor(async () => (await stub.snapshot()).pendingOutbox === 0, 'the helper row');
+    // Only the DO's writes set assist_counted: its record of the departure waits, the worker's own write does not.
+    await env.DB.prepare(`CREATE TRIGGER block_left BEFORE UPDATE OF assist_counted ON take_part_in BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
+    await fanPush(s.account, { type: 'unsubscribe', openId: helper });
+    expect(await rowOf(s.activity.id, helper)).toMatchObject({ looking: 1 });
+    await fanPush(s.account, { type: 'subscribe', openId: helper });
+    expect(await rowOf(s.activity.id, helper)).toMatchObject({ looking: 0 });
+    expect((await stub.snapshot()).pendingOutbox).toBeGreaterThan(0);
+    await env.DB.prepare('DROP TRIGGER block_left').run();
+    await waitFor(async () => (await stub.snapshot()).pendingOutbox === 0, 'the outbox retry');
+    expect(await rowOf(s.activity.id, helper)).toMatchObject({ looking: 0, assist_counted: 0, unsubscribe_time: expect.any(Number) });
+    await expectConsistent(s.activity.id);
+  });
   it('an alarm is kept pending while decided pushes are remembered, and prunes those older than a day', async () => {
     const s = await setupActivity();
     const a = await owner(s);
@@ -165,7 +184,9 @@ describe('assist rules', () => {
     expect((await fanPush(s.account, { type: 'subscribe', openId: b, scene: a.scene })).reply).toContain('助力成功');
     await fanPush(s.account, { type: 'unsubscribe', openId: b });
     expect((await fanPush(s.account, { type: 'subscribe', openId: b, scene: c.scene })).reply).toContain('仅限新关注用户');
-    expect(await rowOf(s.activity.id, b)).toMatchObject({ origin_open_id: a.openId, origin: 0, level: 2 });
+    // B follows again (through C's poster), whenever the DO's record of the departure reaches D1.
+    await waitFor(async () => (await activityCounter(env, s.activity.id).snapshot()).pendingOutbox === 0, 'outbox applied');
+    expect(await rowOf(s.activity.id, b)).toMatchObject({ origin_open_id: a.openId, origin: 0, level: 2, looking: 0 });
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 1 });
     expect(await rowOf(s.activity.id, c.openId)).toMatchObject({ number: 0 });
     // C's owner joined by keyword, so is known to the account: scanning A's poster later does not count.

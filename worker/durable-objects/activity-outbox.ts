@@ -30,7 +30,10 @@ const HELPERS = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_us
   FROM json_each(?1) AS h WHERE true
   ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET origin = 0, origin_open_id = excluded.origin_open_id,
     level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = 1, looking = 0`;
-const LEFT = `UPDATE take_part_in SET looking = 1, unsubscribe_time = l.value ->> 3,
+// A departure applied after the fan followed again (account_fan says so) leaves them following.
+const LEFT = `UPDATE take_part_in SET unsubscribe_time = l.value ->> 3,
+    looking = CASE WHEN EXISTS (SELECT 1 FROM account_fan f WHERE f.public_number_id = take_part_in.public_number_id
+      AND f.open_id = take_part_in.open_id AND f.following = 1) THEN looking ELSE 1 END,
     assist_counted = CASE WHEN l.value ->> 4 = 1 THEN 0 ELSE assist_counted END
   FROM json_each(?1) AS l
   WHERE take_part_in.activity_id = l.value ->> 0 AND take_part_in.public_number_id = l.value ->> 1 AND take_part_in.open_id = l.value ->> 2`;

@@ -47,13 +47,13 @@ const RECORD_FOLLOWS = `INSERT INTO account_fan (public_number_id, open_id, firs
   ON CONFLICT (public_number_id, open_id) DO UPDATE SET following = 1
   RETURNING public_number_id, open_id, first_event, promo_id`;
 
+const followRows = (follows: Follow[]) => JSON.stringify(follows.map((f) => [f.accountId, f.openId, f.eventKey, f.at, f.promoId]));
+
 /**
  * Records follows on their accounts (in the order given) and tells, for each, whether its push
  * was the fan's first sighting there. Every subscribe runs this, so it is one prepared statement
  * without the query builder's per-call work, and the activity counter batches its callers' follows.
  */
-const followRows = (follows: Follow[]) => JSON.stringify(follows.map((f) => [f.accountId, f.openId, f.eventKey, f.at, f.promoId]));
-
 export async function recordFollows(d1: D1Database, follows: Follow[]): Promise<FollowRecord[]> {
   const { results } = await d1.prepare(RECORD_FOLLOWS).bind(followRows(follows)).all<{ public_number_id: number; open_id: string; first_event: string; promo_id: number | null }>();
   const stored = new Map(results.map((r) => [`${r.public_number_id} ${r.open_id}`, r]));
@@ -70,8 +70,6 @@ export async function recordFollow(db: Db, follow: Follow): Promise<FollowRecord
   return record;
 }
 
-// A fan who follows again shows as following on each of their rows on the account.
-const REFOLLOW = `UPDATE take_part_in SET looking = 0 WHERE public_number_id = ?1 AND open_id = ?2 AND looking = 1`;
 // A fan a promo brought who is in no activity of the account is listed on a promo fan's row
 // (no activity); a trigger drops that row when the fan gets an activity row (migration 0004).
 const PROMO_FAN = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, origin, origin_open_id, part_in, ctime, subscribe_time)
@@ -81,14 +79,13 @@ const PROMO_FAN = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_
 
 /**
  * A follow that is not an assist (a plain follow, or through a promo code), in one D1 round trip:
- * recorded on the account, shown on the fan's rows, and listed among the fans when a promo
- * brought them (PRODUCT §2.7).
+ * recorded on the account (a trigger shows a returning fan as following again, migration 0005)
+ * and listed among the fans when a promo brought them (PRODUCT §2.7).
  */
 export async function recordPlainFollow(db: Db, follow: Follow): Promise<void> {
   const d1 = db.$client;
   await d1.batch([
     d1.prepare(RECORD_FOLLOWS).bind(followRows([follow])),
-    d1.prepare(REFOLLOW).bind(follow.accountId, follow.openId),
     d1.prepare(PROMO_FAN).bind(follow.accountId, follow.openId, follow.at),
   ]);
 }

@@ -176,7 +176,7 @@ export async function setBlacklist(db: Db, env: Env, userId: number, ids: number
   if (rows.length !== new Set(ids).size) throw new AppError('not_found', '部分粉丝不存在或不属于你的活动');
   const promoFans = rows.filter((r) => r.activityId === null);
   if (promoFans.length) {
-    throw new AppError('conflict', `${promoFans.length} 位粉丝只通过推广码关注、还没有参与活动，黑名单只对活动参与者有效`, { ids: promoFans.map((r) => r.id).join(',') });
+    throw new AppError('conflict', `${promoFans.length} 位粉丝只通过推广码关注、还没有参与活动，黑名单只对活动参与者有效`);
   }
   const byActivity = Map.groupBy(rows, (r) => r.activityId!);
   for (const [activityId, fans] of byActivity) {
