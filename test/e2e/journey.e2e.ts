@@ -14,6 +14,7 @@ const admin = process.env.E2E_ADMIN_URL!;
 const sandboxUrl = process.env.E2E_SANDBOX_URL!;
 const shots = join(process.cwd(), 'test-output/screenshots');
 const background = join(process.cwd(), 'test/fixtures/poster-background.jpg');
+const photo = join(process.cwd(), 'test/fixtures/photo-4000x3000.jpg');
 const jsqrScript = createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js');
 
 const APPID = 'wxe2e0000000000001';
@@ -181,6 +182,10 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await page.locator('input[name="awards.1.stock"]').fill('50');
     await page.getByLabel('参与关键词').fill(KEYWORD);
     await page.getByLabel('活动规则').fill('邀请 1 位好友扫码关注即得帆布袋，3 位得保温杯');
+    // A phone photo (12 MP, more pixels than the worker decodes) is cropped to the poster in the browser.
+    await page.getByLabel('选择海报背景图').setInputFiles(photo);
+    await expect(page.getByText(/已上传：photo-4000x3000\.jpg · 750×1334（已居中裁剪为海报尺寸）/)).toBeVisible();
+    await snap(page, 'activity-photo-cropped');
     await page.getByLabel('选择海报背景图').setInputFiles(background);
     await expect(page.getByText(/已上传：poster-background\.jpg · 750×1334/)).toBeVisible();
     const preview = page.getByTestId('poster-preview');

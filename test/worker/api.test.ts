@@ -143,6 +143,14 @@ describe('uploads', () => {
     const big = new Uint8Array(2 * 1024 * 1024 + 1);
     big.set(BACKGROUND.subarray(0, 1000));
     expect((await api(op, '/uploads', { method: 'POST', body: big, headers: { 'content-type': 'image/jpeg' } })).status).toBe(413);
+    // A picture whose header promises more pixels than the renderer may decode is refused before decoding.
+    const huge = new Uint8Array(64);
+    huge.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52]);
+    new DataView(huge.buffer).setUint32(16, 4000);
+    new DataView(huge.buffer).setUint32(20, 3000);
+    const refused = await api(op, '/uploads', { method: 'POST', body: huge, headers: { 'content-type': 'image/png' } });
+    expect(refused.status).toBe(422);
+    expect((await refused.json<any>()).error.fields.file).toContain('4000×3000 像素过多');
     expect((await env.DB.prepare('SELECT count(*) AS n FROM uploads WHERE mtb_user_id = ?').bind(op.id).first<any>()).n).toBe(1);
   });
 

@@ -8,6 +8,13 @@ import { sha256Hex } from '../wechat/bytes';
 import { storeBackgroundPixels } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
+/**
+ * Pixels a background may have. Any picture but a 750×1334 JPEG is decoded by resvg, whose wasm
+ * memory grows by ~9 bytes per pixel and never shrinks for the isolate's life: 3 MP leaves ~30 MB,
+ * a 16 MP photo (well under 2 MB as a JPEG) left 170 MB, past Workers' 128 MB. The admin crops
+ * pictures to the poster size in the browser before uploading, so operators do not meet this.
+ */
+export const MAX_UPLOAD_PIXELS = 3_000_000;
 
 /**
  * Stores a poster background for an operator; the key is derived from the owner and content.
@@ -18,7 +25,10 @@ export async function storeUpload(db: Db, bucket: R2Bucket, userId: number, byte
   if (bytes.length > MAX_UPLOAD_BYTES) throw new AppError('payload_too_large', '图片不能超过 2 MB', { file: '图片不能超过 2 MB' });
   const info = sniffImage(bytes);
   if (!info || info.width < 1 || info.height < 1) throw new AppError('unsupported_media_type', '只支持 JPG 或 PNG 图片', { file: '只支持 JPG 或 PNG 图片' });
-  if (info.width > 4096 || info.height > 4096) throw new AppError('validation_failed', '图片尺寸不能超过 4096×4096', { file: '图片尺寸不能超过 4096×4096' });
+  if (info.width * info.height > MAX_UPLOAD_PIXELS) {
+    const message = `图片 ${info.width}×${info.height} 像素过多（上限 300 万像素），请缩小后上传，海报尺寸 750×1334 最合适`;
+    throw new AppError('validation_failed', message, { file: message });
+  }
   const key = `bg/${userId}/${(await sha256Hex(bytes)).slice(0, 32)}.${info.type === 'image/png' ? 'png' : 'jpg'}`;
   const pixels = await coverPixels(bytes);
   await Promise.all([
