@@ -10,7 +10,7 @@ const UploadSchema = z
 const upload = createRoute({
   method: 'post',
   path: '/uploads',
-  summary: '上传海报背景（JPG/PNG，≤ 2 MB，按文件内容识别类型）',
+  summary: '上传海报背景（JPG/PNG，≤ 2 MB、≤ 300 万像素，按文件内容识别类型）',
   security,
   request: {
     body: {

@@ -615,7 +615,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** 上传海报背景（JPG/PNG，≤ 2 MB，按文件内容识别类型） */
+        /** 上传海报背景（JPG/PNG，≤ 2 MB、≤ 300 万像素，按文件内容识别类型） */
         post: {
             parameters: {
                 query?: never;
