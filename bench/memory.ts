@@ -87,6 +87,8 @@ export interface MemoryResult {
   estimate: number | null;
   /** Live floor: after-GC JS used + backing stores + wasm. */
   floor: number | null;
+  /** Total wasm memory before and after the `lasting` work, run last because what it grows stays. */
+  lasting: { before: number; after: number } | null;
 }
 
 /**
@@ -99,6 +101,7 @@ export async function measureMemory<T>(
   workerUrl: string,
   firstPhase: string,
   work: (phase: (name: string) => void) => Promise<T>,
+  lasting?: () => Promise<unknown>,
 ): Promise<{ result: T; memory: MemoryResult }> {
   const cdp = await Cdp.connect(inspectorPort);
   try {
@@ -132,6 +135,11 @@ export async function measureMemory<T>(
     }
     const peak = sampler.peak();
     const wasmTotal = wasm?.reduce((a, b) => a + b, 0) ?? null;
+    let lastingWasm: MemoryResult['lasting'] = null;
+    if (lasting && wasmTotal !== null) {
+      await lasting();
+      lastingWasm = { before: wasmTotal, after: (await wasmMemories(cdp)).reduce((a, b) => a + b, 0) };
+    }
     return {
       result,
       memory: {
@@ -143,9 +151,11 @@ export async function measureMemory<T>(
         wasmError,
         estimate: wasmTotal === null ? null : peak.usedPlusBacking + wasmTotal,
         floor: wasmTotal === null || !afterGc ? null : afterGc.used + afterGc.backing + wasmTotal,
+        lasting: lastingWasm,
       },
     };
   } finally {
     cdp.close();
   }
 }
+
