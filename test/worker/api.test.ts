@@ -1,4 +1,6 @@
 import { env } from 'cloudflare:workers';
+import { encode as encodeRgbaPng } from 'fast-png';
+import photoDataUrl from '../fixtures/photo-2000x1500.jpg?inline';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJpeg } from '../../worker/poster/jpeg';
 import { encodePng } from '../../worker/poster/png';
@@ -176,6 +178,25 @@ describe('uploads', () => {
     // Another size and format is scaled to cover the canvas at upload too.
     const square = await uploadBackground(op, (await renderQrPng('background', 430)).bytes, 'image/png');
     expect((await env.UPLOADS.head(`${square}.rgba`))?.size).toBe(750 * 1334 * 4);
+  });
+
+  it('scales other sizes to cover the canvas, centred, transparency over white', async () => {
+    const op = await register();
+    const stored = async (key: string) => new Uint8Array(await (await env.UPLOADS.get(`${key}.rgba`))!.arrayBuffer());
+    const at = (pixels: Uint8Array, x: number, y: number) => Array.from(pixels.subarray((y * 750 + x) * 4, (y * 750 + x) * 4 + 4));
+    const near = (got: number[], want: number[]) => got.every((v, i) => Math.abs(v - want[i]) <= 6);
+    // 300×200, left half red, right half blue: scaled 6.67× to cover 1334 rows, the middle 750 columns kept.
+    const halves = new Uint8Array(300 * 200 * 4);
+    for (let i = 0; i < 300 * 200; i++) halves.set(i % 300 < 150 ? [230, 20, 20, 255] : [20, 20, 230, 255], i * 4);
+    const wide = await stored(await uploadBackground(op, encodePng({ pixels: halves, width: 300, height: 200 }), 'image/png'));
+    expect(near(at(wide, 100, 667), [230, 20, 20, 255])).toBe(true);
+    expect(near(at(wide, 650, 20), [20, 20, 230, 255])).toBe(true);
+    // Fully transparent: white, opaque.
+    const clear = await stored(await uploadBackground(op, encodeRgbaPng({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40, channels: 4, depth: 8 }), 'image/png'));
+    expect(at(clear, 375, 667)).toEqual([255, 255, 255, 255]);
+    // A 2000×1500 photo (3.0 MP, the cap) with a blue disc in its middle.
+    const photo = await stored(await uploadBackground(op, Uint8Array.from(atob(photoDataUrl.slice(photoDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0))));
+    expect(near(at(photo, 375, 667), [60, 160, 240, 255])).toBe(true);
   });
 
   it('previews each poster on its own background while more backgrounds than the cache holds take turns, one by one and at once', async () => {

@@ -9,10 +9,10 @@ import { storeBackgroundPixels } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 /**
- * Pixels a background may have. Any picture but a 750×1334 JPEG is decoded by resvg, whose wasm
- * memory grows by ~9 bytes per pixel and never shrinks for the isolate's life: 3 MP leaves ~30 MB,
- * a 16 MP photo (well under 2 MB as a JPEG) left 170 MB, past Workers' 128 MB. The admin crops
- * pictures to the poster size in the browser before uploading, so operators do not meet this.
+ * Pixels a background may have: decoding and scaling one holds ~8 bytes per pixel at once (12 MB
+ * of pixels and 13 MB of scaling rows at 3 MP), in an isolate allowed 128 MB, and a 2 MB JPEG can
+ * hold 16 MP. The admin crops pictures to the poster size in the browser before uploading, so
+ * operators do not meet this.
  */
 export const MAX_UPLOAD_PIXELS = 3_000_000;
 
