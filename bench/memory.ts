@@ -158,4 +158,3 @@ export async function measureMemory<T>(
     cdp.close();
   }
 }
-
