@@ -3,8 +3,8 @@ import { createDb } from './db/client';
 import { deliverBatch, type MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
 
-export { PlatformTokens } from './durable-objects/platform-tokens';
-export { ActivityCounter } from './durable-objects/activity-counter';
+export { PlatformTokens } from './platform/tokens';
+export { ActivityCounter } from './campaign/counter/activity-counter';
 
 const app = createApp();
 

@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { activityCounter } from '../../worker/task/counter';
+import { activityCounter } from '../../worker/campaign/counter/stub';
 import { api, deliver, fanPush, pushTicket, register, sandbox, sealFanPush, uid, waitFor } from './helpers';
 import { join, openLink, posterOf, rowOf, setupActivity, type Setup } from './task-helpers';
 

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WeChatService } from '../../worker/wechat-service';
+import { WeChatService } from '../../worker/platform/wechat-service';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import {
   api, authorizeAccount, box, deliver, fanPush, KEYS, pushComponent, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker,

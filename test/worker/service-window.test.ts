@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
 import { deliverMessages, type OutboundMessage } from '../../worker/messaging/outbox';
-import { WeChatService } from '../../worker/wechat-service';
+import { WeChatService } from '../../worker/platform/wechat-service';
 import { join, rowOf, setupActivity, type Setup } from './task-helpers';
 
 beforeAll(async () => {

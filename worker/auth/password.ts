@@ -1,4 +1,4 @@
-import { fromBase64, timingSafeEqual, toBase64 } from '../wechat/bytes';
+import { fromBase64, timingSafeEqual, toBase64 } from '../lib/bytes';
 
 /** workerd caps PBKDF2 at 100,000 iterations, which is also the floor we want. */
 const ITERATIONS = 100_000;

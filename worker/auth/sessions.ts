@@ -2,7 +2,7 @@ import { and, eq, gt, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { nonEmpty, schema } from '../db/client';
 import { AppError } from '../errors';
-import { sha256Hex, toBase64 } from '../wechat/bytes';
+import { sha256Hex, toBase64 } from '../lib/bytes';
 import { DUMMY_HASH, verifyPassword } from './password';
 
 export const SESSION_COOKIE = 'sid';

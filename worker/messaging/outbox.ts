@@ -1,7 +1,7 @@
 import { AppError } from '../errors';
 import { BUSY, UNREACHABLE, WeChatApiError } from '../wechat/api';
 import type { CustomMessage } from '../wechat/authorizer';
-import { WeChatService } from '../wechat-service';
+import { WeChatService } from '../platform/wechat-service';
 import { fanKey, MARK_SPENT, planWindows, RAISE_WINDOWS, READ_WINDOWS, type WindowUpdate } from './service-window';
 
 /** A customer-service message waiting to be sent; `key` makes redeliveries harmless. */

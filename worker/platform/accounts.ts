@@ -2,9 +2,9 @@ import { and, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError } from '../errors';
-import { toHex } from '../wechat/bytes';
-import { forgetAccount } from '../task/accounts';
-import type { WeChatService } from '../wechat-service';
+import { toHex } from '../lib/bytes';
+import { forgetAccount } from '../campaign/followers';
+import type { WeChatService } from './wechat-service';
 
 /** An authorization link is good for 30 minutes and one use. */
 const REQUEST_TTL_MS = 30 * 60_000;

@@ -1,10 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
-import { TICKET_KEY } from '../durable-objects/platform-tokens';
+import { TICKET_KEY } from './tokens';
 import type { WeChatXml } from '../wechat/xml';
-import type { WeChatService } from '../wechat-service';
-import { forgetAccount } from '../task/accounts';
+import type { WeChatService } from './wechat-service';
+import { forgetAccount } from '../campaign/followers';
 import { refreshAccount } from './accounts';
 
 /**

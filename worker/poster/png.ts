@@ -1,5 +1,5 @@
 import { deflateSync } from 'node:zlib';
-import { concat } from '../wechat/bytes';
+import { concat } from '../lib/bytes';
 import type { Pixels } from './engines';
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];

@@ -2,9 +2,9 @@ import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
-import { messagePage, page } from '../pages';
-import { openPosterLink } from '../task/poster-flow';
-import { WeChatService } from '../wechat-service';
+import { messagePage, page } from './pages';
+import { openPosterLink } from '../campaign/poster-flow';
+import { WeChatService } from '../platform/wechat-service';
 
 /** Fans' surfaces: the web-OAuth redirect that shows their poster. */
 export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {

@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
-import { messagePage } from '../pages';
+import { messagePage } from './pages';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
-import { dispatchPush, type PushReply } from '../platform/dispatch';
+import { dispatchPush, type PushReply } from '../campaign/push';
 import { buildTextReply } from '../wechat/xml';
 import { answerUrlCheck, openPush, readCappedText, sealReply, type PushQuery } from '../wechat/push';
-import { WeChatService } from '../wechat-service';
+import { WeChatService } from '../platform/wechat-service';
 
 /** WeChat retries after 5 s; we answer before that and let slow work finish in the background. */
 const ANSWER_WITHIN_MS = 4_000;

@@ -1,4 +1,4 @@
-import { concat, fromBase64, fromUtf8, sha1Hex, timingSafeEqual, toBase64, utf8 } from './bytes';
+import { concat, fromBase64, fromUtf8, sha1Hex, timingSafeEqual, toBase64, utf8 } from '../lib/bytes';
 
 /** WeChat pads to 32-byte blocks (PKCS#7 with pad bytes 1..32), not AES's 16. */
 const BLOCK = 32;

@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { desc, eq } from 'drizzle-orm';
 import { schema } from '../../db/client';
 import { accountView, startAuthorization } from '../../platform/accounts';
-import { WeChatService } from '../../wechat-service';
+import { WeChatService } from '../../platform/wechat-service';
 import { createApi, errorResponses, security } from './openapi';
 
 export const AccountSchema = z

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors';
-import { activityStats } from '../../task/stats';
-import { ActivityInput, ActivityPatch } from '../../task/activity-input';
-import { createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../task/activities';
-import { activityCounter } from '../../task/counter';
+import { activityStats } from '../../campaign/stats';
+import { ActivityInput, ActivityPatch } from '../../campaign/activity-input';
+import { createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
+import { activityCounter } from '../../campaign/counter/stub';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const Layout = z.object({

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { decodeCursor } from '../../task/cursor';
-import { exportFans, listFans, setBlacklist, TOTAL_CAP, type FanFilters } from '../../task/fans';
+import { decodeCursor } from '../../campaign/cursor';
+import { exportFans, listFans, setBlacklist, TOTAL_CAP, type FanFilters } from '../../campaign/fans';
 import { createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');

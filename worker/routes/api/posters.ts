@@ -2,8 +2,8 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors';
 import { resolveLayout } from '../../poster/layout';
 import { renderPoster } from '../../poster/render';
-import { withBackground } from '../../task/backgrounds';
-import { ownedUpload } from '../../task/uploads';
+import { withBackground } from '../../campaign/backgrounds';
+import { ownedUpload } from '../../campaign/uploads';
 import { createApi, errorResponses, security } from './openapi';
 
 /** What a fan's QR looks like: the preview draws a real QR of this sample content. */

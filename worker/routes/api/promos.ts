@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createPromo, deletePromo, getPromo, listPromos, renamePromo } from '../../task/promos';
-import { WeChatService } from '../../wechat-service';
+import { createPromo, deletePromo, getPromo, listPromos, renamePromo } from '../../campaign/promos';
+import { WeChatService } from '../../platform/wechat-service';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const PromoSchema = z

@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { AppError } from '../../errors';
-import { MAX_UPLOAD_BYTES, ownedUpload, storeUpload } from '../../task/uploads';
+import { MAX_UPLOAD_BYTES, ownedUpload, storeUpload } from '../../campaign/uploads';
 import { createApi, errorResponses, security } from './openapi';
 
 const UploadSchema = z

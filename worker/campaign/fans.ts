@@ -5,7 +5,7 @@ import { schema } from '../db/client';
 import { AppError } from '../errors';
 import { unwrap } from '../rpc-result';
 import { likePattern } from './activities';
-import { activityCounter } from './counter';
+import { activityCounter } from './counter/stub';
 import { encodeCursor, type Cursor } from './cursor';
 import { isoShanghai } from './time';
 

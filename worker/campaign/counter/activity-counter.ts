@@ -1,10 +1,10 @@
 import { DurableObject } from 'cloudflare:workers';
-import { capture, type RpcResult } from '../rpc-result';
-import { enqueueMessages, MAX_BUNDLE } from '../messaging/outbox';
-import { recordFollows, type Follow, type FollowRecord } from '../task/accounts';
-import { texts } from '../task/texts';
-import { nextTier, tierReached, tiersAhead, type Tier } from '../task/tiers';
-import { applyPlan, type OutboxItem } from './activity-outbox';
+import { capture, type RpcResult } from '../../rpc-result';
+import { enqueueMessages, MAX_BUNDLE } from '../../messaging/outbox';
+import { recordFollows, type Follow, type FollowRecord } from '../followers';
+import { texts } from '../texts';
+import { nextTier, tierReached, tiersAhead, type Tier } from '../tiers';
+import { applyPlan, type OutboxItem } from './outbox';
 
 export interface AssistInput {
   /** Dedup key of the push: the same push never counts twice. */

@@ -1,12 +1,12 @@
 import { and, eq, gt, isNull, lte } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { schema } from '../db/client';
-import type { RefusalReason } from '../durable-objects/activity-counter';
+import type { RefusalReason } from './counter/activity-counter';
 import { enqueueMessages } from '../messaging/outbox';
-import type { PushContext, PushReply } from '../platform/dispatch';
+import type { PushContext, PushReply } from './push';
 import { unwrap } from '../rpc-result';
-import { authorizedAccount, recordPlainFollow, type Account } from './accounts';
-import { activityCounter } from './counter';
+import { authorizedAccount, recordPlainFollow, type Account } from './followers';
+import { activityCounter } from './counter/stub';
 import { joinByKeyword } from './join';
 import { parseScene } from './scene';
 import { texts } from './texts';

@@ -1,4 +1,4 @@
-import type { ActivityCounter } from '../durable-objects/activity-counter';
+import type { ActivityCounter } from './activity-counter';
 
 /** The Durable Object that counts one activity's assists. */
 export function activityCounter(env: Env, activityId: number): DurableObjectStub<ActivityCounter> {

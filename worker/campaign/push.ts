@@ -1,9 +1,9 @@
 import type { Db } from '../db/client';
 import type { WeChatXml } from '../wechat/xml';
-import type { WeChatService } from '../wechat-service';
+import type { WeChatService } from '../platform/wechat-service';
 import { enqueueMessages } from '../messaging/outbox';
 import { openServiceWindow } from '../messaging/service-window';
-import { handleTaskEvent, handleTaskText } from '../task/handlers';
+import { handleTaskEvent, handleTaskText } from './events';
 
 /** Everything a handler of one verified, deduplicated push needs. */
 export interface PushContext {

@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '../messaging/outbox';
+import type { OutboundMessage } from '../../messaging/outbox';
 
 /**
  * What one decision of an activity's Durable Object still has to apply outside it: D1 rows and a

@@ -2,7 +2,7 @@ import { and, eq, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import type { OutboundMessage } from '../messaging/outbox';
-import { recordFollow, type Account } from './accounts';
+import { recordFollow, type Account } from './followers';
 import { signState } from './oauth-state';
 import { texts } from './texts';
 import { activityStatus } from './time';

@@ -1,4 +1,4 @@
-import { timingSafeEqual, toBase64, utf8 } from '../wechat/bytes';
+import { timingSafeEqual, toBase64, utf8 } from '../lib/bytes';
 
 /** A poster link stays valid a week; sending the keyword again issues a fresh one. */
 export const STATE_TTL_MS = 7 * 24 * 3600_000;

@@ -1,8 +1,8 @@
-import { loadConfig } from './config';
-import { unwrap } from './rpc-result';
-import { withFreshToken } from './wechat/api';
-import * as authorizerApi from './wechat/authorizer';
-import * as componentApi from './wechat/component';
+import { loadConfig } from '../config';
+import { unwrap } from '../rpc-result';
+import { withFreshToken } from '../wechat/api';
+import * as authorizerApi from '../wechat/authorizer';
+import * as componentApi from '../wechat/component';
 
 type TokenKey = 'component' | `authorizer:${string}`;
 
@@ -20,7 +20,7 @@ const isolateTokens = new Map<TokenKey, { token: string; at: number }>();
  */
 export class WeChatService {
   readonly cfg: componentApi.ComponentConfig;
-  private readonly tokens: DurableObjectStub<import('./durable-objects/platform-tokens').PlatformTokens>;
+  private readonly tokens: DurableObjectStub<import('./tokens').PlatformTokens>;
 
   constructor(env: Env) {
     this.cfg = loadConfig(env).component;

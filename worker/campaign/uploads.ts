@@ -4,7 +4,7 @@ import { schema } from '../db/client';
 import { AppError, notFound } from '../errors';
 import { coverPixels } from '../poster/background';
 import { sniffImage } from '../poster/images';
-import { sha256Hex } from '../wechat/bytes';
+import { sha256Hex } from '../lib/bytes';
 import { storeBackgroundPixels } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
