@@ -54,7 +54,7 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
       .where(
         and(
           eq(schema.posterSetting.keyWord, input.poster.key_word),
-          inArray(schema.publicJoinActivity.publicId, accounts.map((a) => a.id)),
+          inArray(schema.publicJoinActivity.accountId, accounts.map((a) => a.id)),
           isNull(schema.activity.deletedAt),
           excludeId ? ne(schema.activity.id, excludeId) : undefined,
           // Overlapping windows: the other starts before this ends and ends after this starts.
@@ -71,7 +71,7 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
 
 function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accountIds: number[]) {
   return [
-    ...accountIds.map((publicId) => db.insert(schema.publicJoinActivity).values({ activityId: activityId as number, publicId })),
+    ...accountIds.map((accountId) => db.insert(schema.publicJoinActivity).values({ activityId: activityId as number, accountId })),
     ...input.awards.map((a) => db.insert(schema.award).values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null })),
     db.insert(schema.posterSetting).values({
       activityId: activityId as number,
@@ -113,7 +113,7 @@ async function currentInput(db: Db, activityId: number): Promise<ActivityInput> 
   const a = (await db.query.activity.findFirst({ where: eq(schema.activity.id, activityId) }))!;
   const [publics, awards, poster] = await db.batch([
     db.select({ appid: schema.publicNumbers.authorizerAppid }).from(schema.publicJoinActivity)
-      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.publicId))
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.accountId))
       .where(eq(schema.publicJoinActivity.activityId, activityId)),
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
     db.select().from(schema.posterSetting).where(eq(schema.posterSetting.activityId, activityId)),
@@ -239,7 +239,7 @@ function viewQueries(db: Db, ids: number[] | SQLWrapper) {
   return [
     db.select().from(schema.activity).where(inArray(schema.activity.id, ids)),
     db.select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers }).from(schema.publicJoinActivity)
-      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.publicId))
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.accountId))
       .where(inArray(schema.publicJoinActivity.activityId, ids)),
     db.select().from(schema.award).where(inArray(schema.award.activityId, ids)).orderBy(schema.award.level),
     db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),

@@ -53,9 +53,9 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
     // decision (batched with other assists); any other follow is recorded here.
     if (scene?.kind === 'poster') {
       const owner = await posterOwner(ctx, scene.rowId);
-      if (owner && owner.publicNumberId === account.id) return assist(ctx, account, owner.activityId, scene.rowId, openId);
+      if (owner && owner.accountId === account.id) return assist(ctx, account, owner.activityId, scene.rowId, openId);
     }
-    const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.publicId, account.id)) }) : undefined;
+    const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) }) : undefined;
     await recordPlainFollow(ctx.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
     if (promo) await recordPromoFollow(ctx, account, promo.id, openId);
     return null;
@@ -63,7 +63,7 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
   if (event === 'SCAN' && scene?.kind === 'poster') {
     // An existing follower never counts; tell them why (or that it is their own poster).
     const owner = await posterOwner(ctx, scene.rowId);
-    if (!owner || owner.publicNumberId !== account.id) return null;
+    if (!owner || owner.accountId !== account.id) return null;
     return owner.openId === openId ? texts.selfScan : texts.alreadyFollowing;
   }
   if (event === 'unsubscribe') {
@@ -73,7 +73,7 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
   return null;
 }
 
-type PosterOwner = { activityId: number; publicNumberId: number; openId: string };
+type PosterOwner = { activityId: number; accountId: number; openId: string };
 /** A poster row's activity, account and fan never change, so each isolate remembers them (bounded). */
 const posterOwners = new Map<number, PosterOwner>();
 const MAX_CACHED_OWNERS = 50_000;
@@ -82,7 +82,7 @@ const MAX_CACHED_OWNERS = 50_000;
 async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner | undefined> {
   const hit = posterOwners.get(rowId);
   if (hit) return hit;
-  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, publicNumberId: true, openId: true } });
+  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, accountId: true, openId: true } });
   if (!row || row.activityId === null) return undefined;
   if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
   const owner = { ...row, activityId: row.activityId };
@@ -96,7 +96,7 @@ async function assist(ctx: PushContext, account: Account, activityId: number, ro
       eventKey: ctx.dedupKey,
       activityId,
       ownerRowId: rowId,
-      publicNumberId: account.id,
+      accountId: account.id,
       appid: account.authorizerAppid,
       helperOpenId,
       at: ctx.now,
@@ -108,7 +108,7 @@ async function assist(ctx: PushContext, account: Account, activityId: number, ro
 async function recordPromoFollow(ctx: PushContext, account: Account, promoId: number, openId: string) {
   await ctx.db
     .insert(schema.promoFollow)
-    .values({ promoId, publicNumberId: account.id, openId, subscribeTime: ctx.now })
+    .values({ promoId, accountId: account.id, openId, subscribeTime: ctx.now })
     .onConflictDoUpdate({ target: [schema.promoFollow.promoId, schema.promoFollow.openId], set: { looking: 0, unsubscribeTime: null } });
 }
 
@@ -121,14 +121,14 @@ async function recordPromoFollow(ctx: PushContext, account: Account, promoId: nu
 async function unfollow(ctx: PushContext, account: Account, openId: string) {
   const { db, now } = ctx;
   const [, , , running] = await db.batch([
-    db.update(schema.takePartIn).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId))),
-    db.update(schema.accountFan).set({ following: 0 }).where(and(eq(schema.accountFan.publicNumberId, account.id), eq(schema.accountFan.openId, openId))),
-    db.update(schema.promoFollow).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.promoFollow.publicNumberId, account.id), eq(schema.promoFollow.openId, openId), eq(schema.promoFollow.looking, 0))),
+    db.update(schema.takePartIn).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.takePartIn.accountId, account.id), eq(schema.takePartIn.openId, openId))),
+    db.update(schema.accountFan).set({ following: 0 }).where(and(eq(schema.accountFan.accountId, account.id), eq(schema.accountFan.openId, openId))),
+    db.update(schema.promoFollow).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.promoFollow.accountId, account.id), eq(schema.promoFollow.openId, openId), eq(schema.promoFollow.looking, 0))),
     db
       .select({ id: schema.activity.id })
       .from(schema.activity)
       .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-      .where(and(eq(schema.publicJoinActivity.publicId, account.id), isNull(schema.activity.deletedAt), lte(schema.activity.startTime, now), gt(schema.activity.endTime, now))),
+      .where(and(eq(schema.publicJoinActivity.accountId, account.id), isNull(schema.activity.deletedAt), lte(schema.activity.startTime, now), gt(schema.activity.endTime, now))),
   ]);
   // Each activity's counter decides alone, so they are asked at once.
   const outcomes = await Promise.all(
@@ -136,7 +136,7 @@ async function unfollow(ctx: PushContext, account: Account, openId: string) {
       activityCounter(ctx.env, activityId).unfollow({
         eventKey: ctx.dedupKey,
         activityId,
-        publicNumberId: account.id,
+        accountId: account.id,
         appid: account.authorizerAppid,
         helperOpenId: openId,
         at: now,

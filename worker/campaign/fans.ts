@@ -37,7 +37,7 @@ function fanWhere(userId: number, f: FanFilters): SQL {
     eq(t.mtbUserId, userId),
     f.activity !== undefined ? eq(t.activityId, f.activity) : undefined,
     // A scalar subquery is one value, so (public_number_id, mtb_user_id) still serves the order by id.
-    f.account !== undefined ? eq(t.publicNumberId, sql`(SELECT ${pn.id} FROM ${pn} WHERE ${pn.authorizerAppid} = ${f.account})`) : undefined,
+    f.account !== undefined ? eq(t.accountId, sql`(SELECT ${pn.id} FROM ${pn} WHERE ${pn.authorizerAppid} = ${f.account})`) : undefined,
     f.promo !== undefined ? and(sql`${t.origin} = 1`, eq(t.originOpenId, String(f.promo))) : undefined,
     f.origin !== undefined ? eq(t.origin, ORIGIN[f.origin]) : undefined,
     f.following !== undefined ? eq(t.looking, f.following ? 0 : 1) : undefined,
@@ -87,8 +87,8 @@ function fanQuery(db: Db, where: SQL) {
     .from(t)
     // A promo fan's row has no activity.
     .leftJoin(schema.activity, eq(schema.activity.id, t.activityId))
-    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.publicNumberId))
-    .leftJoin(inviter, and(eq(t.origin, 0), eq(inviter.activityId, t.activityId), eq(inviter.publicNumberId, t.publicNumberId), eq(inviter.openId, t.originOpenId)))
+    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.accountId))
+    .leftJoin(inviter, and(eq(t.origin, 0), eq(inviter.activityId, t.activityId), eq(inviter.accountId, t.accountId), eq(inviter.openId, t.originOpenId)))
     .leftJoin(schema.promo, and(eq(t.origin, 1), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
     .where(where);
 }
@@ -170,7 +170,7 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
  */
 export async function setBlacklist(db: Db, env: Env, userId: number, ids: number[], black: boolean): Promise<number> {
   const rows = await db
-    .select({ id: t.id, activityId: t.activityId, publicNumberId: t.publicNumberId, openId: t.openId })
+    .select({ id: t.id, activityId: t.activityId, accountId: t.accountId, openId: t.openId })
     .from(t)
     .where(and(inArray(t.id, ids), eq(t.mtbUserId, userId)));
   if (rows.length !== new Set(ids).size) throw new AppError('not_found', '部分粉丝不存在或不属于你的活动');
@@ -180,7 +180,7 @@ export async function setBlacklist(db: Db, env: Env, userId: number, ids: number
   }
   const byActivity = Map.groupBy(rows, (r) => r.activityId!);
   for (const [activityId, fans] of byActivity) {
-    unwrap(await activityCounter(env, activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, publicNumberId: f.publicNumberId, openId: f.openId })), black));
+    unwrap(await activityCounter(env, activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, accountId: f.accountId, openId: f.openId })), black));
   }
   return rows.length;
 }

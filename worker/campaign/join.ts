@@ -30,7 +30,7 @@ async function activityForKeyword(db: Db, accountId: number, keyword: string, no
     .from(schema.posterSetting)
     .innerJoin(schema.activity, eq(schema.activity.id, schema.posterSetting.activityId))
     .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-    .where(and(eq(schema.posterSetting.keyWord, keyword), eq(schema.publicJoinActivity.publicId, accountId), isNull(schema.activity.deletedAt)));
+    .where(and(eq(schema.posterSetting.keyWord, keyword), eq(schema.publicJoinActivity.accountId, accountId), isNull(schema.activity.deletedAt)));
   const distance = (a: { startTime: number; endTime: number }) => (now < a.startTime ? a.startTime - now : now >= a.endTime ? now - a.endTime : -1);
   return rows.sort((x, y) => distance(x.activity) - distance(y.activity))[0];
 }
@@ -53,7 +53,7 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   if (status === 'ended') return { reply: texts.ended(activity.startTime, activity.endTime), messages: [] };
 
   const existing = await db.query.takePartIn.findFirst({
-    where: and(eq(schema.takePartIn.activityId, activity.id), eq(schema.takePartIn.publicNumberId, account.id), eq(schema.takePartIn.openId, openId)),
+    where: and(eq(schema.takePartIn.activityId, activity.id), eq(schema.takePartIn.accountId, account.id), eq(schema.takePartIn.openId, openId)),
   });
   if (existing?.black) return { reply: texts.blacklisted, messages: [] };
 
@@ -63,9 +63,9 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   const origin = fan.promoId ? { origin: 1, originOpenId: String(fan.promoId) } : { origin: 2, originOpenId: null };
   const [row] = await db
     .insert(schema.takePartIn)
-    .values({ activityId: activity.id, publicNumberId: account.id, mtbUserId: activity.mtbUserId, openId, partIn: 0, ctime: now, subscribeTime: now, ...origin })
+    .values({ activityId: activity.id, accountId: account.id, mtbUserId: activity.mtbUserId, openId, partIn: 0, ctime: now, subscribeTime: now, ...origin })
     .onConflictDoUpdate({
-      target: [schema.takePartIn.activityId, schema.takePartIn.publicNumberId, schema.takePartIn.openId],
+      target: [schema.takePartIn.activityId, schema.takePartIn.accountId, schema.takePartIn.openId],
       set: { partIn: 0, looking: 0, subscribeTime: sql`coalesce(${schema.takePartIn.subscribeTime}, ${now})` },
     })
     .returning({ id: schema.takePartIn.id });

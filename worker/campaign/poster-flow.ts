@@ -60,7 +60,7 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
   const found = await db
     .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity, poster: schema.posterSetting })
     .from(schema.takePartIn)
-    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.takePartIn.publicNumberId))
+    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.takePartIn.accountId))
     .innerJoin(schema.activity, eq(schema.activity.id, schema.takePartIn.activityId))
     .innerJoin(schema.posterSetting, eq(schema.posterSetting.activityId, schema.activity.id))
     .where(eq(schema.takePartIn.id, rowId))

@@ -22,7 +22,7 @@ async function ownedAccount(db: Db, userId: number, appid: string) {
  */
 export async function createPromo(db: Db, posters: R2Bucket, wechat: WeChatService, userId: number, name: string, appid: string) {
   const account = await ownedAccount(db, userId, appid);
-  const [row] = await db.insert(schema.promo).values({ name, publicId: account.id, mtbUserId: userId }).returning({ id: schema.promo.id });
+  const [row] = await db.insert(schema.promo).values({ name, accountId: account.id, mtbUserId: userId }).returning({ id: schema.promo.id });
   try {
     const ticket = await wechat.createQrcode(appid, promoScene(row.id));
     const png = await renderQrPng(ticket.url);
@@ -60,7 +60,7 @@ async function promoViews(db: Db, ids: number[]) {
   if (!ids.length) return [];
   const [rows, stats] = await db.batch([
     db.select({ promo: schema.promo, appid: schema.publicNumbers.authorizerAppid, nickName: schema.publicNumbers.nickName })
-      .from(schema.promo).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.promo.publicId))
+      .from(schema.promo).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.promo.accountId))
       .where(inArray(schema.promo.id, ids)),
     db.select({
       promoId: schema.promoFollow.promoId,
@@ -92,7 +92,7 @@ export async function listPromos(db: Db, userId: number, f: { q?: string; accoun
     eq(schema.promo.mtbUserId, userId),
     isNull(schema.promo.deletedAt),
     f.q ? sql`${schema.promo.name} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
-    f.account ? sql`${schema.promo.publicId} IN (SELECT id FROM public_numbers WHERE authorizer_appid = ${f.account} AND user_id = ${userId})` : undefined,
+    f.account ? sql`${schema.promo.accountId} IN (SELECT id FROM public_numbers WHERE authorizer_appid = ${f.account} AND user_id = ${userId})` : undefined,
   );
   const [rows, [{ total }]] = await db.batch([
     db.select({ id: schema.promo.id }).from(schema.promo).where(where).orderBy(desc(schema.promo.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize),

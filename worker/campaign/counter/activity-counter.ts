@@ -11,7 +11,7 @@ export interface AssistInput {
   eventKey: string;
   activityId: number;
   ownerRowId: number;
-  publicNumberId: number;
+  accountId: number;
   appid: string;
   helperOpenId: string;
   at: number;
@@ -26,7 +26,7 @@ export type AssistOutcome =
 export interface UnfollowInput {
   eventKey: string;
   activityId: number;
-  publicNumberId: number;
+  accountId: number;
   appid: string;
   helperOpenId: string;
   at: number;
@@ -136,12 +136,12 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   /** Blacklists (or clears) fans of this activity; the DO keeps its own copy so decisions need no D1 read. */
-  setBlack(activityId: number, fans: { rowId: number; publicNumberId: number; openId: string }[], black: boolean): Promise<RpcResult<number>> {
+  setBlack(activityId: number, fans: { rowId: number; accountId: number; openId: string }[], black: boolean): Promise<RpcResult<number>> {
     return capture(async () => {
       const last = this.ctx.storage.transactionSync(() => {
         for (const f of fans) {
-          if (black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', f.publicNumberId, f.openId);
-          else this.sql.exec('DELETE FROM black WHERE public_number_id = ? AND open_id = ?', f.publicNumberId, f.openId);
+          if (black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', f.accountId, f.openId);
+          else this.sql.exec('DELETE FROM black WHERE public_number_id = ? AND open_id = ?', f.accountId, f.openId);
         }
         return this.enqueue({ black: fans.map((f) => ({ activityId, rowId: f.rowId, black: black ? 1 : 0 })) });
       });
@@ -199,13 +199,13 @@ export class ActivityCounter extends DurableObject<Env> {
   private judgeAssist(config: ActivityConfig, input: AssistInput, newToAccount: boolean): AssistOutcome {
     const refuse = (reason: RefusalReason): AssistOutcome => ({ status: 'refused', reason });
     const owner = this.participant(input.ownerRowId);
-    if (!owner || owner.public_number_id !== input.publicNumberId) return refuse('unknown_owner');
-    if (!this.running(config, input.publicNumberId, input.at)) return refuse('not_running');
+    if (!owner || owner.public_number_id !== input.accountId) return refuse('unknown_owner');
+    if (!this.running(config, input.accountId, input.at)) return refuse('not_running');
     if (owner.open_id === input.helperOpenId) return refuse('self');
-    if (this.isBlack(input.publicNumberId, owner.open_id) || this.isBlack(input.publicNumberId, input.helperOpenId)) return refuse('blacklisted');
+    if (this.isBlack(input.accountId, owner.open_id) || this.isBlack(input.accountId, input.helperOpenId)) return refuse('blacklisted');
     // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
     if (config.protect && !newToAccount) return refuse('not_new');
-    const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId).toArray().length > 0;
+    const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId).toArray().length > 0;
     if (helped) return refuse('already');
     const number = owner.number + 1;
     return { status: 'counted', number, tier: Math.max(owner.task_progress, tierReached(config.tiers, number)) };
@@ -213,7 +213,7 @@ export class ActivityCounter extends DurableObject<Env> {
 
   private recordAssist(config: ActivityConfig, input: AssistInput, outcome: Extract<AssistOutcome, { status: 'counted' }>): number {
     const owner = this.participant(input.ownerRowId)!;
-    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.publicNumberId, input.helperOpenId, owner.row_id, input.at);
+    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.accountId, input.helperOpenId, owner.row_id, input.at);
     this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.row_id);
     // One message per assist; a tier newly passed is announced in it, exactly once (a deduction
     // never lowers task_progress, so re-passing a tier announces nothing). WeChat allows the owner
@@ -229,7 +229,7 @@ export class ActivityCounter extends DurableObject<Env> {
     }
     lines.push(texts.progress(outcome.number, nextTier(config.tiers, outcome.number)));
     return this.enqueue({
-      helper: { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId, ownerOpenId: owner.open_id, level: owner.level + 1, at: input.at },
+      helper: { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, ownerOpenId: owner.open_id, level: owner.level + 1, at: input.at },
       owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: outcome.tier },
       message: {
         key: `${input.eventKey}:notify`,
@@ -245,17 +245,17 @@ export class ActivityCounter extends DurableObject<Env> {
     if (seen) return { outcome: JSON.parse(seen.outcome), lastOutbox: 0 };
     const none: UnfollowOutcome = { status: 'none' };
     const helper = this.sql
-      .exec<{ owner_row_id: number; counted: number }>('SELECT owner_row_id, counted FROM helper WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId)
+      .exec<{ owner_row_id: number; counted: number }>('SELECT owner_row_id, counted FROM helper WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId)
       .toArray()[0];
     // Not a helper here: nothing to record, and a retry finds nothing either.
     if (!helper) return { outcome: none, lastOutbox: 0 };
     const owner = helper.counted ? this.participant(helper.owner_row_id) : undefined;
-    const applies = owner && config.deduct && this.running(config, input.publicNumberId, input.at);
+    const applies = owner && config.deduct && this.running(config, input.accountId, input.at);
     const outcome: UnfollowOutcome = applies ? { status: 'deducted', ownerRowId: owner.row_id, number: owner.number - 1 } : none;
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
-    const left = { activityId: input.activityId, publicNumberId: input.publicNumberId, openId: input.helperOpenId, at: input.at };
+    const left = { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, at: input.at };
     if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: 0 } }) };
-    this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.publicNumberId, input.helperOpenId);
+    this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId);
     // Prizes already reached stay reached: task_progress is not lowered.
     this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.row_id);
     const last = this.enqueue({
@@ -293,7 +293,7 @@ export class ActivityCounter extends DurableObject<Env> {
    * activity makes one D1 call for many assists; a lone assist still makes its own at once.
    */
   private recordFollow(input: AssistInput): Promise<FollowRecord> {
-    const follow = { accountId: input.publicNumberId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
+    const follow = { accountId: input.accountId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
     const recorded = new Promise<FollowRecord>((done, fail) => this.follows.push({ follow, done, fail }));
     this.recordingFollows ??= this.recordFollowBatches().finally(() => (this.recordingFollows = null));
     return recorded;

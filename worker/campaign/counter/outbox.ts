@@ -7,9 +7,9 @@ import type { OutboundMessage } from '../../messaging/outbox';
  */
 export interface OutboxItem {
   /** A counted helper's take_part_in row (inserted, or updated when the fan already had one). */
-  helper?: { activityId: number; publicNumberId: number; openId: string; ownerOpenId: string; level: number; at: number };
+  helper?: { activityId: number; accountId: number; openId: string; ownerOpenId: string; level: number; at: number };
   /** A helper who unfollowed; `uncount` when their assist was taken back. */
-  left?: { activityId: number; publicNumberId: number; openId: string; at: number; uncount: 0 | 1 };
+  left?: { activityId: number; accountId: number; openId: string; at: number; uncount: 0 | 1 };
   /** A poster owner's counts. */
   owner?: { activityId: number; rowId: number; number: number; progress: number };
   /** Blacklist flags of participants. */
@@ -56,8 +56,8 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const messages: OutboundMessage[] = [];
   for (const item of items) {
     const { helper: h, left: l, owner: o, message } = item;
-    if (h) helpers.push([h.activityId, h.publicNumberId, h.openId, h.ownerOpenId, h.level, h.at]);
-    if (l) departures.push([l.activityId, l.publicNumberId, l.openId, l.at, l.uncount]);
+    if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at]);
+    if (l) departures.push([l.activityId, l.accountId, l.openId, l.at, l.uncount]);
     if (o) owners.set(o.rowId, [o.activityId, o.rowId, o.number, o.progress]);
     for (const b of item.black ?? []) black.set(b.rowId, [b.activityId, b.rowId, b.black]);
     if (message) messages.push(message);

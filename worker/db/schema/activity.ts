@@ -27,10 +27,10 @@ export const activity = sqliteTable('activity', {
 export const publicJoinActivity = sqliteTable('public_join_activity', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   activityId: integer('activity_id').notNull().references(() => activity.id, { onDelete: 'cascade' }),
-  publicId: integer('public_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
+  accountId: integer('public_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
 }, (t) => [
-  uniqueIndex('pja_activity_public').on(t.activityId, t.publicId),
-  index('pja_public').on(t.publicId),
+  uniqueIndex('pja_activity_public').on(t.activityId, t.accountId),
+  index('pja_public').on(t.accountId),
 ]);
 
 /** 奖励: level 1–3, number = assists needed, good = prize. */
@@ -58,7 +58,7 @@ export const takePartIn = sqliteTable('take_part_in', {
   id: integer('id').primaryKey({ autoIncrement: true }),
   /** Null on a promo fan's row: a fan who came through a promo code and has joined no activity yet. */
   activityId: integer('activity_id').references(() => activity.id, { onDelete: 'cascade' }),
-  publicNumberId: integer('public_number_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
+  accountId: integer('public_number_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
   /** The activity's (or the promo's) operator, copied here so the fans list (1M+ rows) is one index range per operator. */
   mtbUserId: integer('mtb_user_id').notNull(),
   openId: text('open_id').notNull(),
@@ -88,10 +88,10 @@ export const takePartIn = sqliteTable('take_part_in', {
   qrExpiresAt: integer('qr_expires_at'),
   posterBackground: text('poster_background'),
 }, (t) => [
-  uniqueIndex('tpi_activity_public_open').on(t.activityId, t.publicNumberId, t.openId),
-  index('tpi_public_open').on(t.publicNumberId, t.openId),
+  uniqueIndex('tpi_activity_public_open').on(t.activityId, t.accountId, t.openId),
+  index('tpi_public_open').on(t.accountId, t.openId),
   // At most one promo fan's row per fan; a trigger drops it once the fan has an activity row (0004).
-  uniqueIndex('tpi_promo_fan').on(t.publicNumberId, t.openId).where(sql`activity_id IS NULL`),
+  uniqueIndex('tpi_promo_fan').on(t.accountId, t.openId).where(sql`activity_id IS NULL`),
   // Fans list: an index on (x) is (x, rowid) in SQLite, so "WHERE x = ? ORDER BY id DESC LIMIT n"
   // reads n entries instead of sorting every match.
   // Each filter has one, with mtb_user_id in it, so a page and the capped count are index-only.
@@ -101,7 +101,7 @@ export const takePartIn = sqliteTable('take_part_in', {
   index('tpi_user_looking').on(t.mtbUserId, t.looking),
   index('tpi_user_origin').on(t.mtbUserId, t.origin),
   index('tpi_activity_user').on(t.activityId, t.mtbUserId),
-  index('tpi_public_user').on(t.publicNumberId, t.mtbUserId),
+  index('tpi_public_user').on(t.accountId, t.mtbUserId),
   // Partial: origin_open_id holds a promo id only when origin = 1 (the query must say "origin = 1" literally).
   index('tpi_promo').on(t.originOpenId, t.mtbUserId).where(sql`origin = 1`),
   // Covers the activity list's counts and the leaderboard without touching the rows.
@@ -131,11 +131,11 @@ export const fanNameGram = sqliteTable('fan_name_gram', {
  * 拉新保护 consults, and where promo attribution lives before the fan joins an activity.
  */
 export const accountFan = sqliteTable('account_fan', {
-  publicNumberId: integer('public_number_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
+  accountId: integer('public_number_id').notNull().references(() => publicNumbers.id, { onDelete: 'cascade' }),
   openId: text('open_id').notNull(),
   /** Dedup key of the push that first recorded the fan: a retry of that push still counts as "new". */
   firstEvent: text('first_event').notNull(),
   firstSeenAt: integer('first_seen_at').notNull().default(nowMs),
   following: integer('following').notNull().default(1),
   promoId: integer('promo_id'),
-}, (t) => [uniqueIndex('account_fan_pk').on(t.publicNumberId, t.openId)]);
+}, (t) => [uniqueIndex('account_fan_pk').on(t.accountId, t.openId)]);
