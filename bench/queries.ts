@@ -131,7 +131,7 @@ async function captureSpecs(file: string, userId: number, seed: SeedInfo): Promi
     specs.push({ name: `activities p${last}`, kind: 'page', path: `/activities?page=${last}&page_size=${PAGE_SIZE}`, matches: acts.total, statements: cap.take() });
     // The stats route: ownership check + activity view, then the stats batch (days=30).
     const now = Date.now();
-    await getActivity(db, userId, seed.biggest_activity, now);
+    await getActivity(db, userId, seed.biggest_activity);
     await activityStats(db, seed.biggest_activity, now - 29 * DAY, now, now);
     specs.push({ name: 'stats 30 days, biggest activity', kind: 'stats', path: `/activities/${seed.biggest_activity}/stats?days=30`, matches: seed.biggest_rows, statements: cap.take() });
   } finally {

@@ -1,13 +1,11 @@
 import type { SessionUser } from './auth/sessions';
-import type { AppConfig } from './config';
-import type { Db } from './db/client';
+import type { Services } from './services';
 
-/** Hono's environment: bindings plus the services middleware puts on `c.var`. */
+/** Hono's environment: bindings, the request's services and (behind requireOperator) the operator. */
 export interface AppEnv {
   Bindings: Env;
   Variables: {
-    config: AppConfig;
-    db: Db;
+    services: Services;
     user: SessionUser;
   };
 }

@@ -2,12 +2,11 @@ import { Hono } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { secureHeaders } from 'hono/secure-headers';
 import type { AppEnv } from './app-env';
-import { loadConfig } from './config';
-import { createDb } from './db/client';
 import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
 import { oauthRoutes, posterRoutes } from './routes/fans';
 import { wechatRoutes } from './routes/wechat';
+import { createServices } from './services';
 import { WeChatApiError } from './wechat/api';
 import { WeChatCryptoError } from './wechat/crypto';
 import { XmlError } from './wechat/xml';
@@ -30,8 +29,7 @@ export function createApp() {
   const app = new Hono<AppEnv>();
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
   app.use('*', async function services(c, next) {
-    c.set('config', loadConfig(c.env));
-    c.set('db', createDb(c.env.DB));
+    c.set('services', createServices(c.env));
     await next();
   });
   app.route('/wechat', wechatRoutes);

@@ -9,6 +9,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   adminOrigin: string;
   sessionSecret: string;
+  /** `npm run bench` only: the verify-only reference route it compares pushes against. */
+  benchRoutes: boolean;
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -45,6 +47,7 @@ export function loadConfig(env: Env): AppConfig {
     publicBaseUrl: trimSlash(env.PUBLIC_BASE_URL),
     adminOrigin: trimSlash(env.ADMIN_ORIGIN || env.PUBLIC_BASE_URL),
     sessionSecret: env.SESSION_SECRET,
+    benchRoutes: env.BENCH_ROUTES === '1',
   };
   cache.set(env, config);
   return config;

@@ -1,15 +1,16 @@
 import { createApp } from './app';
-import { createDb } from './db/client';
-import { deliverBatch, type MessageBundle } from './messaging/outbox';
+import { deliverBatch } from './messaging/delivery';
+import type { MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
+import { createServices } from './services';
 
-export { PlatformTokens } from './platform/tokens';
 export { ActivityCounter } from './campaign/counter/activity-counter';
+export { PlatformTokens } from './platform/tokens';
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch, env) => deliverBatch(env, batch as MessageBatch<MessageBundle>),
-  scheduled: async (_controller, env) => purgeExpired(createDb(env.DB)),
+  queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
+  scheduled: async (_controller, env) => purgeExpired(createServices(env).db),
 } satisfies ExportedHandler<Env, MessageBundle>;

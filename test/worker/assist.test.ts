@@ -1,7 +1,7 @@
 import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'cloudflare:test';
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { activityCounter } from '../../worker/campaign/counter/stub';
+import { createServices } from '../../worker/services';
 import { api, deliver, fanPush, pushTicket, register, sandbox, sealFanPush, uid, waitFor } from './helpers';
 import { join, openLink, posterOf, rowOf, setupActivity, type Setup } from './task-helpers';
 
@@ -18,7 +18,7 @@ async function owner(s: Setup, openId = uid('oA')): Promise<{ openId: string; sc
 
 /** D1 and the activity's Durable Object tell the same story. */
 async function expectConsistent(activityId: number) {
-  const snap = await activityCounter(env, activityId).snapshot();
+  const snap = await createServices(env).counters(activityId).snapshot();
   expect(snap.pendingOutbox).toBe(0);
   const rows = await env.DB.prepare('SELECT id, open_id, number, task_progress, assist_counted, origin_open_id, part_in FROM take_part_in WHERE activity_id = ?').bind(activityId).all<any>();
   for (const p of snap.participants) {
@@ -70,7 +70,7 @@ describe('exactly once', () => {
     const results = await Promise.all(helpers.map((h) => fanPush(s.account, { type: 'subscribe', openId: h, scene: a.scene })));
     expect(results.every((r) => r.status === 200 && r.reply?.includes('助力成功'))).toBe(true);
     // Answers that found an outbox round running did not wait for it: D1 follows within rounds.
-    await waitFor(async () => (await activityCounter(env, s.activity.id).snapshot()).pendingOutbox === 0, 'the outbox applied');
+    await waitFor(async () => (await createServices(env).counters(s.activity.id).snapshot()).pendingOutbox === 0, 'the outbox applied');
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 200, task_progress: 3 });
     const notes = await waitFor(async () => {
       const n = await notifications(a.openId);
@@ -88,7 +88,7 @@ describe('exactly once', () => {
     const first = await sealFanPush(s.account, { type: 'subscribe', openId: uid('oR'), scene: a.scene });
     await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: 'x', following: true });
     expect((await deliver(s.account, first)).reply).toContain('助力成功');
-    await evictDurableObject(activityCounter(env, s.activity.id));
+    await evictDurableObject(createServices(env).counters(s.activity.id));
     // The same push again (a WeChat retry after the restart) and a new one.
     expect((await deliver(s.account, first)).reply).toContain('助力成功');
     await fanPush(s.account, { type: 'subscribe', openId: uid('oR'), scene: a.scene });
@@ -99,7 +99,7 @@ describe('exactly once', () => {
   it('a D1 failure while applying an assist is retried from the outbox: no lost or double count', async () => {
     const s = await setupActivity();
     const a = await owner(s);
-    const stub = activityCounter(env, s.activity.id);
+    const stub = createServices(env).counters(s.activity.id);
     // Lock take_part_in writes for a moment: the outbox flush fails and the alarm retries it.
     await env.DB.prepare(`CREATE TRIGGER block_tpi BEFORE UPDATE ON take_part_in WHEN NEW.number > 0 BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
     const reply = await fanPush(s.account, { type: 'subscribe', openId: uid('oF'), scene: a.scene });
@@ -115,7 +115,7 @@ describe('exactly once', () => {
   it('an unfollow that overtakes its assist on the way to D1 still deducts, and D1 ends "not following"', async () => {
     const s = await setupActivity();
     const a = await owner(s);
-    const stub = activityCounter(env, s.activity.id);
+    const stub = createServices(env).counters(s.activity.id);
     // D1 refuses new take_part_in rows for a while, so the assist's rounds (helper row and all) wait.
     await env.DB.prepare(`CREATE TRIGGER block_tpi_insert BEFORE INSERT ON take_part_in BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
     const helper = uid('oL');
@@ -136,7 +136,7 @@ describe('dedup key pruning', () => {
   it('a departure that reaches D1 after the fan followed again leaves them following', async () => {
     const s = await setupActivity();
     const a = await owner(s);
-    const stub = activityCounter(env, s.activity.id);
+    const stub = createServices(env).counters(s.activity.id);
     const helper = uid('oR');
     expect((await fanPush(s.account, { type: 'subscribe', openId: helper, scene: a.scene })).reply).toContain('助力成功');
     await waitFor(async () => (await stub.snapshot()).pendingOutbox === 0, 'the helper row');
@@ -156,7 +156,7 @@ describe('dedup key pruning', () => {
     const s = await setupActivity();
     const a = await owner(s);
     await fanPush(s.account, { type: 'subscribe', openId: uid('oP'), scene: a.scene });
-    const stub = activityCounter(env, s.activity.id);
+    const stub = createServices(env).counters(s.activity.id);
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
     await runInDurableObject(stub, (_i, state) => {
       state.storage.sql.exec('UPDATE processed SET at = ?', Date.now() - 25 * 3600_000);
@@ -185,7 +185,7 @@ describe('assist rules', () => {
     await fanPush(s.account, { type: 'unsubscribe', openId: b });
     expect((await fanPush(s.account, { type: 'subscribe', openId: b, scene: c.scene })).reply).toContain('仅限新关注用户');
     // B follows again (through C's poster), whenever the DO's record of the departure reaches D1.
-    await waitFor(async () => (await activityCounter(env, s.activity.id).snapshot()).pendingOutbox === 0, 'outbox applied');
+    await waitFor(async () => (await createServices(env).counters(s.activity.id).snapshot()).pendingOutbox === 0, 'outbox applied');
     expect(await rowOf(s.activity.id, b)).toMatchObject({ origin_open_id: a.openId, origin: 0, level: 2, looking: 0 });
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 1 });
     expect(await rowOf(s.activity.id, c.openId)).toMatchObject({ number: 0 });

@@ -1,6 +1,6 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WeChatService } from '../../worker/platform/wechat-service';
+import { createServices } from '../../worker/services';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import {
   api, authorizeAccount, box, deliver, fanPush, KEYS, pushComponent, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker,
@@ -90,7 +90,7 @@ describe('tokens', () => {
   it('an authorizer token that expires mid-flight is refreshed once and the calls retried once', async () => {
     const op = await register();
     const account = await authorizeAccount(op);
-    const wechat = new WeChatService(env);
+    const { wechat } = createServices(env);
     await wechat.createQrcode(account.appid, 'warmup', 60);
     await sandbox('/__sandbox/expire-tokens', { kind: 'authorizer', appid: account.appid });
     const refreshes = await calls(`api_authorizer_token@${account.appid}`);
@@ -105,7 +105,7 @@ describe('tokens', () => {
   it('a busy WeChat (-1) is retried with backoff, then succeeds', async () => {
     const op = await register();
     const account = await authorizeAccount(op);
-    const wechat = new WeChatService(env);
+    const { wechat } = createServices(env);
     await sandbox('/__sandbox/faults', { api: 'qrcode/create', appid: account.appid, errcode: -1, times: 2 });
     const ticket = await wechat.createQrcode(account.appid, 'busy', 60);
     expect(ticket.url).toMatch(/^http:\/\/weixin\.qq\.com\/q\//);

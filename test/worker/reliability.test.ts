@@ -1,10 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '../../worker/config';
-import { createDb } from '../../worker/db/client';
-import { deliverBatch, type MessageBundle } from '../../worker/messaging/outbox';
 import { openPosterLink } from '../../worker/campaign/poster-flow';
-import { WeChatService } from '../../worker/platform/wechat-service';
+import { deliverBatch } from '../../worker/messaging/delivery';
+import type { MessageBundle } from '../../worker/messaging/outbox';
+import { createServices } from '../../worker/services';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import { box, deliver, fanPush, KEYS, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor, worker } from './helpers';
 import { join, openLink, posterOf, rowOf, setupActivity } from './task-helpers';
@@ -95,12 +94,12 @@ describe('faults from WeChat', () => {
       return { seen, batch: { queue: 'task-treasure-messages', messages: [message], retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<MessageBundle> };
     };
     const first = delivery(1);
-    await deliverBatch(env, first.batch);
+    await deliverBatch(createServices(env), first.batch);
     expect(first.seen).toEqual({ retried: true, acked: false });
     expect(await sentTo(calm.account.appid, fans[1])).toHaveLength(1);
 
     const again = delivery(2);
-    await deliverBatch(env, again.batch);
+    await deliverBatch(createServices(env), again.batch);
     expect(again.seen).toEqual({ retried: false, acked: true });
     expect(await sentTo(busy.account.appid, fans[0])).toHaveLength(1);
     expect(await sentTo(calm.account.appid, fans[1])).toHaveLength(1);
@@ -124,16 +123,12 @@ describe('faults from WeChat', () => {
     const fan = uid('oR');
     const link = new URL((await join(s, fan)).replace(/#wechat_redirect$/, ''));
     const { code } = await sandbox('/__sandbox/oauth-code', { appid: s.account.appid, openid: fan });
-    const config = loadConfig(env);
     const failing = {
       put: async () => {
         throw new Error('R2 unavailable');
       },
     } as unknown as R2Bucket;
-    const page = await openPosterLink(
-      { db: createDb(env.DB), posters: failing, uploads: env.UPLOADS, wechat: new WeChatService(env), sessionSecret: config.sessionSecret, publicBaseUrl: config.publicBaseUrl, now: Date.now() },
-      { code, state: link.searchParams.get('state')!, appid: s.account.appid },
-    );
+    const page = await openPosterLink({ ...createServices(env), posters: failing }, { code, state: link.searchParams.get('state')!, appid: s.account.appid }, Date.now());
     expect(page).toMatchObject({ kind: 'message', status: 503, title: '海报生成失败', retryUrl: expect.stringContaining('/connect/oauth2/authorize?') });
     expect(await rowOf(s.activity.id, fan)).toMatchObject({ poster: null, qr_url: null, nick_name: null, avatar: null });
   });

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
-import { deliverMessages, type OutboundMessage } from '../../worker/messaging/outbox';
-import { WeChatService } from '../../worker/platform/wechat-service';
+import { deliverMessages } from '../../worker/messaging/delivery';
+import type { OutboundMessage } from '../../worker/messaging/outbox';
+import { createServices } from '../../worker/services';
 import { join, rowOf, setupActivity, type Setup } from './task-helpers';
 
 beforeAll(async () => {
@@ -87,13 +88,13 @@ describe("WeChat's customer-service window", () => {
     await sandbox('/__sandbox/fans', { appid, openid: fan, following: true, interaction: 'message' });
     await env.DB.prepare('INSERT INTO service_window (appid, open_id, opened_at, sent) VALUES (?, ?, ?, 4)').bind(appid, fan, Date.now()).run();
     const note = (content: string): OutboundMessage => ({ key: uid('race'), appid, message: { touser: fan, msgtype: 'text', text: { content } } });
-    const wechat = new WeChatService(env);
+    const services = createServices(env);
     const [a, b] = [note('a'), note('b')];
-    const outcomes = (await Promise.all([deliverMessages(env, wechat, [a]), deliverMessages(env, wechat, [b])])).flat();
+    const outcomes = (await Promise.all([deliverMessages(services, [a]), deliverMessages(services, [b])])).flat();
     expect(outcomes.sort()).toEqual(['done', 'retry']);
     expect(await texts(s, fan)).toHaveLength(1);
     const retried = outcomes.indexOf('retry') === 0 ? a : b;
-    expect(await deliverMessages(env, wechat, [retried])).toEqual(['done']);
+    expect(await deliverMessages(services, [retried])).toEqual(['done']);
     const log = await env.DB.prepare('SELECT status, attempts FROM message_log WHERE idempotency_key = ?').bind(retried.key).first();
     expect(log).toEqual({ status: 'skipped', attempts: 2 });
     expect(await texts(s, fan)).toHaveLength(1);

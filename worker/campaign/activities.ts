@@ -1,11 +1,13 @@
 import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Flag, flag, PartIn, ProtectSwitch } from '../db/values';
 import { AppError, notFound } from '../errors';
-import { canCreateQr } from '../platform/accounts';
+import type { Account } from '../platform/accounts';
 import { resolveLayout } from '../poster/layout';
 import type { ActivityInput, ActivityPatch } from './activity-input';
-import { activityStatus, isoShanghai, type ActivityStatus } from './time';
+import type { Counters } from './counter/stub';
+import { type ActivityStatus, activityStatus } from './time';
 
 type Fields = Record<string, string>;
 
@@ -66,7 +68,7 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
     if (clash.length) fields['poster.key_word'] = `关键词已被同一公众号时间重叠的活动「${clash[0].name}」使用`;
   }
   if (Object.keys(fields).length) throw new AppError('validation_failed', '提交的数据有误，请检查标注的字段', fields);
-  return { accounts, warnings: accounts.filter((a) => !canCreateQr(a)).map((a) => `「${a.nickName}」不是认证服务号，无法生成带参数二维码，粉丝海报将无法生成`) };
+  return accounts;
 }
 
 function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accountIds: number[]) {
@@ -85,7 +87,7 @@ function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accou
 
 /** Creates an activity with its accounts, awards and poster in one D1 batch. */
 export async function createActivity(db: Db, userId: number, input: ActivityInput, now = Date.now()): Promise<number> {
-  const { accounts } = await validate(db, userId, input);
+  const accounts = await validate(db, userId, input);
   const [inserted] = await db.batch([
     db.insert(schema.activity).values({
       mtbUserId: userId,
@@ -93,7 +95,7 @@ export async function createActivity(db: Db, userId: number, input: ActivityInpu
       startTime: input.start_time,
       endTime: input.end_time,
       protectSwitch: input.protect_switch,
-      unsubscribeDeduct: input.unsubscribe_deduct ? 1 : 0,
+      unsubscribeDeduct: flag(input.unsubscribe_deduct),
       createdAt: now,
       updatedAt: now,
     }).returning({ id: schema.activity.id }),
@@ -122,8 +124,8 @@ async function currentInput(db: Db, activityId: number): Promise<ActivityInput> 
     name: a.name,
     start_time: a.startTime,
     end_time: a.endTime,
-    protect_switch: a.protectSwitch === 2 ? 2 : 1,
-    unsubscribe_deduct: a.unsubscribeDeduct === 1,
+    protect_switch: a.protectSwitch === ProtectSwitch.off ? ProtectSwitch.off : ProtectSwitch.on,
+    unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
     publics: publics.map((p) => p.appid),
     awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
     poster: { background_img: poster[0].backgroundImg, key_word: poster[0].keyWord, rule: poster[0].rule, layout: poster[0].layout ?? undefined },
@@ -153,11 +155,18 @@ function lockedChanges(before: ActivityInput, after: ActivityInput): Fields {
   return fields;
 }
 
+/** What editing needs: D1, and the counters whose cached settings an edit makes stale. */
+export interface ActivityDeps {
+  db: Db;
+  counters: Counters;
+}
+
 /**
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
- * rule, prizes and stock (fields sent unchanged are fine, so a full form can be resubmitted).
+ * rule, prizes and stock (fields sent unchanged are fine, so a full form can be resubmitted). The
+ * activity's counter reloads its settings at once.
  */
-export async function updateActivity(db: Db, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
+export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
   const activity = await ownedActivity(db, userId, id);
   const before = await currentInput(db, id);
   const after: ActivityInput = {
@@ -170,14 +179,14 @@ export async function updateActivity(db: Db, userId: number, id: number, patch: 
     if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
     if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存', fields);
   }
-  const { accounts } = await validate(db, userId, after, id);
+  const accounts = await validate(db, userId, after, id);
   await db.batch([
     db.update(schema.activity).set({
       name: after.name,
       startTime: after.start_time,
       endTime: after.end_time,
       protectSwitch: after.protect_switch,
-      unsubscribeDeduct: after.unsubscribe_deduct ? 1 : 0,
+      unsubscribeDeduct: flag(after.unsubscribe_deduct),
       updatedAt: now,
     }).where(eq(schema.activity.id, id)),
     db.delete(schema.publicJoinActivity).where(eq(schema.publicJoinActivity.activityId, id)),
@@ -185,12 +194,14 @@ export async function updateActivity(db: Db, userId: number, id: number, patch: 
     db.delete(schema.posterSetting).where(eq(schema.posterSetting.activityId, id)),
     ...childRows(db, id, after, accounts.map((a) => a.id)),
   ]);
+  await counters(id).reload();
 }
 
-/** Soft delete: shared posters keep resolving (to "活动已结束"), fans' history stays. */
-export async function deleteActivity(db: Db, userId: number, id: number, now = Date.now()): Promise<void> {
+/** Soft delete: shared posters keep resolving (to "活动已结束"), fans' history stays; the counter stops counting at once. */
+export async function deleteActivity({ db, counters }: ActivityDeps, userId: number, id: number, now = Date.now()): Promise<void> {
   await ownedActivity(db, userId, id);
   await db.update(schema.activity).set({ deletedAt: now, updatedAt: now }).where(eq(schema.activity.id, id));
+  await counters(id).reload();
 }
 
 export interface ActivityFilters {
@@ -209,7 +220,7 @@ function statusCondition(status: ActivityStatus | undefined, now: number) {
 }
 
 /** The operator's activities, newest first, filtered and paginated, with their counts. */
-export async function listActivities(db: Db, userId: number, f: ActivityFilters, now = Date.now()) {
+export async function listActivities(db: Db, userId: number, f: ActivityFilters, now = Date.now()): Promise<{ items: ActivityDetail[]; total: number }> {
   const where = and(
     eq(schema.activity.mtbUserId, userId),
     isNull(schema.activity.deletedAt),
@@ -221,21 +232,22 @@ export async function listActivities(db: Db, userId: number, f: ActivityFilters,
   );
   const page = db.select({ id: schema.activity.id }).from(schema.activity).where(where).orderBy(desc(schema.activity.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize);
   // One D1 round trip: the views' queries select by the page query itself.
-  const [rows, [{ total }], ...views] = await db.batch([page, db.select({ total: count() }).from(schema.activity).where(where), ...viewQueries(db, page)]);
-  return { items: buildViews(rows.map((r) => r.id), views, now), total, page: f.page, page_size: f.pageSize };
+  const [rows, [{ total }], ...views] = await db.batch([page, db.select({ total: count() }).from(schema.activity).where(where), ...detailQueries(db, page)]);
+  return { items: buildDetails(rows.map((r) => r.id), views), total };
 }
 
-export async function getActivity(db: Db, userId: number, id: number, now = Date.now()) {
+/** One of the operator's activities with everything the admin shows of it (404 when not theirs). */
+export async function getActivity(db: Db, userId: number, id: number): Promise<ActivityDetail> {
   await ownedActivity(db, userId, id);
-  return buildViews([id], await db.batch(viewQueries(db, [id])), now)[0];
+  return buildDetails([id], await db.batch(detailQueries(db, [id])))[0];
 }
 
 /**
- * The queries behind the API's Activity JSON for a set of activities: a list of ids or a query
- * selecting them (so a page and its views go in one D1 batch). Counts read only participants'
- * rows (part_in = 0, the covering tpi_activity_part_number): assists are their `number`s.
+ * The queries behind an activity's details for a set of activities: a list of ids or a query
+ * selecting them (so a page and its details go in one D1 batch). Counts read only participants'
+ * rows (part_in = participant, the covering tpi_activity_part_number): assists are their `number`s.
  */
-function viewQueries(db: Db, ids: number[] | SQLWrapper) {
+function detailQueries(db: Db, ids: number[] | SQLWrapper) {
   return [
     db.select().from(schema.activity).where(inArray(schema.activity.id, ids)),
     db.select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers }).from(schema.publicJoinActivity)
@@ -247,42 +259,34 @@ function viewQueries(db: Db, ids: number[] | SQLWrapper) {
       activityId: schema.takePartIn.activityId,
       participants: count(),
       assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
-    }).from(schema.takePartIn).where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, 0))).groupBy(schema.takePartIn.activityId),
+    }).from(schema.takePartIn).where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, PartIn.participant))).groupBy(schema.takePartIn.activityId),
   ] as const;
 }
 
 type Results<T extends readonly unknown[]> = { readonly [K in keyof T]: Awaited<T[K]> };
-type ViewRows = Results<ReturnType<typeof viewQueries>>;
+type DetailRows = Results<ReturnType<typeof detailQueries>>;
 
-/** The API's Activity JSON for `ids` (order kept) from the results of {@link viewQueries}. */
-function buildViews(ids: number[], [activities, accounts, awards, posters, counts]: ViewRows, now: number) {
+/** An activity with its accounts, tiers, poster settings and counts. */
+export interface ActivityDetail {
+  activity: typeof schema.activity.$inferSelect;
+  accounts: Account[];
+  awards: (typeof schema.award.$inferSelect)[];
+  poster: typeof schema.posterSetting.$inferSelect;
+  participants: number;
+  assists: number;
+}
+
+/** The details of `ids` (order kept) from the results of {@link detailQueries}. */
+function buildDetails(ids: number[], [activities, accounts, awards, posters, counts]: DetailRows): ActivityDetail[] {
   return ids.map((id) => {
-    const a = activities.find((x) => x.id === id)!;
-    const accs = accounts.filter((x) => x.activityId === id).map((x) => x.account);
-    const poster = posters.find((p) => p.activityId === id)!;
     const c = counts.find((x) => x.activityId === id);
     return {
-      id,
-      name: a.name,
-      start_time: isoShanghai(a.startTime),
-      end_time: isoShanghai(a.endTime),
-      status: activityStatus(a, now),
-      protect_switch: a.protectSwitch,
-      unsubscribe_deduct: a.unsubscribeDeduct === 1,
-      publics: accs.map((x) => x.authorizerAppid),
-      accounts: accs.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
-      awards: awards.filter((w) => w.activityId === id).map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
-      poster: {
-        background_img: poster.backgroundImg,
-        background_url: `/api/uploads/${poster.backgroundImg}`,
-        key_word: poster.keyWord,
-        rule: poster.rule,
-        layout: resolveLayout(poster.layout),
-      },
+      activity: activities.find((x) => x.id === id)!,
+      accounts: accounts.filter((x) => x.activityId === id).map((x) => x.account),
+      awards: awards.filter((w) => w.activityId === id),
+      poster: posters.find((p) => p.activityId === id)!,
       participants: Number(c?.participants ?? 0),
       assists: Number(c?.assists ?? 0),
-      created_at: isoShanghai(a.createdAt),
-      warnings: accs.filter((x) => !canCreateQr(x)).map((x) => `「${x.nickName}」不是认证服务号，无法生成带参数二维码`),
     };
   });
 }

@@ -1,13 +1,11 @@
 import { and, eq, gt, isNull, lte } from 'drizzle-orm';
-import { loadConfig } from '../config';
 import { schema } from '../db/client';
-import type { RefusalReason } from './counter/activity-counter';
-import { enqueueMessages } from '../messaging/outbox';
-import type { PushContext, PushReply } from './push';
+import { Looking } from '../db/values';
 import { unwrap } from '../rpc-result';
-import { authorizedAccount, recordPlainFollow, type Account } from './followers';
-import { activityCounter } from './counter/stub';
-import { joinByKeyword } from './join';
+import type { RefusalReason } from './counter/rules';
+import { markAccountUnfollowed, recordPlainFollow } from './followers';
+import { markUnfollowed } from './participants';
+import type { PushContext, PushReply } from './push-context';
 import { parseScene } from './scene';
 import { texts } from './texts';
 
@@ -20,32 +18,9 @@ const REFUSAL_REPLY: Record<RefusalReason, string | null> = {
   unknown_owner: null,
 };
 
-/** A text to an authorized account: a keyword joins its activity; anything else is not ours. */
-export async function handleTaskText(ctx: PushContext): Promise<PushReply> {
-  const account = await authorizedAccount(ctx.db, ctx.appid);
-  if (!account || !ctx.msg.FromUserName) return null;
-  const config = loadConfig(ctx.env);
-  const result = await joinByKeyword(
-    {
-      db: ctx.db,
-      sessionSecret: config.sessionSecret,
-      oauthUrl: (appid, state) => ctx.wechat.oauthAuthorizeUrl(appid, `${config.publicBaseUrl}/oauth/callback`, state),
-    },
-    account,
-    ctx.msg.FromUserName,
-    ctx.msg.Content ?? '',
-    ctx.dedupKey,
-    ctx.now,
-  );
-  await enqueueMessages(ctx.env, result.messages);
-  return result.reply;
-}
-
-/** subscribe / SCAN / unsubscribe to an authorized account. */
-export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
-  const account = await authorizedAccount(ctx.db, ctx.appid);
-  const openId = ctx.msg.FromUserName;
-  if (!account || !openId) return null;
+/** subscribe / SCAN / unsubscribe to an authorized account; other events are not the campaign's. */
+export async function handleEvent(ctx: PushContext): Promise<PushReply> {
+  const { deps, account, openId } = ctx;
   const event = ctx.msg.Event;
   const scene = parseScene(ctx.msg.EventKey, event ?? '');
   if (event === 'subscribe') {
@@ -53,11 +28,12 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
     // decision (batched with other assists); any other follow is recorded here.
     if (scene?.kind === 'poster') {
       const owner = await posterOwner(ctx, scene.rowId);
-      if (owner && owner.accountId === account.id) return assist(ctx, account, owner.activityId, scene.rowId, openId);
+      if (owner && owner.accountId === account.id) return assist(ctx, owner.activityId, scene.rowId);
     }
-    const promo = scene?.kind === 'promo' ? await ctx.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) }) : undefined;
-    await recordPlainFollow(ctx.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
-    if (promo) await recordPromoFollow(ctx, account, promo.id, openId);
+    const promo =
+      scene?.kind === 'promo' ? await deps.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) }) : undefined;
+    await recordPlainFollow(deps.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
+    if (promo) await recordPromoFollow(ctx, promo.id);
     return null;
   }
   if (event === 'SCAN' && scene?.kind === 'poster') {
@@ -66,10 +42,7 @@ export async function handleTaskEvent(ctx: PushContext): Promise<PushReply> {
     if (!owner || owner.accountId !== account.id) return null;
     return owner.openId === openId ? texts.selfScan : texts.alreadyFollowing;
   }
-  if (event === 'unsubscribe') {
-    await unfollow(ctx, account, openId);
-    return null;
-  }
+  if (event === 'unsubscribe') await unfollow(ctx);
   return null;
 }
 
@@ -82,7 +55,7 @@ const MAX_CACHED_OWNERS = 50_000;
 async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner | undefined> {
   const hit = posterOwners.get(rowId);
   if (hit) return hit;
-  const row = await ctx.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, accountId: true, openId: true } });
+  const row = await ctx.deps.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, accountId: true, openId: true } });
   if (!row || row.activityId === null) return undefined;
   if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
   const owner = { ...row, activityId: row.activityId };
@@ -90,26 +63,26 @@ async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner
   return owner;
 }
 
-async function assist(ctx: PushContext, account: Account, activityId: number, rowId: number, helperOpenId: string): Promise<PushReply> {
+async function assist(ctx: PushContext, activityId: number, rowId: number): Promise<PushReply> {
   const outcome = unwrap(
-    await activityCounter(ctx.env, activityId).assist({
+    await ctx.deps.counters(activityId).assist({
       eventKey: ctx.dedupKey,
       activityId,
       ownerRowId: rowId,
-      accountId: account.id,
-      appid: account.authorizerAppid,
-      helperOpenId,
+      accountId: ctx.account.id,
+      appid: ctx.account.authorizerAppid,
+      helperOpenId: ctx.openId,
       at: ctx.now,
     }),
   );
   return outcome.status === 'counted' ? texts.assistThanks : REFUSAL_REPLY[outcome.reason];
 }
 
-async function recordPromoFollow(ctx: PushContext, account: Account, promoId: number, openId: string) {
-  await ctx.db
+async function recordPromoFollow(ctx: PushContext, promoId: number) {
+  await ctx.deps.db
     .insert(schema.promoFollow)
-    .values({ promoId, accountId: account.id, openId, subscribeTime: ctx.now })
-    .onConflictDoUpdate({ target: [schema.promoFollow.promoId, schema.promoFollow.openId], set: { looking: 0, unsubscribeTime: null } });
+    .values({ promoId, accountId: ctx.account.id, openId: ctx.openId, subscribeTime: ctx.now })
+    .onConflictDoUpdate({ target: [schema.promoFollow.promoId, schema.promoFollow.openId], set: { looking: Looking.following, unsubscribeTime: null } });
 }
 
 /**
@@ -118,12 +91,14 @@ async function recordPromoFollow(ctx: PushContext, account: Account, promoId: nu
  * helper table). The DOs are asked rather than D1's counted rows because an assist answered a
  * moment ago may not have reached D1 yet; an activity outside its window never deducts.
  */
-async function unfollow(ctx: PushContext, account: Account, openId: string) {
-  const { db, now } = ctx;
+async function unfollow(ctx: PushContext) {
+  const { deps, account, openId, now } = ctx;
+  const { db } = deps;
+  const pf = schema.promoFollow;
   const [, , , running] = await db.batch([
-    db.update(schema.takePartIn).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.takePartIn.accountId, account.id), eq(schema.takePartIn.openId, openId))),
-    db.update(schema.accountFan).set({ following: 0 }).where(and(eq(schema.accountFan.accountId, account.id), eq(schema.accountFan.openId, openId))),
-    db.update(schema.promoFollow).set({ looking: 1, unsubscribeTime: now }).where(and(eq(schema.promoFollow.accountId, account.id), eq(schema.promoFollow.openId, openId), eq(schema.promoFollow.looking, 0))),
+    markUnfollowed(db, account.id, openId, now),
+    markAccountUnfollowed(db, account.id, openId),
+    db.update(pf).set({ looking: Looking.unfollowed, unsubscribeTime: now }).where(and(eq(pf.accountId, account.id), eq(pf.openId, openId), eq(pf.looking, Looking.following))),
     db
       .select({ id: schema.activity.id })
       .from(schema.activity)
@@ -133,16 +108,8 @@ async function unfollow(ctx: PushContext, account: Account, openId: string) {
   // Each activity's counter decides alone, so they are asked at once.
   const outcomes = await Promise.all(
     running.map(({ id: activityId }) =>
-      activityCounter(ctx.env, activityId).unfollow({
-        eventKey: ctx.dedupKey,
-        activityId,
-        accountId: account.id,
-        appid: account.authorizerAppid,
-        helperOpenId: openId,
-        at: now,
-      }),
+      deps.counters(activityId).unfollow({ eventKey: ctx.dedupKey, activityId, accountId: account.id, appid: account.authorizerAppid, helperOpenId: openId, at: now }),
     ),
   );
   for (const outcome of outcomes) unwrap(outcome);
 }
-

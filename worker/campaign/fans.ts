@@ -2,25 +2,24 @@ import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizz
 import { alias, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Flag, Looking, Origin, type OriginName } from '../db/values';
 import { AppError } from '../errors';
 import { unwrap } from '../rpc-result';
 import { likePattern } from './activities';
-import { activityCounter } from './counter/stub';
-import { encodeCursor, type Cursor } from './cursor';
-import { isoShanghai } from './time';
+import type { Counters } from './counter/stub';
+import { type Cursor, encodeCursor } from './cursor';
 
 export interface FanFilters {
   activity?: number;
   account?: string;
   promo?: number;
-  origin?: 'poster' | 'promo' | 'other';
+  origin?: OriginName;
   following?: boolean;
   black?: boolean;
   progress?: number;
   q?: string;
 }
 
-const ORIGIN = { poster: 0, promo: 1, other: 2 } as const;
 /** The fans list counts matches up to this many and then says "10,000+"; page numbers reach no further. */
 export const TOTAL_CAP = 10_000;
 const t = schema.takePartIn;
@@ -38,10 +37,11 @@ function fanWhere(userId: number, f: FanFilters): SQL {
     f.activity !== undefined ? eq(t.activityId, f.activity) : undefined,
     // A scalar subquery is one value, so (public_number_id, mtb_user_id) still serves the order by id.
     f.account !== undefined ? eq(t.accountId, sql`(SELECT ${pn.id} FROM ${pn} WHERE ${pn.authorizerAppid} = ${f.account})`) : undefined,
-    f.promo !== undefined ? and(sql`${t.origin} = 1`, eq(t.originOpenId, String(f.promo))) : undefined,
-    f.origin !== undefined ? eq(t.origin, ORIGIN[f.origin]) : undefined,
-    f.following !== undefined ? eq(t.looking, f.following ? 0 : 1) : undefined,
-    f.black !== undefined ? eq(t.black, f.black ? 1 : 0) : undefined,
+    // The literal "origin = 1" lets SQLite use the partial index tpi_promo.
+    f.promo !== undefined ? and(sql`${t.origin} = ${sql.raw(String(Origin.promo))}`, eq(t.originOpenId, String(f.promo))) : undefined,
+    f.origin !== undefined ? eq(t.origin, Origin[f.origin]) : undefined,
+    f.following !== undefined ? eq(t.looking, f.following ? Looking.following : Looking.unfollowed) : undefined,
+    f.black !== undefined ? eq(t.black, f.black ? Flag.yes : Flag.no) : undefined,
     f.progress !== undefined ? eq(t.taskProgress, f.progress) : undefined,
     // Up to 2 characters the gram is the whole query; beyond, it only narrows and LIKE decides.
     f.q && [...f.q].length > 2 ? sql`${t.nickName} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
@@ -88,39 +88,13 @@ function fanQuery(db: Db, where: SQL) {
     // A promo fan's row has no activity.
     .leftJoin(schema.activity, eq(schema.activity.id, t.activityId))
     .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.accountId))
-    .leftJoin(inviter, and(eq(t.origin, 0), eq(inviter.activityId, t.activityId), eq(inviter.accountId, t.accountId), eq(inviter.openId, t.originOpenId)))
-    .leftJoin(schema.promo, and(eq(t.origin, 1), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
+    .leftJoin(inviter, and(eq(t.origin, Origin.poster), eq(inviter.activityId, t.activityId), eq(inviter.accountId, t.accountId), eq(inviter.openId, t.originOpenId)))
+    .leftJoin(schema.promo, and(eq(t.origin, Origin.promo), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
     .where(where);
 }
 
-type FanRow = Awaited<ReturnType<ReturnType<typeof fanQuery>['all']>>[number];
-
-function originLabel(r: FanRow): string {
-  if (r.row.origin === 0) return `${r.inviterName || '好友'} 的海报`;
-  if (r.row.origin === 1) return r.promoName ? `推广码：${r.promoName}${r.promoDeleted ? '（已删除）' : ''}` : '推广码';
-  return '其他';
-}
-
-export function fanView(r: FanRow) {
-  return {
-    id: r.row.id,
-    open_id: r.row.openId,
-    nick_name: r.row.nickName,
-    avatar: r.row.avatar,
-    account: { appid: r.appid, nick_name: r.accountName },
-    activity: r.row.activityId === null ? null : { id: r.row.activityId, name: r.activityName ?? '' },
-    origin: r.row.origin,
-    origin_label: originLabel(r),
-    level: r.row.level,
-    number: r.row.number,
-    task_progress: r.row.taskProgress,
-    following: r.row.looking === 0,
-    black: r.row.black === 1,
-    part_in: r.row.partIn,
-    ctime: isoShanghai(r.row.ctime),
-    subscribe_time: r.row.subscribeTime ? isoShanghai(r.row.subscribeTime) : null,
-  };
-}
+/** A fan's row with the names the admin shows beside it (activity, account, inviter, promo). */
+export type FanRow = Awaited<ReturnType<ReturnType<typeof fanQuery>['all']>>[number];
 
 /** Where a page starts: a cursor from an earlier page, or else a page number (offset, kept shallow). */
 export type PageAt = { cursor: Cursor } | { page: number };
@@ -145,7 +119,7 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
     ? [await rowsQuery, [null]]
     : await db.batch([rowsQuery, db.select({ n: count() }).from(ids().limit(TOTAL_CAP + 1).as('counted'))]);
   const more = rows.length > pageSize;
-  const items = (back ? rows.slice(-pageSize) : rows.slice(0, pageSize)).map(fanView);
+  const items = back ? rows.slice(-pageSize) : rows.slice(0, pageSize);
   // Travelling back and finding nothing newer means the top: page 1, whatever the cursor said.
   const page = 'page' in at ? at.page : back && !more ? 1 : at.cursor.page;
   const total = counted ? Math.min(counted.n, TOTAL_CAP) : c!.total;
@@ -159,8 +133,8 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
     total_capped: capped,
     page,
     page_size: pageSize,
-    next_cursor: older && last ? encodeCursor({ dir: 'after', id: last.id, page: page + 1, total, capped }) : null,
-    prev_cursor: newer && first ? encodeCursor({ dir: 'before', id: first.id, page: Math.max(1, page - 1), total, capped }) : null,
+    next_cursor: older && last ? encodeCursor({ dir: 'after', id: last.row.id, page: page + 1, total, capped }) : null,
+    prev_cursor: newer && first ? encodeCursor({ dir: 'before', id: first.row.id, page: Math.max(1, page - 1), total, capped }) : null,
   };
 }
 
@@ -168,7 +142,7 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
  * Blacklists (or clears) fans by row id; each activity's counter applies it, so counting sees it
  * at once. The blacklist bars a fan from an activity, so a promo fan's row (no activity) has none.
  */
-export async function setBlacklist(db: Db, env: Env, userId: number, ids: number[], black: boolean): Promise<number> {
+export async function setBlacklist({ db, counters }: { db: Db; counters: Counters }, userId: number, ids: number[], black: boolean): Promise<number> {
   const rows = await db
     .select({ id: t.id, activityId: t.activityId, accountId: t.accountId, openId: t.openId })
     .from(t)
@@ -180,41 +154,18 @@ export async function setBlacklist(db: Db, env: Env, userId: number, ids: number
   }
   const byActivity = Map.groupBy(rows, (r) => r.activityId!);
   for (const [activityId, fans] of byActivity) {
-    unwrap(await activityCounter(env, activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, accountId: f.accountId, openId: f.openId })), black));
+    unwrap(await counters(activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, accountId: f.accountId, openId: f.openId })), black));
   }
   return rows.length;
 }
 
-const CSV_COLUMNS = ['ID', '昵称', 'OpenID', '公众号', '活动', '来源', '层级', '助力数', '任务进度', '关注状态', '黑名单', '参与时间'] as const;
-
-/** A CSV cell: quoted, and defused when a spreadsheet would read it as a formula. */
-export function csvCell(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return `"${s.replace(/"/g, '""')}"`;
-}
-
-/** Streams the filtered fans as CSV in id-keyed pages, never holding the whole set in memory. */
-export function exportFans(db: Db, userId: number, f: FanFilters): ReadableStream<Uint8Array> {
-  const encoder = new TextEncoder();
+/** The filtered fans, newest first, a page of rows at a time (an export streams these). */
+export async function* fanPages(db: Db, userId: number, f: FanFilters, pageSize = 1000): AsyncGenerator<FanRow[]> {
   const { key, ids } = matching(db, userId, f);
-  let cursor = Number.MAX_SAFE_INTEGER;
-  let started = false;
-  return new ReadableStream<Uint8Array>({
-    async pull(controller) {
-      if (!started) {
-        started = true;
-        controller.enqueue(encoder.encode(`\uFEFF${CSV_COLUMNS.join(',')}\r\n`));
-        return;
-      }
-      const rows = await fanQuery(db, inArray(t.id, ids(lt(key, cursor)).orderBy(desc(key)).limit(1000))).orderBy(desc(t.id));
-      if (!rows.length) return controller.close();
-      cursor = rows[rows.length - 1].row.id;
-      const lines = rows.map((r) => {
-        const v = fanView(r);
-        return [v.id, v.nick_name, v.open_id, v.account.nick_name, v.activity?.name, v.origin_label, v.level, v.number, v.task_progress, v.following ? '关注中' : '已取关', v.black ? '是' : '否', v.ctime].map(csvCell).join(',');
-      });
-      controller.enqueue(encoder.encode(`${lines.join('\r\n')}\r\n`));
-    },
-  });
+  for (let cursor = Number.MAX_SAFE_INTEGER; ; ) {
+    const rows = await fanQuery(db, inArray(t.id, ids(lt(key, cursor)).orderBy(desc(key)).limit(pageSize))!).orderBy(desc(t.id));
+    if (!rows.length) return;
+    yield rows;
+    cursor = rows[rows.length - 1].row.id;
+  }
 }

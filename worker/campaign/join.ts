@@ -1,21 +1,16 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import type { OutboundMessage } from '../messaging/outbox';
-import { recordFollow, type Account } from './followers';
+import { recordFollow } from './followers';
 import { signState } from './oauth-state';
+import { joinActivity } from './participants';
+import type { PushContext } from './push-context';
 import { texts } from './texts';
 import { activityStatus } from './time';
 
 /** Keywords are at most 10 characters (seed §7.1). */
 export const MAX_KEYWORD = 10;
-
-export interface JoinDeps {
-  db: Db;
-  sessionSecret: string;
-  /** Builds the component web-OAuth link for a state. */
-  oauthUrl(appid: string, state: string): string;
-}
 
 export interface JoinResult {
   /** Passive reply (window or blacklist refusals), or null. */
@@ -40,8 +35,9 @@ async function activityForKeyword(db: Db, accountId: number, keyword: string, no
  * blacklisted; otherwise create (or reuse) the fan's row and queue the rule text and the
  * poster link. Other texts are not ours (null reply, no messages).
  */
-export async function joinByKeyword(deps: JoinDeps, account: Account, openId: string, content: string, eventKey: string, now: number): Promise<JoinResult> {
-  const keyword = content.trim();
+export async function joinByKeyword(ctx: PushContext): Promise<JoinResult> {
+  const { deps, account, openId, now } = ctx;
+  const keyword = (ctx.msg.Content ?? '').trim();
   const none = { reply: null, messages: [] };
   if (!keyword || keyword.length > MAX_KEYWORD) return none;
   const { db } = deps;
@@ -58,32 +54,20 @@ export async function joinByKeyword(deps: JoinDeps, account: Account, openId: st
   if (existing?.black) return { reply: texts.blacklisted, messages: [] };
 
   // A fan who can text the account follows it.
-  const fan = await recordFollow(db, { accountId: account.id, openId, eventKey, promoId: null, at: now });
-  // A fan who came through a promo code keeps that attribution in every activity they join.
-  const origin = fan.promoId ? { origin: 1, originOpenId: String(fan.promoId) } : { origin: 2, originOpenId: null };
-  const [row] = await db
-    .insert(schema.takePartIn)
-    .values({ activityId: activity.id, accountId: account.id, mtbUserId: activity.mtbUserId, openId, partIn: 0, ctime: now, subscribeTime: now, ...origin })
-    .onConflictDoUpdate({
-      target: [schema.takePartIn.activityId, schema.takePartIn.accountId, schema.takePartIn.openId],
-      set: { partIn: 0, looking: 0, subscribeTime: sql`coalesce(${schema.takePartIn.subscribeTime}, ${now})` },
-    })
-    .returning({ id: schema.takePartIn.id });
+  const fan = await recordFollow(db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: null, at: now });
+  const row = await joinActivity(db, { activityId: activity.id, accountId: account.id, mtbUserId: activity.mtbUserId, openId, promoId: fan.promoId, at: now });
 
-  const state = await signState(deps.sessionSecret, row.id, now);
+  const state = await signState(deps.config.sessionSecret, row.id, now);
   const appid = account.authorizerAppid;
+  const link = deps.wechat.oauthAuthorizeUrl(appid, `${deps.config.publicBaseUrl}/oauth/callback`, state);
   return {
     reply: null,
     messages: [
-      { key: `${eventKey}:rule`, appid, message: { touser: openId, msgtype: 'text', text: { content: poster.rule } } },
+      { key: `${ctx.dedupKey}:rule`, appid, message: { touser: openId, msgtype: 'text', text: { content: poster.rule } } },
       {
-        key: `${eventKey}:link`,
+        key: `${ctx.dedupKey}:link`,
         appid,
-        message: {
-          touser: openId,
-          msgtype: 'news',
-          news: { articles: [{ title: texts.linkTitle, description: texts.linkDescription, url: deps.oauthUrl(appid, state), picurl: '' }] },
-        },
+        message: { touser: openId, msgtype: 'news', news: { articles: [{ title: texts.linkTitle, description: texts.linkDescription, url: link, picurl: '' }] } },
       },
     ],
   };

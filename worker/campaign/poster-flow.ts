@@ -1,6 +1,7 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Flag } from '../db/values';
 import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
@@ -8,6 +9,7 @@ import { MAX_QR_SECONDS } from '../wechat/authorizer';
 import { sha256Hex } from '../lib/bytes';
 import type { WeChatService } from '../platform/wechat-service';
 import { signState, verifyState } from './oauth-state';
+import { recordPoster } from './participants';
 import { posterScene } from './scene';
 import { texts } from './texts';
 import { withBackground } from './backgrounds';
@@ -23,9 +25,7 @@ export interface PosterDeps {
   posters: R2Bucket;
   uploads: R2Bucket;
   wechat: WeChatService;
-  sessionSecret: string;
-  publicBaseUrl: string;
-  now: number;
+  config: { sessionSecret: string; publicBaseUrl: string };
 }
 
 export type PosterPage =
@@ -53,9 +53,9 @@ async function fetchAvatar(url: string): Promise<Uint8Array | null> {
  * there is none, its QR is near expiry, or the background changed. Storage comes last: a failure
  * anywhere before leaves the row as it was.
  */
-export async function openPosterLink(deps: PosterDeps, q: { code?: string; state?: string; appid?: string }): Promise<PosterPage> {
-  const { db, wechat, now } = deps;
-  const rowId = q.state ? await verifyState(deps.sessionSecret, q.state, now) : null;
+export async function openPosterLink(deps: PosterDeps, q: { code?: string; state?: string; appid?: string }, now: number): Promise<PosterPage> {
+  const { db, wechat } = deps;
+  const rowId = q.state ? await verifyState(deps.config.sessionSecret, q.state, now) : null;
   if (!rowId || !q.code || !q.appid) return message(400, '链接已失效', '这个链接已过期或不完整，请回到公众号重新发送活动关键词获取新链接。');
   const found = await db
     .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity, poster: schema.posterSetting })
@@ -68,7 +68,7 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
   if (!found || found.account.authorizerAppid !== q.appid) return message(404, '链接无效', '没有找到你的活动记录，请回到公众号重新发送活动关键词。');
   const { row, activity, poster } = found;
   if (activity.deletedAt || activityStatus(activity, now) === 'ended') return message(403, '活动已结束', texts.ended(activity.startTime, activity.endTime));
-  if (row.black) return message(403, '无法参与', texts.blacklisted);
+  if (row.black === Flag.yes) return message(403, '无法参与', texts.blacklisted);
 
   let fan: { openid: string; nickname: string; headimgurl: string };
   try {
@@ -80,10 +80,10 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
   } catch (e) {
     if (!(e instanceof WeChatApiError)) throw e;
     if (e.errcode === 40163 || e.errcode === 40029) {
-      return message(400, '链接已使用', '授权码已失效（每个授权码只能用一次），请点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid));
+      return message(400, '链接已使用', '授权码已失效（每个授权码只能用一次），请点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid, now));
     }
     console.error('web OAuth failed', row.id, e.message);
-    return message(503, '微信暂时繁忙', '获取你的微信头像和昵称失败，请稍后点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid));
+    return message(503, '微信暂时繁忙', '获取你的微信头像和昵称失败，请稍后点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid, now));
   }
 
   const fresh = row.poster && row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS && row.posterBackground === poster.backgroundImg;
@@ -99,7 +99,7 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     if (!(e instanceof WeChatApiError)) throw e;
     if (e.errcode === 48001) return message(502, '暂时无法生成海报', '该公众号没有生成带参数二维码的权限（需要认证服务号），请联系活动方。');
     console.error('qrcode/create failed', row.id, e.message);
-    return message(503, '海报生成失败', '微信暂时繁忙，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
+    return message(503, '海报生成失败', '微信暂时繁忙，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid, now));
   }
 
   try {
@@ -110,18 +110,15 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     if (!image) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;
     await deps.posters.put(key, image.bytes, { httpMetadata: { contentType: image.contentType, cacheControl: 'public, max-age=31536000, immutable' } });
-    await db
-      .update(schema.takePartIn)
-      .set({ nickName: fan.nickname, avatar: fan.headimgurl, poster: key, posterBackground: poster.backgroundImg, qrUrl: qr.url, qrExpiresAt: qr.expiresAt })
-      .where(eq(schema.takePartIn.id, row.id));
+    await recordPoster(db, row.id, { nickName: fan.nickname, avatar: fan.headimgurl, poster: key, background: poster.backgroundImg, qrUrl: qr.url, qrExpiresAt: qr.expiresAt });
     return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name };
   } catch (e) {
     console.error('poster render/store failed', row.id, e);
-    return message(503, '海报生成失败', '生成海报时出了点问题，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid));
+    return message(503, '海报生成失败', '生成海报时出了点问题，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid, now));
   }
 }
 
 /** A fresh OAuth link for the same row: codes are single-use, so a retry must go through WeChat again. */
-async function retryUrl(deps: PosterDeps, rowId: number, appid: string): Promise<string> {
-  return deps.wechat.oauthAuthorizeUrl(appid, `${deps.publicBaseUrl}/oauth/callback`, await signState(deps.sessionSecret, rowId, deps.now));
+async function retryUrl(deps: PosterDeps, rowId: number, appid: string, now: number): Promise<string> {
+  return deps.wechat.oauthAuthorizeUrl(appid, `${deps.config.publicBaseUrl}/oauth/callback`, await signState(deps.config.sessionSecret, rowId, now));
 }

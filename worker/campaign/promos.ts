@@ -6,9 +6,9 @@ import { renderQrPng } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { sha256Hex } from '../lib/bytes';
 import type { WeChatService } from '../platform/wechat-service';
+import { Looking } from '../db/values';
 import { likePattern } from './activities';
 import { promoScene } from './scene';
-import { isoShanghai } from './time';
 
 async function ownedAccount(db: Db, userId: number, appid: string) {
   const account = await db.query.publicNumbers.findFirst({ where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.userId, userId)) });
@@ -20,7 +20,7 @@ async function ownedAccount(db: Db, userId: number, appid: string) {
  * Creates a channel: a permanent QR (`QR_LIMIT_STR_SCENE`, "2_{id}") drawn to PNG in R2. If
  * WeChat refuses, the channel is not kept.
  */
-export async function createPromo(db: Db, posters: R2Bucket, wechat: WeChatService, userId: number, name: string, appid: string) {
+export async function createPromo({ db, posters, wechat }: { db: Db; posters: R2Bucket; wechat: WeChatService }, userId: number, name: string, appid: string) {
   const account = await ownedAccount(db, userId, appid);
   const [row] = await db.insert(schema.promo).values({ name, accountId: account.id, mtbUserId: userId }).returning({ id: schema.promo.id });
   try {
@@ -56,38 +56,35 @@ export async function deletePromo(db: Db, userId: number, id: number, now = Date
   await db.update(schema.promo).set({ deletedAt: now }).where(eq(schema.promo.id, id));
 }
 
-async function promoViews(db: Db, ids: number[]) {
+/** A channel with its account and how many fans it brought (and still has). */
+export interface PromoSummary {
+  promo: typeof schema.promo.$inferSelect;
+  appid: string;
+  accountName: string;
+  followers: number;
+  following: number;
+}
+
+async function summaries(db: Db, ids: number[]): Promise<PromoSummary[]> {
   if (!ids.length) return [];
   const [rows, stats] = await db.batch([
-    db.select({ promo: schema.promo, appid: schema.publicNumbers.authorizerAppid, nickName: schema.publicNumbers.nickName })
+    db.select({ promo: schema.promo, appid: schema.publicNumbers.authorizerAppid, accountName: schema.publicNumbers.nickName })
       .from(schema.promo).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.promo.accountId))
       .where(inArray(schema.promo.id, ids)),
     db.select({
       promoId: schema.promoFollow.promoId,
       followers: count(),
-      following: sql<number>`coalesce(sum(${schema.promoFollow.looking} = 0), 0)`,
+      following: sql<number>`coalesce(sum(${schema.promoFollow.looking} = ${Looking.following}), 0)`,
     }).from(schema.promoFollow).where(inArray(schema.promoFollow.promoId, ids)).groupBy(schema.promoFollow.promoId),
   ]);
   return ids.map((id) => {
     const r = rows.find((x) => x.promo.id === id)!;
     const s = stats.find((x) => x.promoId === id);
-    const followers = s?.followers ?? 0;
-    const following = Number(s?.following ?? 0);
-    return {
-      id,
-      name: r.promo.name,
-      account: { appid: r.appid, nick_name: r.nickName },
-      scene: promoScene(id),
-      qr_url: r.promo.qr ? `/posters/${r.promo.qr}` : null,
-      created_at: isoShanghai(r.promo.createdAt),
-      followers,
-      following,
-      unfollowed: followers - following,
-    };
+    return { ...r, followers: s?.followers ?? 0, following: Number(s?.following ?? 0) };
   });
 }
 
-export async function listPromos(db: Db, userId: number, f: { q?: string; account?: string; page: number; pageSize: number }) {
+export async function listPromos(db: Db, userId: number, f: { q?: string; account?: string; page: number; pageSize: number }): Promise<{ items: PromoSummary[]; total: number }> {
   const where = and(
     eq(schema.promo.mtbUserId, userId),
     isNull(schema.promo.deletedAt),
@@ -98,13 +95,13 @@ export async function listPromos(db: Db, userId: number, f: { q?: string; accoun
     db.select({ id: schema.promo.id }).from(schema.promo).where(where).orderBy(desc(schema.promo.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize),
     db.select({ total: count() }).from(schema.promo).where(where),
   ]);
-  return { items: await promoViews(db, rows.map((r) => r.id)), total, page: f.page, page_size: f.pageSize };
+  return { items: await summaries(db, rows.map((r) => r.id)), total };
 }
 
 /** A promo with its followers and unfollows per Asia/Shanghai day. */
-export async function getPromo(db: Db, userId: number, id: number) {
+export async function getPromo(db: Db, userId: number, id: number): Promise<PromoSummary & { days: { date: string; followers: number; unfollows: number }[] }> {
   await ownedPromo(db, userId, id);
-  const [view] = await promoViews(db, [id]);
+  const [summary] = await summaries(db, [id]);
   const dayExpr = (col: typeof schema.promoFollow.subscribeTime | typeof schema.promoFollow.unsubscribeTime) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
   const [follows, unfollows] = await db.batch([
     db.select({ date: dayExpr(schema.promoFollow.subscribeTime), n: count() }).from(schema.promoFollow).where(eq(schema.promoFollow.promoId, id)).groupBy(dayExpr(schema.promoFollow.subscribeTime)),
@@ -113,7 +110,7 @@ export async function getPromo(db: Db, userId: number, id: number) {
   ]);
   const dates = [...new Set([...follows, ...unfollows].map((d) => d.date))].sort();
   return {
-    ...view,
+    ...summary,
     days: dates.map((date) => ({ date, followers: follows.find((f) => f.date === date)?.n ?? 0, unfollows: unfollows.find((u) => u.date === date)?.n ?? 0 })),
   };
 }

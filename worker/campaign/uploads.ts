@@ -35,8 +35,9 @@ export async function storeUpload(db: Db, bucket: R2Bucket, userId: number, byte
     bucket.put(key, bytes, { httpMetadata: { contentType: info.type, cacheControl: 'private, max-age=31536000, immutable' } }),
     storeBackgroundPixels(bucket, key, pixels),
   ]);
-  await db.insert(schema.uploads).values({ key, mtbUserId: userId, contentType: info.type, size: bytes.length, width: info.width, height: info.height }).onConflictDoNothing();
-  return { key, url: `/api/uploads/${key}`, width: info.width, height: info.height, size: bytes.length, content_type: info.type };
+  const upload = { key, mtbUserId: userId, contentType: info.type, size: bytes.length, width: info.width, height: info.height };
+  await db.insert(schema.uploads).values(upload).onConflictDoNothing();
+  return upload;
 }
 
 /** An operator's own upload, or 404. */

@@ -1,16 +1,41 @@
-import { and, eq, gt, isNull } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Flag, VerifyType } from '../db/values';
 import { AppError } from '../errors';
 import { toHex } from '../lib/bytes';
-import { forgetAccount } from '../campaign/followers';
 import type { WeChatService } from './wechat-service';
+
+/** An authorized official account as stored in public_numbers. */
+export type Account = typeof schema.publicNumbers.$inferSelect;
 
 /** An authorization link is good for 30 minutes and one use. */
 const REQUEST_TTL_MS = 30 * 60_000;
 
-/** Parametric QR codes need a verified (verify_type 0..) service account (service_type 2). */
-export const canCreateQr = (a: { serviceType: number; verifyType: number }) => a.serviceType === 2 && a.verifyType >= 0;
+/** Accounts change rarely (authorize, revoke); every push needs one, so each isolate keeps them briefly. */
+const ACCOUNT_TTL_MS = 10_000;
+const recentAccounts = new Map<string, { account: Account | undefined; at: number }>();
+
+/** The authorized (not revoked) account behind a callback appid, if any. */
+export async function authorizedAccount(db: Db, appid: string, now = Date.now()): Promise<Account | undefined> {
+  const hit = recentAccounts.get(appid);
+  if (hit && now - hit.at < ACCOUNT_TTL_MS) return hit.account;
+  const account = await db.query.publicNumbers.findFirst({
+    where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.authorized, Flag.yes)),
+  });
+  recentAccounts.set(appid, { account, at: now });
+  return account;
+}
+
+/** Drops an account from this isolate's cache (it was revoked or re-authorized). */
+export function forgetAccount(appid: string): void {
+  recentAccounts.delete(appid);
+}
+
+/** The operator's accounts, most recently authorized first. */
+export function listAccounts(db: Db, userId: number): Promise<Account[]> {
+  return db.select().from(schema.publicNumbers).where(eq(schema.publicNumbers.userId, userId)).orderBy(desc(schema.publicNumbers.authorizedAt));
+}
 
 /**
  * Starts "授权公众号": records who asked, then builds WeChat's authorization page URLs whose
@@ -51,13 +76,13 @@ export async function refreshAccount(db: Db, wechat: WeChatService, authCode: st
     userName: info.user_name ?? '',
     headImg: info.head_img ?? '',
     serviceType: info.service_type_info?.id ?? 0,
-    verifyType: info.verify_type_info?.id ?? -1,
+    verifyType: info.verify_type_info?.id ?? VerifyType.unverified,
     principalName: info.principal_name ?? '',
     alias: info.alias ?? '',
     qrcodeUrl: info.qrcode_url ?? '',
     funcInfo: (auth.func_info ?? []).map((f) => f.funcscope_category.id),
     refreshToken: auth.authorizer_refresh_token,
-    authorized: 1,
+    authorized: Flag.yes,
     authorizedAt: now,
     revokedAt: null,
     updatedAt: now,
@@ -69,22 +94,4 @@ export async function refreshAccount(db: Db, wechat: WeChatService, authCode: st
     .returning();
   forgetAccount(appid);
   return saved;
-}
-
-/** The public view of an account: never its tokens. */
-export function accountView(a: typeof schema.publicNumbers.$inferSelect) {
-  return {
-    id: a.id,
-    appid: a.authorizerAppid,
-    nick_name: a.nickName,
-    user_name: a.userName,
-    head_img: a.headImg,
-    service_type: a.serviceType,
-    verify_type: a.verifyType,
-    principal_name: a.principalName,
-    qr_capable: canCreateQr(a),
-    authorized: a.authorized === 1,
-    authorized_at: new Date(a.authorizedAt).toISOString(),
-    revoked_at: a.revokedAt ? new Date(a.revokedAt).toISOString() : null,
-  };
 }

@@ -1,11 +1,11 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
-import { TICKET_KEY } from './tokens';
+import { Flag } from '../db/values';
 import type { WeChatXml } from '../wechat/xml';
+import { forgetAccount, refreshAccount } from './accounts';
+import { TICKET_KEY } from './tokens';
 import type { WeChatService } from './wechat-service';
-import { forgetAccount } from '../campaign/followers';
-import { refreshAccount } from './accounts';
 
 /**
  * Handles a decrypted push to the authorization-event URL. Every InfoType is idempotent, so
@@ -27,7 +27,7 @@ export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: W
       if (!appid) return;
       await db
         .update(schema.publicNumbers)
-        .set({ authorized: 0, revokedAt: now, updatedAt: now })
+        .set({ authorized: Flag.no, revokedAt: now, updatedAt: now })
         .where(eq(schema.publicNumbers.authorizerAppid, appid));
       forgetAccount(appid);
       await wechat.forgetAuthorizer(appid);

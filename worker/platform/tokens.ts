@@ -2,6 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { createDb, schema } from '../db/client';
+import { Flag } from '../db/values';
 import { AppError } from '../errors';
 import { capture, type RpcResult } from '../rpc-result';
 import { withFreshToken, WeChatApiError } from '../wechat/api';
@@ -15,6 +16,9 @@ interface Cached {
 /** Tokens are used until five minutes before WeChat says they expire. */
 const MARGIN_MS = 5 * 60_000;
 export const TICKET_KEY = 'component_verify_ticket';
+
+/** The one PlatformTokens instance. */
+export const platformTokens = (ns: DurableObjectNamespace<PlatformTokens>): DurableObjectStub<PlatformTokens> => ns.get(ns.idFromName('platform'));
 
 /**
  * The one holder of WeChat access tokens (a single instance, `idFromName('platform')`): the
@@ -46,7 +50,7 @@ export class PlatformTokens extends DurableObject<Env> {
     return this.cachedOrRefresh(`authorizer:${appid}`, async () => {
       const db = createDb(this.env.DB);
       const account = await db.query.publicNumbers.findFirst({
-        where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.authorized, 1)),
+        where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.authorized, Flag.yes)),
       });
       if (!account) throw new AppError('not_found', `公众号 ${appid} 未授权`);
       const cfg = loadConfig(this.env).component;

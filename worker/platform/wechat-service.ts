@@ -1,8 +1,8 @@
-import { loadConfig } from '../config';
 import { unwrap } from '../rpc-result';
 import { withFreshToken } from '../wechat/api';
 import * as authorizerApi from '../wechat/authorizer';
 import * as componentApi from '../wechat/component';
+import type { PlatformTokens } from './tokens';
 
 type TokenKey = 'component' | `authorizer:${string}`;
 
@@ -19,13 +19,10 @@ const isolateTokens = new Map<TokenKey, { token: string; at: number }>();
  * PlatformTokens object) and is retried once with a fresh token when WeChat says it expired.
  */
 export class WeChatService {
-  readonly cfg: componentApi.ComponentConfig;
-  private readonly tokens: DurableObjectStub<import('./tokens').PlatformTokens>;
-
-  constructor(env: Env) {
-    this.cfg = loadConfig(env).component;
-    this.tokens = env.TOKENS.get(env.TOKENS.idFromName('platform'));
-  }
+  constructor(
+    readonly cfg: componentApi.ComponentConfig,
+    private readonly tokens: DurableObjectStub<PlatformTokens>,
+  ) {}
 
   /** Runs `call` with the token under `key`, taken from this isolate's cache or PlatformTokens. */
   private withToken<T>(key: TokenKey, fetchToken: () => Promise<string>, call: (token: string) => Promise<T>): Promise<T> {

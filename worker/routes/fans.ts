@@ -4,23 +4,10 @@ import type { AppEnv } from '../app-env';
 import { AppError } from '../errors';
 import { messagePage, page } from './pages';
 import { openPosterLink } from '../campaign/poster-flow';
-import { WeChatService } from '../platform/wechat-service';
 
 /** Fans' surfaces: the web-OAuth redirect that shows their poster. */
 export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
-  const config = c.var.config;
-  const result = await openPosterLink(
-    {
-      db: c.var.db,
-      posters: c.env.POSTERS,
-      uploads: c.env.UPLOADS,
-      wechat: new WeChatService(c.env),
-      sessionSecret: config.sessionSecret,
-      publicBaseUrl: config.publicBaseUrl,
-      now: Date.now(),
-    },
-    c.req.query(),
-  );
+  const result = await openPosterLink(c.var.services, c.req.query(), Date.now());
   c.header('cache-control', 'no-store');
   if (result.kind === 'message') {
     return c.html(messagePage(result.title, result.message, result.retryUrl ? { href: result.retryUrl, label: '重新打开' } : undefined), result.status);
@@ -40,7 +27,7 @@ export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
  */
 export const posterRoutes = new Hono<AppEnv>().get('/:key{[0-9a-f]{32}\\.(?:jpg|png)}', async (c) => {
   const key = c.req.param('key');
-  const obj = await c.env.POSTERS.get(key, { onlyIf: c.req.raw.headers });
+  const obj = await c.var.services.posters.get(key, { onlyIf: c.req.raw.headers });
   if (!obj) throw new AppError('not_found', '图片不存在');
   const headers = { etag: obj.httpEtag, 'cache-control': 'public, max-age=31536000, immutable', 'content-type': obj.httpMetadata?.contentType ?? 'image/jpeg' };
   if (!('body' in obj)) return c.body(null, 304, headers);

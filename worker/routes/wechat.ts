@@ -1,14 +1,15 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
+import { handleFanPush } from '../campaign/push';
+import type { PushReply } from '../campaign/push-context';
 import { AppError } from '../errors';
-import { messagePage } from './pages';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
-import { dispatchPush, type PushReply } from '../campaign/push';
+import { releaseTest } from '../platform/release-test';
+import { answerUrlCheck, openPush, type PushQuery, readCappedText, sealReply } from '../wechat/push';
 import { buildTextReply } from '../wechat/xml';
-import { answerUrlCheck, openPush, readCappedText, sealReply, type PushQuery } from '../wechat/push';
-import { WeChatService } from '../platform/wechat-service';
+import { messagePage } from './pages';
 
 /** WeChat retries after 5 s; we answer before that and let slow work finish in the background. */
 const ANSWER_WITHIN_MS = 4_000;
@@ -19,20 +20,21 @@ const text = (body: string) => new Response(body, { headers: { 'content-type': '
 export const wechatRoutes = new Hono<AppEnv>()
   /** Authorization-event URL: verify ticket and (un)authorized events. */
   .post('/component', async (c) => {
-    const { msg } = await openPush(c.var.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
-    await handleComponentEvent(c.var.db, new WeChatService(c.env), msg);
+    const { db, config, wechat } = c.var.services;
+    const { msg } = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    await handleComponentEvent(db, wechat, msg);
     return text('success');
   })
 
   /** URL check of the message URL. */
-  .get('/callback/:appid', async (c) => text(await answerUrlCheck(c.var.config.crypto, c.req.query())))
+  .get('/callback/:appid', async (c) => text(await answerUrlCheck(c.var.services.config.crypto, c.req.query())))
 
   /** Message URL of every authorized account (`/wechat/callback/$APPID$`). */
   .post('/callback/:appid', async (c) => {
     const appid = c.req.param('appid');
     if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
-    // `c.var` builds a fresh object on every read: take what this hot path needs once.
-    const { config, db } = c.var;
+    const services = c.var.services;
+    const { config, db } = services;
     const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     const key = dedupKey(appid, opened.msg);
     // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
@@ -42,16 +44,12 @@ export const wechatRoutes = new Hono<AppEnv>()
     const claimed = opened.msg.MsgType !== 'event';
     if (claimed && !(await claimPush(db, key))) return text('success');
 
-    const handling = dispatchPush({
-      env: c.env,
-      db,
-      wechat: new WeChatService(c.env),
-      appid,
-      msg: opened.msg,
-      dedupKey: key,
-      now: Date.now(),
-      waitUntil: (p) => c.executionCtx.waitUntil(p),
-    }).catch(async (e) => {
+    const release = releaseTest(services.wechat, opened.msg);
+    if (release?.later) {
+      const sending = release.later.then((m) => services.outbox.send([m]));
+      c.executionCtx.waitUntil(sending.catch((e) => console.error('release test query_auth failed', e)));
+    }
+    const handling = (release ? Promise.resolve(release.reply) : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })).catch(async (e) => {
       // Give the key back so WeChat's retry is handled, then fail this delivery.
       if (claimed) await releasePush(db, key);
       throw e;
@@ -75,8 +73,9 @@ export const wechatRoutes = new Hono<AppEnv>()
 
   /** Benchmark reference (BENCH_ROUTES=1 only): the same verification and decryption, then `success`. */
   .post('/verify-only/:appid', async (c) => {
-    if (c.env.BENCH_ROUTES !== '1') throw new AppError('not_found', '页面不存在');
-    await openPush(c.var.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const { config } = c.var.services;
+    if (!config.benchRoutes) throw new AppError('not_found', '页面不存在');
+    await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     return text('success');
   })
 
@@ -84,14 +83,14 @@ export const wechatRoutes = new Hono<AppEnv>()
   .get('/authorized', async (c) => {
     const req = c.req.query('req') ?? '';
     const authCode = c.req.query('auth_code') ?? '';
-    if (!req || !authCode) {
-      return c.html(messagePage('授权未完成', '缺少授权参数，请回到媒体宝后台重新点击“授权公众号”。', { href: `${c.var.config.adminOrigin}/accounts`, label: '返回后台' }), 400);
-    }
+    const { db, wechat, config } = c.var.services;
+    const back = { href: `${config.adminOrigin}/accounts`, label: '返回后台' };
+    if (!req || !authCode) return c.html(messagePage('授权未完成', '缺少授权参数，请回到媒体宝后台重新点击“授权公众号”。', back), 400);
     try {
-      const account = await completeAuthorization(c.var.db, new WeChatService(c.env), req, authCode);
-      return c.redirect(`${c.var.config.adminOrigin}/accounts?authorized=${encodeURIComponent(account.authorizerAppid)}`, 303);
+      const account = await completeAuthorization(db, wechat, req, authCode);
+      return c.redirect(`${config.adminOrigin}/accounts?authorized=${encodeURIComponent(account.authorizerAppid)}`, 303);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;
-      return c.html(messagePage('授权未完成', e.message, { href: `${c.var.config.adminOrigin}/accounts`, label: '返回后台' }), e.status);
+      return c.html(messagePage('授权未完成', e.message, back), e.status);
     }
   });

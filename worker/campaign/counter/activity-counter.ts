@@ -1,10 +1,21 @@
 import { DurableObject } from 'cloudflare:workers';
+import { Flag, ProtectSwitch } from '../../db/values';
+import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
-import { enqueueMessages, MAX_BUNDLE } from '../../messaging/outbox';
-import { recordFollows, type Follow, type FollowRecord } from '../followers';
-import { texts } from '../texts';
-import { nextTier, tierReached, tiersAhead, type Tier } from '../tiers';
+import { type Follow, type FollowRecord, recordFollows } from '../followers';
+import type { Tier } from '../tiers';
 import { applyPlan, type OutboxItem } from './outbox';
+import {
+  type AssistOutcome,
+  assistNote,
+  type CounterSettings,
+  claimTiers,
+  deductNote,
+  judgeAssist,
+  judgeUnfollow,
+  type Participant,
+  type UnfollowOutcome,
+} from './rules';
 
 export interface AssistInput {
   /** Dedup key of the push: the same push never counts twice. */
@@ -17,12 +28,6 @@ export interface AssistInput {
   at: number;
 }
 
-export type RefusalReason = 'self' | 'blacklisted' | 'not_new' | 'already' | 'not_running' | 'unknown_owner';
-
-export type AssistOutcome =
-  | { status: 'counted'; number: number; tier: number }
-  | { status: 'refused'; reason: RefusalReason };
-
 export interface UnfollowInput {
   eventKey: string;
   activityId: number;
@@ -32,30 +37,22 @@ export interface UnfollowInput {
   at: number;
 }
 
-export type UnfollowOutcome = { status: 'deducted'; ownerRowId: number; number: number } | { status: 'none' };
+type Settings = CounterSettings & { loadedAt: number };
 
-interface ActivityConfig {
-  startTime: number;
-  endTime: number;
-  protect: boolean;
-  deduct: boolean;
-  deleted: boolean;
-  accounts: Set<number>;
-  tiers: Tier[];
-  loadedAt: number;
-}
+/** A participant row of this object's storage. */
+type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
 
-type Participant = {
-  row_id: number;
-  open_id: string;
-  public_number_id: number;
-  number: number;
-  task_progress: number;
-  level: number;
-};
+const toParticipant = (r: ParticipantRow): Participant => ({
+  rowId: r.row_id,
+  openId: r.open_id,
+  accountId: r.public_number_id,
+  number: r.number,
+  taskProgress: r.task_progress,
+  level: r.level,
+});
 
 /** Activity settings are re-read at least this often (edits also call `reload`). */
-const CONFIG_TTL_MS = 10_000;
+const SETTINGS_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
 /** Outbox rows a round applies at most (their notes are one queue message: a bundle). */
 const ROUND_ROWS = MAX_BUNDLE;
@@ -95,7 +92,7 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TE
  */
 export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
-  private config: ActivityConfig | null = null;
+  private settings: Settings | null = null;
   /** The running loop of outbox rounds, if any. */
   private flushing: Promise<void> | null = null;
   /** Callers waiting for the outbox to be applied up to a row id. */
@@ -115,9 +112,9 @@ export class ActivityCounter extends DurableObject<Env> {
   /** Counts (or refuses) one new follower's assist. Safe to call again with the same event. */
   assist(input: AssistInput): Promise<RpcResult<AssistOutcome>> {
     return capture(async () => {
-      const [config, { firstSighting }] = await Promise.all([this.loadConfig(input.activityId, input.at), this.recordFollow(input)]);
+      const [settings, { firstSighting }] = await Promise.all([this.loadSettings(input.activityId, input.at), this.recordFollow(input)]);
       await this.loadParticipant(input.ownerRowId, input.activityId);
-      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(config, input, firstSighting));
+      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting));
       await this.alarmWithin(PRUNE_EVERY_MS);
       await this.settle(lastOutbox, false);
       return outcome;
@@ -127,8 +124,8 @@ export class ActivityCounter extends DurableObject<Env> {
   /** A helper unfollowed: with 取关扣助力 on and the activity running, their assist is taken back. */
   unfollow(input: UnfollowInput): Promise<RpcResult<UnfollowOutcome>> {
     return capture(async () => {
-      const config = await this.loadConfig(input.activityId, input.at);
-      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideUnfollow(config, input));
+      const settings = await this.loadSettings(input.activityId, input.at);
+      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideUnfollow(settings, input));
       await this.alarmWithin(PRUNE_EVERY_MS);
       await this.settle(lastOutbox, false);
       return outcome;
@@ -143,7 +140,7 @@ export class ActivityCounter extends DurableObject<Env> {
           if (black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', f.accountId, f.openId);
           else this.sql.exec('DELETE FROM black WHERE public_number_id = ? AND open_id = ?', f.accountId, f.openId);
         }
-        return this.enqueue({ black: fans.map((f) => ({ activityId, rowId: f.rowId, black: black ? 1 : 0 })) });
+        return this.enqueue({ black: fans.map((f) => ({ activityId, rowId: f.rowId, black: black ? Flag.yes : Flag.no })) });
       });
       // The operator's list shows the flags right after: wait for them even under load.
       await this.settle(last, true);
@@ -153,13 +150,13 @@ export class ActivityCounter extends DurableObject<Env> {
 
   /** Forgets cached settings after the operator edited the activity. */
   async reload(): Promise<void> {
-    this.config = null;
+    this.settings = null;
   }
 
-  /** The DO's view, for the admin's consistency checks and the tests' D1 ⇔ DO comparison. */
-  async snapshot(): Promise<{ participants: Participant[]; helpers: { open_id: string; owner_row_id: number; counted: number }[]; pendingOutbox: number }> {
+  /** The DO's storage as it is, for the tests' D1 ⇔ DO comparison. */
+  async snapshot(): Promise<{ participants: ParticipantRow[]; helpers: { open_id: string; owner_row_id: number; counted: number }[]; pendingOutbox: number }> {
     return {
-      participants: this.sql.exec<Participant>('SELECT * FROM participant ORDER BY row_id').toArray(),
+      participants: this.sql.exec<ParticipantRow>('SELECT * FROM participant ORDER BY row_id').toArray(),
       helpers: this.sql.exec<{ open_id: string; owner_row_id: number; counted: number }>('SELECT open_id, owner_row_id, counted FROM helper ORDER BY open_id').toArray(),
       pendingOutbox: this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM outbox').one().n,
     };
@@ -187,92 +184,75 @@ export class ActivityCounter extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
-  private decideAssist(config: ActivityConfig, input: AssistInput, newToAccount: boolean): { outcome: AssistOutcome; lastOutbox: number } {
-    const seen = this.sql.exec<{ outcome: string }>('SELECT outcome FROM processed WHERE event_key = ?', input.eventKey).toArray()[0];
-    if (seen) return { outcome: JSON.parse(seen.outcome), lastOutbox: 0 };
-    const outcome = this.judgeAssist(config, input, newToAccount);
-    this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
-    if (outcome.status === 'refused') return { outcome, lastOutbox: 0 };
-    return { outcome, lastOutbox: this.recordAssist(config, input, outcome) };
-  }
-
-  private judgeAssist(config: ActivityConfig, input: AssistInput, newToAccount: boolean): AssistOutcome {
-    const refuse = (reason: RefusalReason): AssistOutcome => ({ status: 'refused', reason });
+  private decideAssist(settings: Settings, input: AssistInput, newToAccount: boolean): { outcome: AssistOutcome; lastOutbox: number } {
+    const seen = this.processed<AssistOutcome>(input.eventKey);
+    if (seen) return { outcome: seen, lastOutbox: 0 };
     const owner = this.participant(input.ownerRowId);
-    if (!owner || owner.public_number_id !== input.accountId) return refuse('unknown_owner');
-    if (!this.running(config, input.accountId, input.at)) return refuse('not_running');
-    if (owner.open_id === input.helperOpenId) return refuse('self');
-    if (this.isBlack(input.accountId, owner.open_id) || this.isBlack(input.accountId, input.helperOpenId)) return refuse('blacklisted');
-    // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
-    if (config.protect && !newToAccount) return refuse('not_new');
-    const helped = this.sql.exec('SELECT 1 FROM helper WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId).toArray().length > 0;
-    if (helped) return refuse('already');
-    const number = owner.number + 1;
-    return { status: 'counted', number, tier: Math.max(owner.task_progress, tierReached(config.tiers, number)) };
-  }
-
-  private recordAssist(config: ActivityConfig, input: AssistInput, outcome: Extract<AssistOutcome, { status: 'counted' }>): number {
-    const owner = this.participant(input.ownerRowId)!;
-    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.accountId, input.helperOpenId, owner.row_id, input.at);
-    this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.row_id);
-    // One message per assist; a tier newly passed is announced in it, exactly once (a deduction
-    // never lowers task_progress, so re-passing a tier announces nothing). WeChat allows the owner
-    // few messages per window: a plain progress note is sent only while the window keeps a send
-    // for every prize still ahead (the queue consumer decides, from the `reserve` set here).
-    const passed = config.tiers.filter((t) => t.level > owner.task_progress && t.level <= outcome.tier);
-    const lines: string[] = [];
-    for (const tier of passed) {
-      const claimed = this.sql.exec<{ claims: number }>('SELECT claims FROM tier_claim WHERE level = ?', tier.level).toArray()[0]?.claims ?? 0;
-      const inStock = tier.stock === null || claimed < tier.stock;
-      if (inStock) this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', tier.level);
-      lines.push(texts.tierReached(tier.level, tier.number, tier.good, inStock));
-    }
-    lines.push(texts.progress(outcome.number, nextTier(config.tiers, outcome.number)));
-    return this.enqueue({
-      helper: { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, ownerOpenId: owner.open_id, level: owner.level + 1, at: input.at },
-      owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: outcome.tier },
-      message: {
-        key: `${input.eventKey}:notify`,
-        appid: input.appid,
-        message: { touser: owner.open_id, msgtype: 'text', text: { content: lines.join('\n') } },
-        reserve: passed.length ? 0 : tiersAhead(config.tiers, outcome.tier),
-      },
+    const outcome = judgeAssist(settings, {
+      accountId: input.accountId,
+      helperOpenId: input.helperOpenId,
+      at: input.at,
+      owner,
+      newToAccount,
+      ownerBlack: owner ? this.isBlack(input.accountId, owner.openId) : false,
+      helperBlack: this.isBlack(input.accountId, input.helperOpenId),
+      helpedBefore: this.helper(input.accountId, input.helperOpenId) !== undefined,
     });
+    this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
+    if (outcome.status === 'refused' || !owner) return { outcome, lastOutbox: 0 };
+    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.accountId, input.helperOpenId, owner.rowId, input.at);
+    this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.rowId);
+    const claims = claimTiers(settings.tiers, owner.taskProgress, outcome.tier, (level) => this.claimed(level));
+    for (const c of claims.filter((x) => x.inStock)) {
+      this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', c.tier.level);
+    }
+    const note = assistNote(settings.tiers, outcome, claims);
+    const lastOutbox = this.enqueue({
+      helper: { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, ownerOpenId: owner.openId, level: owner.level + 1, at: input.at },
+      owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: outcome.tier },
+      message: { key: `${input.eventKey}:notify`, appid: input.appid, message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } }, reserve: note.reserve },
+    });
+    return { outcome, lastOutbox };
   }
 
-  private decideUnfollow(config: ActivityConfig, input: UnfollowInput): { outcome: UnfollowOutcome; lastOutbox: number } {
-    const seen = this.sql.exec<{ outcome: string }>('SELECT outcome FROM processed WHERE event_key = ?', input.eventKey).toArray()[0];
-    if (seen) return { outcome: JSON.parse(seen.outcome), lastOutbox: 0 };
-    const none: UnfollowOutcome = { status: 'none' };
-    const helper = this.sql
-      .exec<{ owner_row_id: number; counted: number }>('SELECT owner_row_id, counted FROM helper WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId)
-      .toArray()[0];
+  private decideUnfollow(settings: Settings, input: UnfollowInput): { outcome: UnfollowOutcome; lastOutbox: number } {
+    const seen = this.processed<UnfollowOutcome>(input.eventKey);
+    if (seen) return { outcome: seen, lastOutbox: 0 };
+    const helper = this.helper(input.accountId, input.helperOpenId);
     // Not a helper here: nothing to record, and a retry finds nothing either.
-    if (!helper) return { outcome: none, lastOutbox: 0 };
-    const owner = helper.counted ? this.participant(helper.owner_row_id) : undefined;
-    const applies = owner && config.deduct && this.running(config, input.accountId, input.at);
-    const outcome: UnfollowOutcome = applies ? { status: 'deducted', ownerRowId: owner.row_id, number: owner.number - 1 } : none;
+    if (!helper) return { outcome: { status: 'none' }, lastOutbox: 0 };
+    const owner = helper.counted ? this.participant(helper.ownerRowId) : undefined;
+    const outcome = judgeUnfollow(settings, { accountId: input.accountId, at: input.at, helper, owner });
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
     const left = { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, at: input.at };
-    if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: 0 } }) };
+    if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: Flag.no } }) };
     this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId);
     // Prizes already reached stay reached: task_progress is not lowered.
-    this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.row_id);
-    const last = this.enqueue({
-      left: { ...left, uncount: 1 },
-      owner: { activityId: input.activityId, rowId: owner.row_id, number: outcome.number, progress: owner.task_progress },
-      message: {
-        key: `${input.eventKey}:deduct`,
-        appid: input.appid,
-        message: { touser: owner.open_id, msgtype: 'text', text: { content: texts.deducted(outcome.number) } },
-        reserve: tiersAhead(config.tiers, owner.task_progress),
-      },
+    this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.rowId);
+    const note = deductNote(settings.tiers, owner, outcome.number);
+    const lastOutbox = this.enqueue({
+      left: { ...left, uncount: Flag.yes },
+      owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: owner.taskProgress },
+      message: { key: `${input.eventKey}:deduct`, appid: input.appid, message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } }, reserve: note.reserve },
     });
-    return { outcome, lastOutbox: last };
+    return { outcome, lastOutbox };
   }
 
-  private running(config: ActivityConfig, accountId: number, at: number): boolean {
-    return !config.deleted && config.accounts.has(accountId) && at >= config.startTime && at < config.endTime;
+  /** The stored outcome of an event already decided. */
+  private processed<T>(eventKey: string): T | undefined {
+    const row = this.sql.exec<{ outcome: string }>('SELECT outcome FROM processed WHERE event_key = ?', eventKey).toArray()[0];
+    return row ? (JSON.parse(row.outcome) as T) : undefined;
+  }
+
+  private helper(accountId: number, openId: string): { ownerRowId: number; counted: boolean } | undefined {
+    const row = this.sql
+      .exec<{ owner_row_id: number; counted: number }>('SELECT owner_row_id, counted FROM helper WHERE public_number_id = ? AND open_id = ?', accountId, openId)
+      .toArray()[0];
+    return row ? { ownerRowId: row.owner_row_id, counted: row.counted === 1 } : undefined;
+  }
+
+  private claimed(level: number): number {
+    return this.sql.exec<{ claims: number }>('SELECT claims FROM tier_claim WHERE level = ?', level).toArray()[0]?.claims ?? 0;
   }
 
   private isBlack(accountId: number, openId: string): boolean {
@@ -280,7 +260,8 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   private participant(rowId: number): Participant | undefined {
-    return this.sql.exec<Participant>('SELECT * FROM participant WHERE row_id = ?', rowId).toArray()[0];
+    const row = this.sql.exec<ParticipantRow>('SELECT * FROM participant WHERE row_id = ?', rowId).toArray()[0];
+    return row ? toParticipant(row) : undefined;
   }
 
   private enqueue(item: OutboxItem): number {
@@ -311,25 +292,25 @@ export class ActivityCounter extends DurableObject<Env> {
     }
   }
 
-  private async loadConfig(activityId: number, now: number): Promise<ActivityConfig> {
-    if (this.config && now - this.config.loadedAt < CONFIG_TTL_MS) return this.config;
+  private async loadSettings(activityId: number, now: number): Promise<Settings> {
+    if (this.settings && now - this.settings.loadedAt < SETTINGS_TTL_MS) return this.settings;
     const [activity, awards, publics] = await this.env.DB.batch([
       this.env.DB.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at FROM activity WHERE id = ?').bind(activityId),
       this.env.DB.prepare('SELECT level, number, good, stock FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
       this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
     const a = activity.results[0] as { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null } | undefined;
-    this.config = {
+    this.settings = {
       startTime: a?.start_time ?? 0,
       endTime: a?.end_time ?? 0,
-      protect: a?.protect_switch !== 2,
-      deduct: a?.unsubscribe_deduct === 1,
+      protect: a?.protect_switch !== ProtectSwitch.off,
+      deduct: a?.unsubscribe_deduct === Flag.yes,
       deleted: !a || a.deleted_at !== null,
       accounts: new Set((publics.results as { public_id: number }[]).map((p) => p.public_id)),
       tiers: awards.results as unknown as Tier[],
       loadedAt: now,
     };
-    return this.config;
+    return this.settings;
   }
 
   /** Loads a poster owner's row once; afterwards this object's copy is the authority for its counts. */
@@ -342,7 +323,7 @@ export class ActivityCounter extends DurableObject<Env> {
       .first<{ id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number; black: number }>();
     if (!row) return;
     this.sql.exec('INSERT OR IGNORE INTO participant VALUES (?, ?, ?, ?, ?, ?)', row.id, row.open_id, row.public_number_id, row.number, row.task_progress, row.level);
-    if (row.black) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', row.public_number_id, row.open_id);
+    if (row.black === Flag.yes) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', row.public_number_id, row.open_id);
   }
 
   /**
@@ -387,7 +368,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
-      await enqueueMessages(this.env, messages);
+      await queueOutbox(this.env.OUTBOX).send(messages);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

@@ -1,8 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { desc, eq } from 'drizzle-orm';
-import { schema } from '../../db/client';
-import { accountView, startAuthorization } from '../../platform/accounts';
-import { WeChatService } from '../../platform/wechat-service';
+import { canCreateQr, Flag } from '../../db/values';
+import { type Account, listAccounts, startAuthorization } from '../../platform/accounts';
 import { createApi, errorResponses, security } from './openapi';
 
 export const AccountSchema = z
@@ -47,16 +45,27 @@ const authorize = createRoute({
   },
 });
 
+/** An account as the API shows it: never its tokens. */
+function presentAccount(a: Account): z.infer<typeof AccountSchema> {
+  return {
+    id: a.id,
+    appid: a.authorizerAppid,
+    nick_name: a.nickName,
+    user_name: a.userName,
+    head_img: a.headImg,
+    service_type: a.serviceType,
+    verify_type: a.verifyType,
+    principal_name: a.principalName,
+    qr_capable: canCreateQr(a),
+    authorized: a.authorized === Flag.yes,
+    authorized_at: new Date(a.authorizedAt).toISOString(),
+    revoked_at: a.revokedAt ? new Date(a.revokedAt).toISOString() : null,
+  };
+}
+
 export const accountsApi = createApi()
-  .openapi(list, async (c) => {
-    const rows = await c.var.db
-      .select()
-      .from(schema.publicNumbers)
-      .where(eq(schema.publicNumbers.userId, c.var.user.id))
-      .orderBy(desc(schema.publicNumbers.authorizedAt));
-    return c.json({ items: rows.map(accountView) }, 200);
-  })
+  .openapi(list, async (c) => c.json({ items: (await listAccounts(c.var.services.db, c.var.user.id)).map(presentAccount) }, 200))
   .openapi(authorize, async (c) => {
-    const links = await startAuthorization(c.var.db, new WeChatService(c.env), c.var.user.id, c.var.config.publicBaseUrl);
-    return c.json(links, 200);
+    const { db, wechat, config } = c.var.services;
+    return c.json(await startAuthorization(db, wechat, c.var.user.id, config.publicBaseUrl), 200);
   });

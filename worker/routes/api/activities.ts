@@ -1,9 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../../errors';
-import { activityStats } from '../../campaign/stats';
+import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch } from '../../campaign/activity-input';
-import { createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
-import { activityCounter } from '../../campaign/counter/stub';
+import { activityStats } from '../../campaign/stats';
+import { activityStatus, isoShanghai } from '../../campaign/time';
+import { canCreateQr, Flag } from '../../db/values';
+import { AppError } from '../../errors';
+import { resolveLayout } from '../../poster/layout';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const Layout = z.object({
@@ -32,6 +34,33 @@ export const ActivitySchema = z
     warnings: z.array(z.string()),
   })
   .openapi('Activity');
+
+/** An activity as the API shows it (its JSON mirrors the seed's models, DESIGN.md). */
+function presentActivity({ activity: a, accounts, awards, poster, participants, assists }: ActivityDetail, now: number): z.infer<typeof ActivitySchema> {
+  return {
+    id: a.id,
+    name: a.name,
+    start_time: isoShanghai(a.startTime),
+    end_time: isoShanghai(a.endTime),
+    status: activityStatus(a, now),
+    protect_switch: a.protectSwitch,
+    unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
+    publics: accounts.map((x) => x.authorizerAppid),
+    accounts: accounts.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
+    poster: {
+      background_img: poster.backgroundImg,
+      background_url: `/api/uploads/${poster.backgroundImg}`,
+      key_word: poster.keyWord,
+      rule: poster.rule,
+      layout: resolveLayout(poster.layout),
+    },
+    participants,
+    assists,
+    created_at: isoShanghai(a.createdAt),
+    warnings: accounts.filter((x) => !canCreateQr(x)).map((x) => `「${x.nickName}」不是认证服务号，无法生成带参数二维码`),
+  };
+}
 
 
 const list = createRoute({
@@ -94,23 +123,23 @@ export const activitiesApi = createApi();
 activitiesApi
   .openapi(list, async (c) => {
     const q = c.req.valid('query');
-    return c.json(await listActivities(c.var.db, c.var.user.id, { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size }), 200);
+    const now = Date.now();
+    const { items, total } = await listActivities(c.var.services.db, c.var.user.id, { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size }, now);
+    return c.json({ items: items.map((a) => presentActivity(a, now)), total, page: q.page, page_size: q.page_size }, 200);
   })
   .openapi(create, async (c) => {
-    const id = await createActivity(c.var.db, c.var.user.id, c.req.valid('json'));
-    return c.json(await getActivity(c.var.db, c.var.user.id, id), 201);
+    const { db } = c.var.services;
+    const id = await createActivity(db, c.var.user.id, c.req.valid('json'));
+    return c.json(presentActivity(await getActivity(db, c.var.user.id, id), Date.now()), 201);
   })
-  .openapi(get, async (c) => c.json(await getActivity(c.var.db, c.var.user.id, c.req.valid('param').id), 200))
+  .openapi(get, async (c) => c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, c.req.valid('param').id), Date.now()), 200))
   .openapi(patch, async (c) => {
     const { id } = c.req.valid('param');
-    await updateActivity(c.var.db, c.var.user.id, id, c.req.valid('json'));
-    await activityCounter(c.env, id).reload();
-    return c.json(await getActivity(c.var.db, c.var.user.id, id), 200);
+    await updateActivity(c.var.services, c.var.user.id, id, c.req.valid('json'));
+    return c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, id), Date.now()), 200);
   })
   .openapi(remove, async (c) => {
-    const { id } = c.req.valid('param');
-    await deleteActivity(c.var.db, c.var.user.id, id);
-    await activityCounter(c.env, id).reload();
+    await deleteActivity(c.var.services, c.var.user.id, c.req.valid('param').id);
     return c.body(null, 204);
   });
 
@@ -139,11 +168,12 @@ activitiesApi.openapi(
   async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
-    await getActivity(c.var.db, c.var.user.id, id);
+    const { db } = c.var.services;
+    await getActivity(db, c.var.user.id, id);
     const now = Date.now();
     const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : now - ((q.days ?? 7) - 1) * 86_400_000;
     const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : now;
     if (to < from || to - from > 366 * 86_400_000) throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
-    return c.json(await activityStats(c.var.db, id, from, to, now), 200);
+    return c.json(await activityStats(db, id, from, to, now), 200);
   },
 );

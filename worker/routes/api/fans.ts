@@ -1,6 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { decodeCursor } from '../../campaign/cursor';
-import { exportFans, listFans, setBlacklist, TOTAL_CAP, type FanFilters } from '../../campaign/fans';
+import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
+import { isoShanghai } from '../../campaign/time';
+import { Flag, Looking, Origin } from '../../db/values';
+import { csvStream } from './csv';
 import { createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
@@ -35,6 +38,42 @@ const FanSchema = z
   })
   .openapi('Fan');
 const filtersOf = (q: z.infer<typeof Filters>): FanFilters => q;
+
+function originLabel(r: FanRow): string {
+  if (r.row.origin === Origin.poster) return `${r.inviterName || '好友'} 的海报`;
+  if (r.row.origin === Origin.promo) return r.promoName ? `推广码：${r.promoName}${r.promoDeleted ? '（已删除）' : ''}` : '推广码';
+  return '其他';
+}
+
+/** A fan row as the API shows it. */
+function presentFan(r: FanRow): z.infer<typeof FanSchema> {
+  return {
+    id: r.row.id,
+    open_id: r.row.openId,
+    nick_name: r.row.nickName,
+    avatar: r.row.avatar,
+    account: { appid: r.appid, nick_name: r.accountName },
+    activity: r.row.activityId === null ? null : { id: r.row.activityId, name: r.activityName ?? '' },
+    origin: r.row.origin,
+    origin_label: originLabel(r),
+    level: r.row.level,
+    number: r.row.number,
+    task_progress: r.row.taskProgress,
+    following: r.row.looking === Looking.following,
+    black: r.row.black === Flag.yes,
+    part_in: r.row.partIn,
+    ctime: isoShanghai(r.row.ctime),
+    subscribe_time: r.row.subscribeTime ? isoShanghai(r.row.subscribeTime) : null,
+  };
+}
+
+const CSV_COLUMNS = ['ID', '昵称', 'OpenID', '公众号', '活动', '来源', '层级', '助力数', '任务进度', '关注状态', '黑名单', '参与时间'] as const;
+
+/** A fan's line in the CSV export. */
+function csvLine(r: FanRow): unknown[] {
+  const v = presentFan(r);
+  return [v.id, v.nick_name, v.open_id, v.account.nick_name, v.activity?.name, v.origin_label, v.level, v.number, v.task_progress, v.following ? '关注中' : '已取关', v.black ? '是' : '否', v.ctime];
+}
 const PageQuery = Filters.extend({
   cursor: z
     .string()
@@ -76,7 +115,8 @@ export const fansApi = createApi()
     }),
     async (c) => {
       const { cursor, page, page_size, ...filters } = c.req.valid('query');
-      return c.json(await listFans(c.var.db, c.var.user.id, filtersOf(filters), cursor ? { cursor } : { page: page ?? 1 }, page_size), 200);
+      const result = await listFans(c.var.services.db, c.var.user.id, filtersOf(filters), cursor ? { cursor } : { page: page ?? 1 }, page_size);
+      return c.json({ ...result, items: result.items.map(presentFan) }, 200);
     },
   )
   .openapi(
@@ -90,7 +130,7 @@ export const fansApi = createApi()
     }),
     async (c) => {
       const { ids, black } = c.req.valid('json');
-      return c.json({ updated: await setBlacklist(c.var.db, c.env, c.var.user.id, ids, black) }, 200);
+      return c.json({ updated: await setBlacklist(c.var.services, c.var.user.id, ids, black) }, 200);
     },
   )
   .openapi(
@@ -103,7 +143,7 @@ export const fansApi = createApi()
       responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errorResponses(401, 422) },
     }),
     async (c) => {
-      const stream = exportFans(c.var.db, c.var.user.id, filtersOf(c.req.valid('query')));
+      const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filtersOf(c.req.valid('query'))), csvLine);
       return c.body(stream, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="fans-${new Date().toISOString().slice(0, 10)}.csv"`,

@@ -34,8 +34,9 @@ export const postersApi = createApi().openapi(
   }),
   async (c) => {
     const input = c.req.valid('json');
-    const upload = await ownedUpload(c.var.db, c.var.user.id, input.background_img);
-    const image = await withBackground(c.env.UPLOADS, upload.key, (background) =>
+    const { db, uploads } = c.var.services;
+    const upload = await ownedUpload(db, c.var.user.id, input.background_img);
+    const image = await withBackground(uploads, upload.key, (background) =>
       renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout: resolveLayout(input.layout) }),
     );
     if (!image) throw new AppError('not_found', '背景图不存在，请重新上传');

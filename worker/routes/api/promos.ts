@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createPromo, deletePromo, getPromo, listPromos, renamePromo } from '../../campaign/promos';
-import { WeChatService } from '../../platform/wechat-service';
+import { createPromo, deletePromo, getPromo, listPromos, type PromoSummary, renamePromo } from '../../campaign/promos';
+import { promoScene } from '../../campaign/scene';
+import { isoShanghai } from '../../campaign/time';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const PromoSchema = z
@@ -17,6 +18,23 @@ const PromoSchema = z
   })
   .openapi('Promo');
 const PromoDetail = PromoSchema.extend({ days: z.array(z.object({ date: z.string(), followers: z.number().int(), unfollows: z.number().int() })) }).openapi('PromoDetail');
+/** A channel as the API shows it. */
+function presentPromo(p: PromoSummary): z.infer<typeof PromoSchema> {
+  return {
+    id: p.promo.id,
+    name: p.promo.name,
+    account: { appid: p.appid, nick_name: p.accountName },
+    scene: promoScene(p.promo.id),
+    qr_url: p.promo.qr ? `/posters/${p.promo.qr}` : null,
+    created_at: isoShanghai(p.promo.createdAt),
+    followers: p.followers,
+    following: p.following,
+    unfollowed: p.followers - p.following,
+  };
+}
+
+const presentDetail = (p: Awaited<ReturnType<typeof getPromo>>): z.infer<typeof PromoDetail> => ({ ...presentPromo(p), days: p.days });
+
 const Name = z.string().trim().min(1, '请填写渠道名称').max(16, '渠道名称最多 16 个字');
 
 export const promosApi = createApi()
@@ -38,7 +56,8 @@ export const promosApi = createApi()
     }),
     async (c) => {
       const q = c.req.valid('query');
-      return c.json(await listPromos(c.var.db, c.var.user.id, { q: q.q, account: q.account, page: q.page, pageSize: q.page_size }), 200);
+      const { items, total } = await listPromos(c.var.services.db, c.var.user.id, { q: q.q, account: q.account, page: q.page, pageSize: q.page_size });
+      return c.json({ items: items.map(presentPromo), total, page: q.page, page_size: q.page_size }, 200);
     },
   )
   .openapi(
@@ -52,8 +71,8 @@ export const promosApi = createApi()
     }),
     async (c) => {
       const { name, account } = c.req.valid('json');
-      const id = await createPromo(c.var.db, c.env.POSTERS, new WeChatService(c.env), c.var.user.id, name, account);
-      return c.json(await getPromo(c.var.db, c.var.user.id, id), 201);
+      const id = await createPromo(c.var.services, c.var.user.id, name, account);
+      return c.json(presentDetail(await getPromo(c.var.services.db, c.var.user.id, id)), 201);
     },
   )
   .openapi(
@@ -65,7 +84,7 @@ export const promosApi = createApi()
       request: { params: IdParam },
       responses: { 200: { description: '推广码', ...json(PromoDetail) }, ...errorResponses(401, 404) },
     }),
-    async (c) => c.json(await getPromo(c.var.db, c.var.user.id, c.req.valid('param').id), 200),
+    async (c) => c.json(presentDetail(await getPromo(c.var.services.db, c.var.user.id, c.req.valid('param').id)), 200),
   )
   .openapi(
     createRoute({
@@ -78,8 +97,8 @@ export const promosApi = createApi()
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      await renamePromo(c.var.db, c.var.user.id, id, c.req.valid('json').name);
-      return c.json(await getPromo(c.var.db, c.var.user.id, id), 200);
+      await renamePromo(c.var.services.db, c.var.user.id, id, c.req.valid('json').name);
+      return c.json(presentDetail(await getPromo(c.var.services.db, c.var.user.id, id)), 200);
     },
   )
   .openapi(
@@ -92,7 +111,7 @@ export const promosApi = createApi()
       responses: { 204: { description: '已删除' }, ...errorResponses(401, 404) },
     }),
     async (c) => {
-      await deletePromo(c.var.db, c.var.user.id, c.req.valid('param').id);
+      await deletePromo(c.var.services.db, c.var.user.id, c.req.valid('param').id);
       return c.body(null, 204);
     },
   );

@@ -1,9 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
-import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { AppEnv } from '../../app-env';
+import { deleteCookie } from 'hono/cookie';
 import { authenticate, createSession, deleteSession, SESSION_COOKIE } from '../../auth/sessions';
 import { createApi, errorResponses, security } from './openapi';
+import { sessionIdOf, setSessionCookie } from './session-cookie';
 
 export const Credentials = z
   .object({
@@ -20,17 +19,6 @@ export const Credentials = z
 export const UserSchema = z
   .object({ id: z.number().int(), username: z.string(), token: z.string().optional().openapi({ description: '会话令牌（也可用于 Authorization: Bearer）' }) })
   .openapi('User');
-
-/** The opaque session id: cookie (httpOnly, Secure, SameSite=Lax) or `Authorization: Bearer`. */
-export function sessionIdOf(c: Context<AppEnv>): string | undefined {
-  const auth = c.req.header('authorization');
-  if (auth?.startsWith('Bearer ')) return auth.slice(7).trim();
-  return getCookie(c, SESSION_COOKIE);
-}
-
-export function setSessionCookie(c: Context<AppEnv>, s: { id: string; expiresAt: number }) {
-  setCookie(c, SESSION_COOKIE, s.id, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/', expires: new Date(s.expiresAt) });
-}
 
 const login = createRoute({
   method: 'post',
@@ -59,19 +47,23 @@ const logout = createRoute({
   responses: { 204: { description: '已退出' }, ...errorResponses(401) },
 });
 
+/** Logging in: public. */
+export const loginApi = createApi().openapi(login, async (c) => {
+  const { username, password } = c.req.valid('json');
+  const { db } = c.var.services;
+  const ip = c.req.header('cf-connecting-ip') ?? 'local';
+  const user = await authenticate(db, username, password, ip);
+  const session = await createSession(db, user.id);
+  setSessionCookie(c, session);
+  return c.json({ ...user, token: session.id }, 200);
+});
+
+/** The signed-in operator's session: who they are, and logging out. */
 export const sessionApi = createApi()
-  .openapi(login, async (c) => {
-    const { username, password } = c.req.valid('json');
-    const ip = c.req.header('cf-connecting-ip') ?? 'local';
-    const user = await authenticate(c.var.db, username, password, ip);
-    const session = await createSession(c.var.db, user.id);
-    setSessionCookie(c, session);
-    return c.json({ ...user, token: session.id }, 200);
-  })
   .openapi(me, (c) => c.json({ id: c.var.user.id, username: c.var.user.username }, 200))
   .openapi(logout, async (c) => {
     const id = sessionIdOf(c);
-    if (id) await deleteSession(c.var.db, id);
+    if (id) await deleteSession(c.var.services.db, id);
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.body(null, 204);
   });

@@ -51,11 +51,16 @@ export const uploadsApi = createApi();
 // Plain handlers: the body is raw bytes or multipart read by `readUpload` (the validator would
 // consume it); the routes are registered below for the OpenAPI document and typed client.
 uploadsApi
-  .post('/uploads', async (c) => c.json(await storeUpload(c.var.db, c.env.UPLOADS, c.var.user.id, await readUpload(c.req.raw)), 201))
+  .post('/uploads', async (c) => {
+    const { db, uploads } = c.var.services;
+    const u = await storeUpload(db, uploads, c.var.user.id, await readUpload(c.req.raw));
+    return c.json({ key: u.key, url: `/api/uploads/${u.key}`, width: u.width, height: u.height, size: u.size, content_type: u.contentType } satisfies z.infer<typeof UploadSchema>, 201);
+  })
   // Keys contain slashes ("bg/1/abc.png"), so the path is matched with a wildcard.
   .get('/uploads/:key{.+}', async (c) => {
-    const row = await ownedUpload(c.var.db, c.var.user.id, c.req.param('key'));
-    const obj = await c.env.UPLOADS.get(row.key);
+    const { db, uploads } = c.var.services;
+    const row = await ownedUpload(db, c.var.user.id, c.req.param('key'));
+    const obj = await uploads.get(row.key);
     if (!obj) throw new AppError('not_found', '图片不存在');
     return c.body(obj.body, 200, { 'content-type': row.contentType, 'cache-control': 'private, max-age=31536000, immutable' });
   });

@@ -1,12 +1,12 @@
 import { createRoute } from '@hono/zod-openapi';
 import { eq } from 'drizzle-orm';
+import { hashPassword } from '../../auth/password';
+import { createSession } from '../../auth/sessions';
 import { schema } from '../../db/client';
 import { AppError } from '../../errors';
-import { hashPassword } from '../../auth/password';
 import { createApi, errorResponses } from './openapi';
-import { Credentials, setSessionCookie, UserSchema } from './session';
-import { createSession } from '../../auth/sessions';
-
+import { Credentials, UserSchema } from './session';
+import { setSessionCookie } from './session-cookie';
 
 const register = createRoute({
   method: 'post',
@@ -21,7 +21,7 @@ const register = createRoute({
 
 export const usersApi = createApi().openapi(register, async (c) => {
   const { username, password } = c.req.valid('json');
-  const db = c.var.db;
+  const { db } = c.var.services;
   if (await db.query.userInfo.findFirst({ where: eq(schema.userInfo.username, username) })) {
     throw new AppError('conflict', '该用户名已被注册', { username: '该用户名已被注册' });
   }

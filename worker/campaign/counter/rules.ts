@@ -1,0 +1,129 @@
+/**
+ * The campaign's decisions, as plain functions over plain data: whether an assist counts, which
+ * tiers it wins (and whether their stock holds), what the owner is told, and what an unfollow takes
+ * back. The ActivityCounter gathers the facts from its storage, calls these inside its transaction
+ * and records the result; these never touch storage, so they are tested directly.
+ */
+import { texts } from '../texts';
+import { nextTier, type Tier, tierReached, tiersAhead } from '../tiers';
+
+/** An activity's settings as the counter sees them. */
+export interface CounterSettings {
+  startTime: number;
+  endTime: number;
+  /** 拉新保护: only fans never seen on the account count. */
+  protect: boolean;
+  /** 取关扣助力. */
+  deduct: boolean;
+  deleted: boolean;
+  /** Ids of the accounts the activity runs on. */
+  accounts: ReadonlySet<number>;
+  tiers: readonly Tier[];
+}
+
+/** A poster owner's counts, as the counter keeps them. */
+export interface Participant {
+  rowId: number;
+  openId: string;
+  accountId: number;
+  number: number;
+  /** The highest tier level reached (never lowered). */
+  taskProgress: number;
+  level: number;
+}
+
+export type RefusalReason = 'self' | 'blacklisted' | 'not_new' | 'already' | 'not_running' | 'unknown_owner';
+
+export type AssistOutcome = { status: 'counted'; number: number; tier: number } | { status: 'refused'; reason: RefusalReason };
+export type CountedAssist = Extract<AssistOutcome, { status: 'counted' }>;
+
+export type UnfollowOutcome = { status: 'deducted'; ownerRowId: number; number: number } | { status: 'none' };
+
+/** Whether the activity takes assists on this account at this moment. */
+export function isRunning(s: CounterSettings, accountId: number, at: number): boolean {
+  return !s.deleted && s.accounts.has(accountId) && at >= s.startTime && at < s.endTime;
+}
+
+/** What the counter knows when a new follower came through a poster. */
+export interface AssistFacts {
+  accountId: number;
+  helperOpenId: string;
+  at: number;
+  /** The poster's owner, if the poster belongs to this activity. */
+  owner: Participant | undefined;
+  /** This push recorded the helper's first sighting on the account (retries of it included). */
+  newToAccount: boolean;
+  ownerBlack: boolean;
+  helperBlack: boolean;
+  /** The helper already assisted in this activity (counted or taken back). */
+  helpedBefore: boolean;
+}
+
+/** Decides one assist (PRODUCT §2.4): counted with the owner's new count and tier, or refused with why. */
+export function judgeAssist(s: CounterSettings, f: AssistFacts): AssistOutcome {
+  const refuse = (reason: RefusalReason): AssistOutcome => ({ status: 'refused', reason });
+  const { owner } = f;
+  if (!owner || owner.accountId !== f.accountId) return refuse('unknown_owner');
+  if (!isRunning(s, f.accountId, f.at)) return refuse('not_running');
+  if (owner.openId === f.helperOpenId) return refuse('self');
+  if (f.ownerBlack || f.helperBlack) return refuse('blacklisted');
+  // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
+  if (s.protect && !f.newToAccount) return refuse('not_new');
+  if (f.helpedBefore) return refuse('already');
+  const number = owner.number + 1;
+  return { status: 'counted', number, tier: Math.max(owner.taskProgress, tierReached(s.tiers, number)) };
+}
+
+/** A tier an assist newly passed, and whether a prize was left for it. */
+export interface TierClaim {
+  tier: Tier;
+  inStock: boolean;
+}
+
+/**
+ * The tiers passed going from level `from` to level `to`, each taking one unit of its stock while
+ * any is left (`claimed`: units already taken per level). A tier is passed once per owner: a
+ * deduction never lowers task_progress, so re-passing it claims nothing.
+ */
+export function claimTiers(tiers: readonly Tier[], from: number, to: number, claimed: (level: number) => number): TierClaim[] {
+  return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: tier.stock === null || claimed(tier.level) < tier.stock }));
+}
+
+/** A note to a poster owner, and how many sends their window must keep after it (prizes ahead). */
+export interface Note {
+  text: string;
+  reserve: number;
+}
+
+/**
+ * What the owner is told of a counted assist: each tier newly passed (its prize, or that it is
+ * gone) and their progress, in one message. WeChat allows few sends per window, so a plain
+ * progress note asks the window to keep a send for every prize still ahead; an announcement takes
+ * any send left.
+ */
+export function assistNote(tiers: readonly Tier[], outcome: CountedAssist, claims: readonly TierClaim[]): Note {
+  const lines = claims.map((c) => texts.tierReached(c.tier.level, c.tier.number, c.tier.good, c.inStock));
+  lines.push(texts.progress(outcome.number, nextTier(tiers, outcome.number)));
+  return { text: lines.join('\n'), reserve: claims.length ? 0 : tiersAhead(tiers, outcome.tier) };
+}
+
+/** What the counter knows when a fan unfollowed the account. */
+export interface UnfollowFacts {
+  accountId: number;
+  at: number;
+  /** The fan's assist in this activity, if they assisted. */
+  helper: { ownerRowId: number; counted: boolean } | undefined;
+  /** The owner of the poster they assisted, when that assist still counts. */
+  owner: Participant | undefined;
+}
+
+/** 取关扣助力 (PRODUCT §2.5): a counted assist is taken back while the activity runs; prizes reached stay reached. */
+export function judgeUnfollow(s: CounterSettings, f: UnfollowFacts): UnfollowOutcome {
+  if (!f.helper?.counted || !f.owner || !s.deduct || !isRunning(s, f.accountId, f.at)) return { status: 'none' };
+  return { status: 'deducted', ownerRowId: f.owner.rowId, number: f.owner.number - 1 };
+}
+
+/** What the owner is told when a helper's unfollow took an assist back. */
+export function deductNote(tiers: readonly Tier[], owner: Participant, number: number): Note {
+  return { text: texts.deducted(number), reserve: tiersAhead(tiers, owner.taskProgress) };
+}
