@@ -1,6 +1,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Flag } from '../db/values';
 import type { OutboundMessage } from '../messaging/outbox';
 import { recordFollow } from './followers';
 import { signState } from './oauth-state';
@@ -51,7 +52,7 @@ export async function joinByKeyword(ctx: PushContext): Promise<JoinResult> {
   const existing = await db.query.takePartIn.findFirst({
     where: and(eq(schema.takePartIn.activityId, activity.id), eq(schema.takePartIn.accountId, account.id), eq(schema.takePartIn.openId, openId)),
   });
-  if (existing?.black) return { reply: texts.blacklisted, messages: [] };
+  if (existing?.black === Flag.yes) return { reply: texts.blacklisted, messages: [] };
 
   // A fan who can text the account follows it.
   const fan = await recordFollow(db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: null, at: now });

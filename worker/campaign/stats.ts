@@ -1,6 +1,7 @@
 import { and, desc, eq, gte, lt, sql, type SQLWrapper } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Looking, Origin, PartIn } from '../db/values';
 import { shanghaiDayStart } from './time';
 
 const t = schema.takePartIn;
@@ -8,13 +9,17 @@ const DAY = 86_400_000;
 const day = (col: SQLWrapper) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
 const dateOf = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 
-interface DayCounts {
+/** One Asia/Shanghai day's figures of an activity. */
+export interface DayCounts {
   participants: number;
   assists: number;
-  new_followers: number;
-  net_new: number;
+  newFollowers: number;
+  /** Of the day's new followers, those still following. */
+  netNew: number;
   unfollows: number;
 }
+
+const emptyDay = (): DayCounts => ({ participants: 0, assists: 0, newFollowers: 0, netNew: 0, unfollows: 0 });
 
 /**
  * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword),
@@ -30,41 +35,37 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
   const [joined, followed, left, tiers, awards, depth, leaders] = await db.batch([
-    db.select({ date: day(t.ctime), n: sql<number>`count(*)` }).from(t).where(and(a, eq(t.partIn, 0), gte(t.ctime, qStart), lt(t.ctime, qEnd))).groupBy(day(t.ctime)),
+    db.select({ date: day(t.ctime), n: sql<number>`count(*)` }).from(t).where(and(a, eq(t.partIn, PartIn.participant), gte(t.ctime, qStart), lt(t.ctime, qEnd))).groupBy(day(t.ctime)),
     db.select({
       date: day(t.subscribeTime),
       all: sql<number>`count(*)`,
-      assists: sql<number>`sum(${t.origin} = 0 AND ${t.partIn} = 1)`,
-      still: sql<number>`sum(${t.looking} = 0)`,
+      assists: sql<number>`sum(${t.origin} = ${Origin.poster} AND ${t.partIn} = ${PartIn.helper})`,
+      still: sql<number>`sum(${t.looking} = ${Looking.following})`,
     }).from(t).where(and(a, gte(t.subscribeTime, qStart), lt(t.subscribeTime, qEnd))).groupBy(day(t.subscribeTime)),
     db.select({ date: day(t.unsubscribeTime), n: sql<number>`count(*)` }).from(t).where(and(a, gte(t.unsubscribeTime, qStart), lt(t.unsubscribeTime, qEnd))).groupBy(day(t.unsubscribeTime)),
     db.select({ progress: t.taskProgress, n: sql<number>`count(*)` }).from(t).where(and(a, sql`${t.taskProgress} > 0`)).groupBy(t.taskProgress),
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
     db.select({ level: t.level, fans: sql<number>`count(*)` }).from(t).where(a).groupBy(t.level).orderBy(t.level),
-    db.select({ id: t.id, open_id: t.openId, nick_name: t.nickName, avatar: t.avatar, number: t.number, task_progress: t.taskProgress })
-      .from(t).where(and(a, eq(t.partIn, 0), sql`${t.number} > 0`)).orderBy(desc(t.number), t.id).limit(10),
+    db.select({ id: t.id, openId: t.openId, nickName: t.nickName, avatar: t.avatar, number: t.number, taskProgress: t.taskProgress })
+      .from(t).where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`)).orderBy(desc(t.number), t.id).limit(10),
   ]);
 
   const byDate = new Map<string, DayCounts>();
   const at = (d: string) => {
     let v = byDate.get(d);
-    if (!v) byDate.set(d, (v = { participants: 0, assists: 0, new_followers: 0, net_new: 0, unfollows: 0 }));
+    if (!v) byDate.set(d, (v = emptyDay()));
     return v;
   };
   for (const r of joined) at(r.date).participants = Number(r.n);
-  for (const r of followed) Object.assign(at(r.date), { assists: Number(r.assists ?? 0), new_followers: Number(r.all), net_new: Number(r.still ?? 0) });
+  for (const r of followed) Object.assign(at(r.date), { assists: Number(r.assists ?? 0), newFollowers: Number(r.all), netNew: Number(r.still ?? 0) });
   for (const r of left) at(r.date).unfollows = Number(r.n);
 
   const days = [];
   for (let d = start; d < end; d += DAY) {
     const date = dateOf(d);
-    const v = byDate.get(date) ?? { participants: 0, assists: 0, new_followers: 0, net_new: 0, unfollows: 0 };
-    days.push({ date, ...v, unfollow_rate: v.new_followers ? Math.round((v.unfollows / v.new_followers) * 1000) / 1000 : 0 });
+    days.push({ date, ...(byDate.get(date) ?? emptyDay()) });
   }
-  const pick = (date: string) => {
-    const v = byDate.get(date) ?? { participants: 0, assists: 0, new_followers: 0, unfollows: 0 };
-    return { participants: v.participants, assists: v.assists, new_followers: v.new_followers, unfollows: v.unfollows };
-  };
+  const pick = (date: string) => byDate.get(date) ?? emptyDay();
   return {
     days,
     today: pick(dateOf(today)),

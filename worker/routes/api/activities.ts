@@ -1,7 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch } from '../../campaign/activity-input';
-import { activityStats } from '../../campaign/stats';
+import { activityStats, type DayCounts } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
@@ -154,6 +154,25 @@ const StatsSchema = z
     leaderboard: z.array(z.object({ id: z.number().int(), open_id: z.string(), nick_name: z.string().nullable(), avatar: z.string().nullable(), number: z.number().int(), task_progress: z.number().int() })),
   })
   .openapi('ActivityStats');
+const dayCounts = (d: DayCounts): z.infer<typeof DayCounts> => ({ participants: d.participants, assists: d.assists, new_followers: d.newFollowers, unfollows: d.unfollows });
+
+/** An activity's statistics as the API shows them. */
+function presentStats(s: Awaited<ReturnType<typeof activityStats>>): z.infer<typeof StatsSchema> {
+  return {
+    days: s.days.map((d) => ({
+      date: d.date,
+      ...dayCounts(d),
+      net_new: d.netNew,
+      unfollow_rate: d.newFollowers ? Math.round((d.unfollows / d.newFollowers) * 1000) / 1000 : 0,
+    })),
+    today: dayCounts(s.today),
+    yesterday: dayCounts(s.yesterday),
+    tiers: s.tiers,
+    depth: s.depth,
+    leaderboard: s.leaderboard.map((l) => ({ id: l.id, open_id: l.openId, nick_name: l.nickName, avatar: l.avatar, number: l.number, task_progress: l.taskProgress })),
+  };
+}
+
 const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式为 YYYY-MM-DD');
 
 activitiesApi.openapi(
@@ -174,6 +193,6 @@ activitiesApi.openapi(
     const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : now - ((q.days ?? 7) - 1) * 86_400_000;
     const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : now;
     if (to < from || to - from > 366 * 86_400_000) throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
-    return c.json(await activityStats(db, id, from, to, now), 200);
+    return c.json(presentStats(await activityStats(db, id, from, to, now)), 200);
   },
 );
