@@ -4,30 +4,42 @@ import { SANDBOX_TEST_PORT, TEST_SECRETS } from './test/sandbox/test-config.ts';
 
 const sandbox = `http://127.0.0.1:${SANDBOX_TEST_PORT}`;
 
+/**
+ * Two projects: `unit` runs the pure campaign rules in plain Node; `worker` runs everything else
+ * inside workerd against the real routes, Durable Objects and the WeChat sandbox.
+ */
 export default defineConfig(async () => ({
-  plugins: [
-    cloudflareTest({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          ...TEST_SECRETS,
-          WECHAT_API_BASE: sandbox,
-          WECHAT_OPEN_BASE: sandbox,
-          WECHAT_MP_BASE: sandbox,
-          PUBLIC_BASE_URL: 'https://mtb.example.test',
-          SANDBOX_URL: sandbox,
-          TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+  test: {
+    maxWorkers: 2,
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node' } },
+      {
+        plugins: [
+          cloudflareTest({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                ...TEST_SECRETS,
+                WECHAT_API_BASE: sandbox,
+                WECHAT_OPEN_BASE: sandbox,
+                WECHAT_MP_BASE: sandbox,
+                PUBLIC_BASE_URL: 'https://mtb.example.test',
+                SANDBOX_URL: sandbox,
+                TEST_MIGRATIONS: await readD1Migrations('./migrations'),
+              },
+            },
+          }),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          globalSetup: ['./test/sandbox/global-setup.ts'],
+          setupFiles: ['./test/worker/apply-migrations.ts'],
+          // The first Durable Object call of a run takes seconds in workerd.
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
-    }),
-  ],
-  test: {
-    include: ['test/worker/**/*.test.ts'],
-    globalSetup: ['./test/sandbox/global-setup.ts'],
-    setupFiles: ['./test/worker/apply-migrations.ts'],
-    // The first Durable Object call of a run takes seconds in workerd.
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
-    maxWorkers: 2,
+    ],
   },
 }));

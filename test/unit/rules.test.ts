@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  assistNote,
+  type AssistFacts,
+  claimTiers,
+  type CounterSettings,
+  deductNote,
+  isRunning,
+  judgeAssist,
+  judgeUnfollow,
+  type Participant,
+} from '../../worker/campaign/counter/rules';
+
+const HOUR = 3600_000;
+const NOW = Date.UTC(2026, 11, 3, 12);
+const tiers = [
+  { level: 1, number: 3, good: '优惠券', stock: null },
+  { level: 2, number: 10, good: '保温杯', stock: 2 },
+  { level: 3, number: 30, good: '蓝牙耳机', stock: 0 },
+];
+const settings: CounterSettings = { startTime: NOW - HOUR, endTime: NOW + HOUR, protect: true, deduct: true, deleted: false, accounts: new Set([7]), tiers };
+const owner: Participant = { rowId: 11, openId: 'oOwner', accountId: 7, number: 2, taskProgress: 0, level: 1 };
+const facts = (over: Partial<AssistFacts> = {}): AssistFacts => ({
+  accountId: 7,
+  helperOpenId: 'oHelper',
+  at: NOW,
+  owner,
+  newToAccount: true,
+  ownerBlack: false,
+  helperBlack: false,
+  helpedBefore: false,
+  ...over,
+});
+
+describe('judgeAssist', () => {
+  it('counts a new follower: the owner gains one and reaches the tier the count meets', () => {
+    expect(judgeAssist(settings, facts())).toEqual({ status: 'counted', number: 3, tier: 1 });
+  });
+
+  it('never lowers task_progress: a deducted owner who climbs back keeps the tier reached', () => {
+    expect(judgeAssist(settings, facts({ owner: { ...owner, number: 0, taskProgress: 2 } }))).toEqual({ status: 'counted', number: 1, tier: 2 });
+  });
+
+  it('refuses in the order the product defines, each with its reason', () => {
+    const refused = (f: Partial<AssistFacts>, s: Partial<CounterSettings> = {}) => judgeAssist({ ...settings, ...s }, facts(f));
+    expect(refused({ owner: undefined })).toEqual({ status: 'refused', reason: 'unknown_owner' });
+    expect(refused({ owner: { ...owner, accountId: 8 } })).toEqual({ status: 'refused', reason: 'unknown_owner' });
+    expect(refused({}, { deleted: true })).toEqual({ status: 'refused', reason: 'not_running' });
+    expect(refused({ at: NOW + HOUR })).toEqual({ status: 'refused', reason: 'not_running' });
+    expect(refused({ helperOpenId: 'oOwner' })).toEqual({ status: 'refused', reason: 'self' });
+    expect(refused({ ownerBlack: true })).toEqual({ status: 'refused', reason: 'blacklisted' });
+    expect(refused({ helperBlack: true })).toEqual({ status: 'refused', reason: 'blacklisted' });
+    expect(refused({ newToAccount: false })).toEqual({ status: 'refused', reason: 'not_new' });
+    expect(refused({ helpedBefore: true })).toEqual({ status: 'refused', reason: 'already' });
+  });
+
+  it('拉新保护 off: a fan seen before counts, once per activity', () => {
+    const off = { ...settings, protect: false };
+    expect(judgeAssist(off, facts({ newToAccount: false }))).toMatchObject({ status: 'counted' });
+    expect(judgeAssist(off, facts({ newToAccount: false, helpedBefore: true }))).toEqual({ status: 'refused', reason: 'already' });
+  });
+});
+
+describe('isRunning', () => {
+  it('covers [start, end) on the activity’s own accounts only', () => {
+    expect(isRunning(settings, 7, NOW - HOUR)).toBe(true);
+    expect(isRunning(settings, 7, NOW + HOUR)).toBe(false);
+    expect(isRunning(settings, 7, NOW - HOUR - 1)).toBe(false);
+    expect(isRunning(settings, 8, NOW)).toBe(false);
+  });
+});
+
+describe('claimTiers', () => {
+  it('claims each tier passed once, in stock while units are left', () => {
+    const claimed = new Map([[2, 1]]);
+    expect(claimTiers(tiers, 0, 3, (l) => claimed.get(l) ?? 0)).toEqual([
+      { tier: tiers[0], inStock: true },
+      { tier: tiers[1], inStock: true },
+      { tier: tiers[2], inStock: false },
+    ]);
+    claimed.set(2, 2);
+    expect(claimTiers(tiers, 1, 2, (l) => claimed.get(l) ?? 0)).toEqual([{ tier: tiers[1], inStock: false }]);
+  });
+
+  it('claims nothing when no tier was newly passed', () => {
+    expect(claimTiers(tiers, 2, 2, () => 0)).toEqual([]);
+  });
+});
+
+describe('notes', () => {
+  it('an assist that reaches a tier announces it and takes any send left', () => {
+    const note = assistNote(tiers, { status: 'counted', number: 3, tier: 1 }, [{ tier: tiers[0], inStock: true }]);
+    expect(note.reserve).toBe(0);
+    expect(note.text).toContain('【优惠券】');
+    expect(note.text).toContain('再邀请 7 人可得【保温杯】');
+  });
+
+  it('a plain progress note keeps a send for every prize still ahead', () => {
+    expect(assistNote(tiers, { status: 'counted', number: 4, tier: 1 }, [])).toMatchObject({ reserve: 2 });
+    expect(assistNote(tiers, { status: 'counted', number: 31, tier: 3 }, [])).toMatchObject({ reserve: 0, text: expect.stringContaining('全部任务') });
+  });
+
+  it('a sold-out tier says so', () => {
+    expect(assistNote(tiers, { status: 'counted', number: 30, tier: 3 }, [{ tier: tiers[2], inStock: false }]).text).toContain('已经发完');
+  });
+
+  it('a deduction tells the new count and keeps sends for the prizes ahead', () => {
+    expect(deductNote(tiers, { ...owner, taskProgress: 1 }, 2)).toEqual({ text: expect.stringContaining('当前 2 人助力'), reserve: 2 });
+  });
+});
+
+describe('judgeUnfollow', () => {
+  const helper = { ownerRowId: 11, counted: true };
+  it('takes a counted assist back while the activity runs, with 取关扣助力 on', () => {
+    expect(judgeUnfollow(settings, { accountId: 7, at: NOW, helper, owner })).toEqual({ status: 'deducted', ownerRowId: 11, number: 1 });
+  });
+
+  it('leaves it when deduction is off, the activity is over, or the assist was already taken back', () => {
+    expect(judgeUnfollow({ ...settings, deduct: false }, { accountId: 7, at: NOW, helper, owner })).toEqual({ status: 'none' });
+    expect(judgeUnfollow(settings, { accountId: 7, at: NOW + HOUR, helper, owner })).toEqual({ status: 'none' });
+    expect(judgeUnfollow(settings, { accountId: 7, at: NOW, helper: { ...helper, counted: false }, owner })).toEqual({ status: 'none' });
+    expect(judgeUnfollow(settings, { accountId: 7, at: NOW, helper: undefined, owner: undefined })).toEqual({ status: 'none' });
+  });
+});
