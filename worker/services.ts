@@ -1,4 +1,4 @@
-import { countersIn, type Counters } from './campaign/counter/stub';
+import { type Counters, countersIn } from './campaign/counter/stub';
 import { type AppConfig, loadConfig } from './config';
 import { createDb, type Db } from './db/client';
 import { type Outbox, queueOutbox } from './messaging/outbox';

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  assistNote,
   type AssistFacts,
-  claimTiers,
+  assistNote,
   type CounterSettings,
+  claimTiers,
   deductNote,
   isRunning,
   judgeAssist,

@@ -68,14 +68,18 @@ async function recordFailure(db: Db, keys: string[], now: number): Promise<void>
   await db.batch(
     nonEmpty(
       keys.map((key) =>
-      db.insert(schema.loginAttempts).values({ key, windowStart: now, failures: 1 }).onConflictDoUpdate({
-        target: schema.loginAttempts.key,
-        set: {
-          failures: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.failures} + 1 else 1 end`,
-          windowStart: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.windowStart} else ${now} end`,
-        },
-      }),
-    )),
+        db
+          .insert(schema.loginAttempts)
+          .values({ key, windowStart: now, failures: 1 })
+          .onConflictDoUpdate({
+            target: schema.loginAttempts.key,
+            set: {
+              failures: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.failures} + 1 else 1 end`,
+              windowStart: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.windowStart} else ${now} end`,
+            },
+          }),
+      ),
+    ),
   );
 }
 

@@ -1,4 +1,4 @@
-import { and, count, desc, eq, gt, inArray, isNull, lte, ne, sql, type SQL, type SQLWrapper } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag, flag, PartIn, ProtectSwitch } from '../db/values';
@@ -56,7 +56,10 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
       .where(
         and(
           eq(schema.posterSetting.keyWord, input.poster.key_word),
-          inArray(schema.publicJoinActivity.accountId, accounts.map((a) => a.id)),
+          inArray(
+            schema.publicJoinActivity.accountId,
+            accounts.map((a) => a.id),
+          ),
           isNull(schema.activity.deletedAt),
           excludeId ? ne(schema.activity.id, excludeId) : undefined,
           // Overlapping windows: the other starts before this ends and ends after this starts.
@@ -74,7 +77,9 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
 function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accountIds: number[]) {
   return [
     ...accountIds.map((accountId) => db.insert(schema.publicJoinActivity).values({ activityId: activityId as number, accountId })),
-    ...input.awards.map((a) => db.insert(schema.award).values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null })),
+    ...input.awards.map((a) =>
+      db.insert(schema.award).values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null }),
+    ),
     db.insert(schema.posterSetting).values({
       activityId: activityId as number,
       backgroundImg: input.poster.background_img,
@@ -89,23 +94,33 @@ function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accou
 export async function createActivity(db: Db, userId: number, input: ActivityInput, now = Date.now()): Promise<number> {
   const accounts = await validate(db, userId, input);
   const [inserted] = await db.batch([
-    db.insert(schema.activity).values({
-      mtbUserId: userId,
-      name: input.name,
-      startTime: input.start_time,
-      endTime: input.end_time,
-      protectSwitch: input.protect_switch,
-      unsubscribeDeduct: flag(input.unsubscribe_deduct),
-      createdAt: now,
-      updatedAt: now,
-    }).returning({ id: schema.activity.id }),
-    ...childRows(db, lastActivityId, input, accounts.map((a) => a.id)),
+    db
+      .insert(schema.activity)
+      .values({
+        mtbUserId: userId,
+        name: input.name,
+        startTime: input.start_time,
+        endTime: input.end_time,
+        protectSwitch: input.protect_switch,
+        unsubscribeDeduct: flag(input.unsubscribe_deduct),
+        createdAt: now,
+        updatedAt: now,
+      })
+      .returning({ id: schema.activity.id }),
+    ...childRows(
+      db,
+      lastActivityId,
+      input,
+      accounts.map((a) => a.id),
+    ),
   ]);
   return inserted[0].id;
 }
 
 async function ownedActivity(db: Db, userId: number, id: number) {
-  const a = await db.query.activity.findFirst({ where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), isNull(schema.activity.deletedAt)) });
+  const a = await db.query.activity.findFirst({
+    where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), isNull(schema.activity.deletedAt)),
+  });
   if (!a) throw notFound('活动');
   return a;
 }
@@ -114,7 +129,9 @@ async function ownedActivity(db: Db, userId: number, id: number) {
 async function currentInput(db: Db, activityId: number): Promise<ActivityInput> {
   const a = (await db.query.activity.findFirst({ where: eq(schema.activity.id, activityId) }))!;
   const [publics, awards, poster] = await db.batch([
-    db.select({ appid: schema.publicNumbers.authorizerAppid }).from(schema.publicJoinActivity)
+    db
+      .select({ appid: schema.publicNumbers.authorizerAppid })
+      .from(schema.publicJoinActivity)
       .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.accountId))
       .where(eq(schema.publicJoinActivity.activityId, activityId)),
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
@@ -181,18 +198,26 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
   }
   const accounts = await validate(db, userId, after, id);
   await db.batch([
-    db.update(schema.activity).set({
-      name: after.name,
-      startTime: after.start_time,
-      endTime: after.end_time,
-      protectSwitch: after.protect_switch,
-      unsubscribeDeduct: flag(after.unsubscribe_deduct),
-      updatedAt: now,
-    }).where(eq(schema.activity.id, id)),
+    db
+      .update(schema.activity)
+      .set({
+        name: after.name,
+        startTime: after.start_time,
+        endTime: after.end_time,
+        protectSwitch: after.protect_switch,
+        unsubscribeDeduct: flag(after.unsubscribe_deduct),
+        updatedAt: now,
+      })
+      .where(eq(schema.activity.id, id)),
     db.delete(schema.publicJoinActivity).where(eq(schema.publicJoinActivity.activityId, id)),
     db.delete(schema.award).where(eq(schema.award.activityId, id)),
     db.delete(schema.posterSetting).where(eq(schema.posterSetting.activityId, id)),
-    ...childRows(db, id, after, accounts.map((a) => a.id)),
+    ...childRows(
+      db,
+      id,
+      after,
+      accounts.map((a) => a.id),
+    ),
   ]);
   await counters(id).reload();
 }
@@ -230,10 +255,22 @@ export async function listActivities(db: Db, userId: number, f: ActivityFilters,
       ? sql`${schema.activity.id} IN (SELECT pja.activity_id FROM public_join_activity pja JOIN public_numbers pn ON pn.id = pja.public_id WHERE pn.authorizer_appid = ${f.account} AND pn.user_id = ${userId})`
       : undefined,
   );
-  const page = db.select({ id: schema.activity.id }).from(schema.activity).where(where).orderBy(desc(schema.activity.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize);
+  const page = db
+    .select({ id: schema.activity.id })
+    .from(schema.activity)
+    .where(where)
+    .orderBy(desc(schema.activity.id))
+    .limit(f.pageSize)
+    .offset((f.page - 1) * f.pageSize);
   // One D1 round trip: the views' queries select by the page query itself.
   const [rows, [{ total }], ...views] = await db.batch([page, db.select({ total: count() }).from(schema.activity).where(where), ...detailQueries(db, page)]);
-  return { items: buildDetails(rows.map((r) => r.id), views), total };
+  return {
+    items: buildDetails(
+      rows.map((r) => r.id),
+      views,
+    ),
+    total,
+  };
 }
 
 /** One of the operator's activities with everything the admin shows of it (404 when not theirs). */
@@ -250,16 +287,22 @@ export async function getActivity(db: Db, userId: number, id: number): Promise<A
 function detailQueries(db: Db, ids: number[] | SQLWrapper) {
   return [
     db.select().from(schema.activity).where(inArray(schema.activity.id, ids)),
-    db.select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers }).from(schema.publicJoinActivity)
+    db
+      .select({ activityId: schema.publicJoinActivity.activityId, account: schema.publicNumbers })
+      .from(schema.publicJoinActivity)
       .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.publicJoinActivity.accountId))
       .where(inArray(schema.publicJoinActivity.activityId, ids)),
     db.select().from(schema.award).where(inArray(schema.award.activityId, ids)).orderBy(schema.award.level),
     db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),
-    db.select({
-      activityId: schema.takePartIn.activityId,
-      participants: count(),
-      assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
-    }).from(schema.takePartIn).where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, PartIn.participant))).groupBy(schema.takePartIn.activityId),
+    db
+      .select({
+        activityId: schema.takePartIn.activityId,
+        participants: count(),
+        assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
+      })
+      .from(schema.takePartIn)
+      .where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, PartIn.participant)))
+      .groupBy(schema.takePartIn.activityId),
   ] as const;
 }
 

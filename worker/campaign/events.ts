@@ -31,7 +31,9 @@ export async function handleEvent(ctx: PushContext): Promise<PushReply> {
       if (owner && owner.accountId === account.id) return assist(ctx, owner.activityId, scene.rowId);
     }
     const promo =
-      scene?.kind === 'promo' ? await deps.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) }) : undefined;
+      scene?.kind === 'promo'
+        ? await deps.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) })
+        : undefined;
     await recordPlainFollow(deps.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
     if (promo) await recordPromoFollow(ctx, promo.id);
     return null;
@@ -55,7 +57,10 @@ const MAX_CACHED_OWNERS = 50_000;
 async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner | undefined> {
   const hit = posterOwners.get(rowId);
   if (hit) return hit;
-  const row = await ctx.deps.db.query.takePartIn.findFirst({ where: eq(schema.takePartIn.id, rowId), columns: { activityId: true, accountId: true, openId: true } });
+  const row = await ctx.deps.db.query.takePartIn.findFirst({
+    where: eq(schema.takePartIn.id, rowId),
+    columns: { activityId: true, accountId: true, openId: true },
+  });
   if (!row || row.activityId === null) return undefined;
   if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
   const owner = { ...row, activityId: row.activityId };
@@ -98,17 +103,29 @@ async function unfollow(ctx: PushContext) {
   const [, , , running] = await db.batch([
     markUnfollowed(db, account.id, openId, now),
     markAccountUnfollowed(db, account.id, openId),
-    db.update(pf).set({ looking: Looking.unfollowed, unsubscribeTime: now }).where(and(eq(pf.accountId, account.id), eq(pf.openId, openId), eq(pf.looking, Looking.following))),
+    db
+      .update(pf)
+      .set({ looking: Looking.unfollowed, unsubscribeTime: now })
+      .where(and(eq(pf.accountId, account.id), eq(pf.openId, openId), eq(pf.looking, Looking.following))),
     db
       .select({ id: schema.activity.id })
       .from(schema.activity)
       .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-      .where(and(eq(schema.publicJoinActivity.accountId, account.id), isNull(schema.activity.deletedAt), lte(schema.activity.startTime, now), gt(schema.activity.endTime, now))),
+      .where(
+        and(
+          eq(schema.publicJoinActivity.accountId, account.id),
+          isNull(schema.activity.deletedAt),
+          lte(schema.activity.startTime, now),
+          gt(schema.activity.endTime, now),
+        ),
+      ),
   ]);
   // Each activity's counter decides alone, so they are asked at once.
   const outcomes = await Promise.all(
     running.map(({ id: activityId }) =>
-      deps.counters(activityId).unfollow({ eventKey: ctx.dedupKey, activityId, accountId: account.id, appid: account.authorizerAppid, helperOpenId: openId, at: now }),
+      deps
+        .counters(activityId)
+        .unfollow({ eventKey: ctx.dedupKey, activityId, accountId: account.id, appid: account.authorizerAppid, helperOpenId: openId, at: now }),
     ),
   );
   for (const outcome of outcomes) unwrap(outcome);

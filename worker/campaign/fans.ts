@@ -1,4 +1,4 @@
-import { and, asc, count, desc, eq, gt, inArray, lt, sql, type SQL } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gt, inArray, lt, type SQL, sql } from 'drizzle-orm';
 import { alias, type SQLiteColumn } from 'drizzle-orm/sqlite-core';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
@@ -66,7 +66,12 @@ function matching(db: Db, userId: number, f: FanFilters) {
     ids: (extra?: SQL) =>
       alone
         ? db.select({ id: g.tpiId }).from(g).where(and(grams, extra)).$dynamic()
-        : db.select({ id: g.tpiId }).from(g).crossJoin(t).where(and(grams, eq(t.id, g.tpiId), where, extra)).$dynamic(),
+        : db
+            .select({ id: g.tpiId })
+            .from(g)
+            .crossJoin(t)
+            .where(and(grams, eq(t.id, g.tpiId), where, extra))
+            .$dynamic(),
   };
 }
 
@@ -74,23 +79,28 @@ function matching(db: Db, userId: number, f: FanFilters) {
 const named = <T>(column: SQLiteColumn, as: string) => sql<T>`${column}`.as(as);
 
 function fanQuery(db: Db, where: SQL) {
-  return db
-    .select({
-      row: t,
-      activityName: named<string | null>(schema.activity.name, 'activity_name'),
-      appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
-      accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
-      inviterName: named<string | null>(inviter.nickName, 'inviter_name'),
-      promoName: named<string | null>(schema.promo.name, 'promo_name'),
-      promoDeleted: named<number | null>(schema.promo.deletedAt, 'promo_deleted_at'),
-    })
-    .from(t)
-    // A promo fan's row has no activity.
-    .leftJoin(schema.activity, eq(schema.activity.id, t.activityId))
-    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.accountId))
-    .leftJoin(inviter, and(eq(t.origin, Origin.poster), eq(inviter.activityId, t.activityId), eq(inviter.accountId, t.accountId), eq(inviter.openId, t.originOpenId)))
-    .leftJoin(schema.promo, and(eq(t.origin, Origin.promo), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
-    .where(where);
+  return (
+    db
+      .select({
+        row: t,
+        activityName: named<string | null>(schema.activity.name, 'activity_name'),
+        appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
+        accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
+        inviterName: named<string | null>(inviter.nickName, 'inviter_name'),
+        promoName: named<string | null>(schema.promo.name, 'promo_name'),
+        promoDeleted: named<number | null>(schema.promo.deletedAt, 'promo_deleted_at'),
+      })
+      .from(t)
+      // A promo fan's row has no activity.
+      .leftJoin(schema.activity, eq(schema.activity.id, t.activityId))
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, t.accountId))
+      .leftJoin(
+        inviter,
+        and(eq(t.origin, Origin.poster), eq(inviter.activityId, t.activityId), eq(inviter.accountId, t.accountId), eq(inviter.openId, t.originOpenId)),
+      )
+      .leftJoin(schema.promo, and(eq(t.origin, Origin.promo), eq(schema.promo.id, sql<number>`CAST(${t.originOpenId} AS INTEGER)`)))
+      .where(where)
+  );
 }
 
 /** A fan's row with the names the admin shows beside it (activity, account, inviter, promo). */
@@ -117,7 +127,14 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
   // The first page's count rides in the same D1 round trip.
   const [rows, [counted]] = c
     ? [await rowsQuery, [null]]
-    : await db.batch([rowsQuery, db.select({ n: count() }).from(ids().limit(TOTAL_CAP + 1).as('counted'))]);
+    : await db.batch([
+        rowsQuery,
+        db.select({ n: count() }).from(
+          ids()
+            .limit(TOTAL_CAP + 1)
+            .as('counted'),
+        ),
+      ]);
   const more = rows.length > pageSize;
   const items = back ? rows.slice(-pageSize) : rows.slice(0, pageSize);
   // Travelling back and finding nothing newer means the top: page 1, whatever the cursor said.
@@ -154,7 +171,13 @@ export async function setBlacklist({ db, counters }: { db: Db; counters: Counter
   }
   const byActivity = Map.groupBy(rows, (r) => r.activityId!);
   for (const [activityId, fans] of byActivity) {
-    unwrap(await counters(activityId).setBlack(activityId, fans.map((f) => ({ rowId: f.id, accountId: f.accountId, openId: f.openId })), black));
+    unwrap(
+      await counters(activityId).setBlack(
+        activityId,
+        fans.map((f) => ({ rowId: f.id, accountId: f.accountId, openId: f.openId })),
+        black,
+      ),
+    );
   }
   return rows.length;
 }

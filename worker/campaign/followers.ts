@@ -38,7 +38,10 @@ const followRows = (follows: Follow[]) => JSON.stringify(follows.map((f) => [f.a
  * without the query builder's per-call work, and the activity counter batches its callers' follows.
  */
 export async function recordFollows(d1: D1Database, follows: Follow[]): Promise<FollowRecord[]> {
-  const { results } = await d1.prepare(RECORD_FOLLOWS).bind(followRows(follows)).all<{ public_number_id: number; open_id: string; first_event: string; promo_id: number | null }>();
+  const { results } = await d1
+    .prepare(RECORD_FOLLOWS)
+    .bind(followRows(follows))
+    .all<{ public_number_id: number; open_id: string; first_event: string; promo_id: number | null }>();
   const stored = new Map(results.map((r) => [`${r.public_number_id} ${r.open_id}`, r]));
   return follows.map((f) => {
     const row = stored.get(`${f.accountId} ${f.openId}`);
@@ -60,14 +63,14 @@ export async function recordFollow(db: Db, follow: Follow): Promise<FollowRecord
  */
 export async function recordPlainFollow(db: Db, follow: Follow): Promise<void> {
   const d1 = db.$client;
-  await d1.batch([
-    d1.prepare(RECORD_FOLLOWS).bind(followRows([follow])),
-    promoFanStatement(d1, follow.accountId, follow.openId, follow.at),
-  ]);
+  await d1.batch([d1.prepare(RECORD_FOLLOWS).bind(followRows([follow])), promoFanStatement(d1, follow.accountId, follow.openId, follow.at)]);
 }
 
 /** The fan unfollowed the account (for a D1 batch); a later follow of any kind sets it again. */
 export function markAccountUnfollowed(db: Db, accountId: number, openId: string) {
   const f = schema.accountFan;
-  return db.update(f).set({ following: Flag.no }).where(and(eq(f.accountId, accountId), eq(f.openId, openId)));
+  return db
+    .update(f)
+    .set({ following: Flag.no })
+    .where(and(eq(f.accountId, accountId), eq(f.openId, openId)));
 }

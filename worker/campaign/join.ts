@@ -68,7 +68,11 @@ export async function joinByKeyword(ctx: PushContext): Promise<JoinResult> {
       {
         key: `${ctx.dedupKey}:link`,
         appid,
-        message: { touser: openId, msgtype: 'news', news: { articles: [{ title: texts.linkTitle, description: texts.linkDescription, url: link, picurl: '' }] } },
+        message: {
+          touser: openId,
+          msgtype: 'news',
+          news: { articles: [{ title: texts.linkTitle, description: texts.linkDescription, url: link, picurl: '' }] },
+        },
       },
     ],
   };

@@ -26,4 +26,3 @@ export async function verifyState(secret: string, state: string, now = Date.now(
   if (parseInt(exp, 36) * 1000 < now) return null;
   return parseInt(id, 36);
 }
-

@@ -20,7 +20,16 @@ export async function joinActivity(
   const origin = p.promoId ? { origin: Origin.promo, originOpenId: String(p.promoId) } : { origin: Origin.other, originOpenId: null };
   const [row] = await db
     .insert(t)
-    .values({ activityId: p.activityId, accountId: p.accountId, mtbUserId: p.mtbUserId, openId: p.openId, partIn: PartIn.participant, ctime: p.at, subscribeTime: p.at, ...origin })
+    .values({
+      activityId: p.activityId,
+      accountId: p.accountId,
+      mtbUserId: p.mtbUserId,
+      openId: p.openId,
+      partIn: PartIn.participant,
+      ctime: p.at,
+      subscribeTime: p.at,
+      ...origin,
+    })
     .onConflictDoUpdate({
       target: [t.activityId, t.accountId, t.openId],
       set: { partIn: PartIn.participant, looking: Looking.following, subscribeTime: sql`coalesce(${t.subscribeTime}, ${p.at})` },
@@ -43,7 +52,10 @@ export async function recordPoster(
 
 /** The fan unfollowed the account: every row of theirs there stops "following" (for a D1 batch). */
 export function markUnfollowed(db: Db, accountId: number, openId: string, at: number) {
-  return db.update(t).set({ looking: Looking.unfollowed, unsubscribeTime: at }).where(and(eq(t.accountId, accountId), eq(t.openId, openId)));
+  return db
+    .update(t)
+    .set({ looking: Looking.unfollowed, unsubscribeTime: at })
+    .where(and(eq(t.accountId, accountId), eq(t.openId, openId)));
 }
 
 // A fan a promo brought who is in no activity of the account is listed on a promo fan's row (no

@@ -2,17 +2,17 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag } from '../db/values';
+import { sha256Hex } from '../lib/bytes';
+import type { WeChatService } from '../platform/wechat-service';
 import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
-import { sha256Hex } from '../lib/bytes';
-import type { WeChatService } from '../platform/wechat-service';
+import { withBackground } from './backgrounds';
 import { signState, verifyState } from './oauth-state';
 import { recordPoster } from './participants';
 import { posterScene } from './scene';
 import { texts } from './texts';
-import { withBackground } from './backgrounds';
 import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
@@ -32,7 +32,13 @@ export type PosterPage =
   | { kind: 'poster'; url: string; nickname: string; activity: string }
   | { kind: 'message'; status: 400 | 403 | 404 | 502 | 503; title: string; message: string; retryUrl?: string };
 
-const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string, retryUrl?: string): PosterPage => ({ kind: 'message', status, title, message: msg, retryUrl });
+const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string, retryUrl?: string): PosterPage => ({
+  kind: 'message',
+  status,
+  title,
+  message: msg,
+  retryUrl,
+});
 
 /** Fetches the fan's avatar with a timeout; any failure means the default avatar is drawn. */
 async function fetchAvatar(url: string): Promise<Uint8Array | null> {
@@ -110,7 +116,14 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
     if (!image) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;
     await deps.posters.put(key, image.bytes, { httpMetadata: { contentType: image.contentType, cacheControl: 'public, max-age=31536000, immutable' } });
-    await recordPoster(db, row.id, { nickName: fan.nickname, avatar: fan.headimgurl, poster: key, background: poster.backgroundImg, qrUrl: qr.url, qrExpiresAt: qr.expiresAt });
+    await recordPoster(db, row.id, {
+      nickName: fan.nickname,
+      avatar: fan.headimgurl,
+      poster: key,
+      background: poster.backgroundImg,
+      qrUrl: qr.url,
+      qrExpiresAt: qr.expiresAt,
+    });
     return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name };
   } catch (e) {
     console.error('poster render/store failed', row.id, e);

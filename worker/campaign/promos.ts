@@ -1,18 +1,20 @@
 import { and, count, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { Looking } from '../db/values';
 import { AppError, notFound } from '../errors';
-import { renderQrPng } from '../poster/render';
-import { WeChatApiError } from '../wechat/api';
 import { sha256Hex } from '../lib/bytes';
 import type { WeChatService } from '../platform/wechat-service';
-import { Looking } from '../db/values';
+import { renderQrPng } from '../poster/render';
+import { WeChatApiError } from '../wechat/api';
 import { likePattern } from './activities';
 import { promoScene } from './scene';
 
 async function ownedAccount(db: Db, userId: number, appid: string) {
-  const account = await db.query.publicNumbers.findFirst({ where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.userId, userId)) });
-  if (!account || !account.authorized) throw new AppError('validation_failed', '公众号不存在或未授权', { account: '公众号不存在或未授权' });
+  const account = await db.query.publicNumbers.findFirst({
+    where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.userId, userId)),
+  });
+  if (!account?.authorized) throw new AppError('validation_failed', '公众号不存在或未授权', { account: '公众号不存在或未授权' });
   return account;
 }
 
@@ -68,14 +70,20 @@ export interface PromoSummary {
 async function summaries(db: Db, ids: number[]): Promise<PromoSummary[]> {
   if (!ids.length) return [];
   const [rows, stats] = await db.batch([
-    db.select({ promo: schema.promo, appid: schema.publicNumbers.authorizerAppid, accountName: schema.publicNumbers.nickName })
-      .from(schema.promo).innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.promo.accountId))
+    db
+      .select({ promo: schema.promo, appid: schema.publicNumbers.authorizerAppid, accountName: schema.publicNumbers.nickName })
+      .from(schema.promo)
+      .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.promo.accountId))
       .where(inArray(schema.promo.id, ids)),
-    db.select({
-      promoId: schema.promoFollow.promoId,
-      followers: count(),
-      following: sql<number>`coalesce(sum(${schema.promoFollow.looking} = ${Looking.following}), 0)`,
-    }).from(schema.promoFollow).where(inArray(schema.promoFollow.promoId, ids)).groupBy(schema.promoFollow.promoId),
+    db
+      .select({
+        promoId: schema.promoFollow.promoId,
+        followers: count(),
+        following: sql<number>`coalesce(sum(${schema.promoFollow.looking} = ${Looking.following}), 0)`,
+      })
+      .from(schema.promoFollow)
+      .where(inArray(schema.promoFollow.promoId, ids))
+      .groupBy(schema.promoFollow.promoId),
   ]);
   return ids.map((id) => {
     const r = rows.find((x) => x.promo.id === id)!;
@@ -84,7 +92,11 @@ async function summaries(db: Db, ids: number[]): Promise<PromoSummary[]> {
   });
 }
 
-export async function listPromos(db: Db, userId: number, f: { q?: string; account?: string; page: number; pageSize: number }): Promise<{ items: PromoSummary[]; total: number }> {
+export async function listPromos(
+  db: Db,
+  userId: number,
+  f: { q?: string; account?: string; page: number; pageSize: number },
+): Promise<{ items: PromoSummary[]; total: number }> {
   const where = and(
     eq(schema.promo.mtbUserId, userId),
     isNull(schema.promo.deletedAt),
@@ -92,21 +104,41 @@ export async function listPromos(db: Db, userId: number, f: { q?: string; accoun
     f.account ? sql`${schema.promo.accountId} IN (SELECT id FROM public_numbers WHERE authorizer_appid = ${f.account} AND user_id = ${userId})` : undefined,
   );
   const [rows, [{ total }]] = await db.batch([
-    db.select({ id: schema.promo.id }).from(schema.promo).where(where).orderBy(desc(schema.promo.id)).limit(f.pageSize).offset((f.page - 1) * f.pageSize),
+    db
+      .select({ id: schema.promo.id })
+      .from(schema.promo)
+      .where(where)
+      .orderBy(desc(schema.promo.id))
+      .limit(f.pageSize)
+      .offset((f.page - 1) * f.pageSize),
     db.select({ total: count() }).from(schema.promo).where(where),
   ]);
-  return { items: await summaries(db, rows.map((r) => r.id)), total };
+  return {
+    items: await summaries(
+      db,
+      rows.map((r) => r.id),
+    ),
+    total,
+  };
 }
 
 /** A promo with its followers and unfollows per Asia/Shanghai day. */
 export async function getPromo(db: Db, userId: number, id: number): Promise<PromoSummary & { days: { date: string; followers: number; unfollows: number }[] }> {
   await ownedPromo(db, userId, id);
   const [summary] = await summaries(db, [id]);
-  const dayExpr = (col: typeof schema.promoFollow.subscribeTime | typeof schema.promoFollow.unsubscribeTime) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
+  const dayExpr = (col: typeof schema.promoFollow.subscribeTime | typeof schema.promoFollow.unsubscribeTime) =>
+    sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
   const [follows, unfollows] = await db.batch([
-    db.select({ date: dayExpr(schema.promoFollow.subscribeTime), n: count() }).from(schema.promoFollow).where(eq(schema.promoFollow.promoId, id)).groupBy(dayExpr(schema.promoFollow.subscribeTime)),
-    db.select({ date: dayExpr(schema.promoFollow.unsubscribeTime), n: count() }).from(schema.promoFollow)
-      .where(and(eq(schema.promoFollow.promoId, id), sql`${schema.promoFollow.unsubscribeTime} IS NOT NULL`)).groupBy(dayExpr(schema.promoFollow.unsubscribeTime)),
+    db
+      .select({ date: dayExpr(schema.promoFollow.subscribeTime), n: count() })
+      .from(schema.promoFollow)
+      .where(eq(schema.promoFollow.promoId, id))
+      .groupBy(dayExpr(schema.promoFollow.subscribeTime)),
+    db
+      .select({ date: dayExpr(schema.promoFollow.unsubscribeTime), n: count() })
+      .from(schema.promoFollow)
+      .where(and(eq(schema.promoFollow.promoId, id), sql`${schema.promoFollow.unsubscribeTime} IS NOT NULL`))
+      .groupBy(dayExpr(schema.promoFollow.unsubscribeTime)),
   ]);
   const dates = [...new Set([...follows, ...unfollows].map((d) => d.date))].sort();
   return {
@@ -114,4 +146,3 @@ export async function getPromo(db: Db, userId: number, id: number): Promise<Prom
     days: dates.map((date) => ({ date, followers: follows.find((f) => f.date === date)?.n ?? 0, unfollows: unfollows.find((u) => u.date === date)?.n ?? 0 })),
   };
 }
-

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, sql, type SQLWrapper } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
@@ -35,19 +35,39 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
   const [joined, followed, left, tiers, awards, depth, leaders] = await db.batch([
-    db.select({ date: day(t.ctime), n: sql<number>`count(*)` }).from(t).where(and(a, eq(t.partIn, PartIn.participant), gte(t.ctime, qStart), lt(t.ctime, qEnd))).groupBy(day(t.ctime)),
-    db.select({
-      date: day(t.subscribeTime),
-      all: sql<number>`count(*)`,
-      assists: sql<number>`sum(${t.origin} = ${Origin.poster} AND ${t.partIn} = ${PartIn.helper})`,
-      still: sql<number>`sum(${t.looking} = ${Looking.following})`,
-    }).from(t).where(and(a, gte(t.subscribeTime, qStart), lt(t.subscribeTime, qEnd))).groupBy(day(t.subscribeTime)),
-    db.select({ date: day(t.unsubscribeTime), n: sql<number>`count(*)` }).from(t).where(and(a, gte(t.unsubscribeTime, qStart), lt(t.unsubscribeTime, qEnd))).groupBy(day(t.unsubscribeTime)),
-    db.select({ progress: t.taskProgress, n: sql<number>`count(*)` }).from(t).where(and(a, sql`${t.taskProgress} > 0`)).groupBy(t.taskProgress),
+    db
+      .select({ date: day(t.ctime), n: sql<number>`count(*)` })
+      .from(t)
+      .where(and(a, eq(t.partIn, PartIn.participant), gte(t.ctime, qStart), lt(t.ctime, qEnd)))
+      .groupBy(day(t.ctime)),
+    db
+      .select({
+        date: day(t.subscribeTime),
+        all: sql<number>`count(*)`,
+        assists: sql<number>`sum(${t.origin} = ${Origin.poster} AND ${t.partIn} = ${PartIn.helper})`,
+        still: sql<number>`sum(${t.looking} = ${Looking.following})`,
+      })
+      .from(t)
+      .where(and(a, gte(t.subscribeTime, qStart), lt(t.subscribeTime, qEnd)))
+      .groupBy(day(t.subscribeTime)),
+    db
+      .select({ date: day(t.unsubscribeTime), n: sql<number>`count(*)` })
+      .from(t)
+      .where(and(a, gte(t.unsubscribeTime, qStart), lt(t.unsubscribeTime, qEnd)))
+      .groupBy(day(t.unsubscribeTime)),
+    db
+      .select({ progress: t.taskProgress, n: sql<number>`count(*)` })
+      .from(t)
+      .where(and(a, sql`${t.taskProgress} > 0`))
+      .groupBy(t.taskProgress),
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
     db.select({ level: t.level, fans: sql<number>`count(*)` }).from(t).where(a).groupBy(t.level).orderBy(t.level),
-    db.select({ id: t.id, openId: t.openId, nickName: t.nickName, avatar: t.avatar, number: t.number, taskProgress: t.taskProgress })
-      .from(t).where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`)).orderBy(desc(t.number), t.id).limit(10),
+    db
+      .select({ id: t.id, openId: t.openId, nickName: t.nickName, avatar: t.avatar, number: t.number, taskProgress: t.taskProgress })
+      .from(t)
+      .where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`))
+      .orderBy(desc(t.number), t.id)
+      .limit(10),
   ]);
 
   const byDate = new Map<string, DayCounts>();

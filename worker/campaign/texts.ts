@@ -14,9 +14,7 @@ export const texts = {
   alreadyHelped: '你已经为好友助力过了，每人只能助力一次。',
   activityOver: '该活动已结束，感谢关注。',
   progress: (n: number, next: { remaining: number; good: string } | null) =>
-    next
-      ? `好友为你助力成功，已有 ${n} 人助力，再邀请 ${next.remaining} 人可得【${next.good}】`
-      : `好友为你助力成功，已有 ${n} 人助力，你已完成全部任务！`,
+    next ? `好友为你助力成功，已有 ${n} 人助力，再邀请 ${next.remaining} 人可得【${next.good}】` : `好友为你助力成功，已有 ${n} 人助力，你已完成全部任务！`,
   tierReached: (level: number, number: number, good: string, inStock: boolean) =>
     inStock
       ? `恭喜你完成${['', '一', '二', '三'][level]}阶任务（${number} 人助力），获得奖品【${good}】！请回复“领奖”或联系客服领取。`

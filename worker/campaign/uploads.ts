@@ -2,9 +2,9 @@ import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError, notFound } from '../errors';
+import { sha256Hex } from '../lib/bytes';
 import { coverPixels } from '../poster/background';
 import { sniffImage } from '../poster/images';
-import { sha256Hex } from '../lib/bytes';
 import { storeBackgroundPixels } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;

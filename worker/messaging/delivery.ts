@@ -126,7 +126,10 @@ export async function deliverBatch(deps: DeliveryDeps, batch: MessageBatch<Messa
   const retry = new Set<number>();
   for (let i = 0; i < all.length; i += MAX_BUNDLE) {
     const chunk = all.slice(i, i + MAX_BUNDLE);
-    const outcomes = await deliverMessages(deps, chunk.map((c) => c.m));
+    const outcomes = await deliverMessages(
+      deps,
+      chunk.map((c) => c.m),
+    );
     chunk.forEach((c, k) => {
       if (outcomes[k] === 'retry') retry.add(c.bundle);
     });

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { schema, type Db } from '../db/client';
+import { type Db, schema } from '../db/client';
 
 /**
  * WeChat's customer-service window (WECHAT.md): after a fan's message, 5 sends within 48 h;
@@ -45,7 +45,11 @@ const KEPT = "not sent: the window's last sends are kept for the prizes still ah
  * (they never wrote, or wrote before the worker kept windows) is sent to: WeChat decides, and a
  * refusal is remembered by `markSpent`.
  */
-export function planWindows(requests: WindowRequest[], windows: Map<string, ServiceWindow>, now: number): { decisions: WindowDecision[]; updates: WindowUpdate[] } {
+export function planWindows(
+  requests: WindowRequest[],
+  windows: Map<string, ServiceWindow>,
+  now: number,
+): { decisions: WindowDecision[]; updates: WindowUpdate[] } {
   const counts = new Map<string, { window: ServiceWindow; appid: string; openId: string; sent: number }>();
   const decisions = requests.map((r): WindowDecision => {
     const key = fanKey(r.appid, r.openId);

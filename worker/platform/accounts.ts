@@ -87,11 +87,7 @@ export async function refreshAccount(db: Db, wechat: WeChatService, authCode: st
     revokedAt: null,
     updatedAt: now,
   };
-  const [saved] = await db
-    .insert(schema.publicNumbers)
-    .values(row)
-    .onConflictDoUpdate({ target: schema.publicNumbers.authorizerAppid, set: row })
-    .returning();
+  const [saved] = await db.insert(schema.publicNumbers).values(row).onConflictDoUpdate({ target: schema.publicNumbers.authorizerAppid, set: row }).returning();
   forgetAccount(appid);
   return saved;
 }

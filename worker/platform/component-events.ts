@@ -25,10 +25,7 @@ export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: W
     case 'unauthorized': {
       const appid = msg.AuthorizerAppid;
       if (!appid) return;
-      await db
-        .update(schema.publicNumbers)
-        .set({ authorized: Flag.no, revokedAt: now, updatedAt: now })
-        .where(eq(schema.publicNumbers.authorizerAppid, appid));
+      await db.update(schema.publicNumbers).set({ authorized: Flag.no, revokedAt: now, updatedAt: now }).where(eq(schema.publicNumbers.authorizerAppid, appid));
       forgetAccount(appid);
       await wechat.forgetAuthorizer(appid);
       return;

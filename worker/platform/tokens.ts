@@ -5,7 +5,7 @@ import { createDb, schema } from '../db/client';
 import { Flag } from '../db/values';
 import { AppError } from '../errors';
 import { capture, type RpcResult } from '../rpc-result';
-import { withFreshToken, WeChatApiError } from '../wechat/api';
+import { WeChatApiError, withFreshToken } from '../wechat/api';
 import { refreshAuthorizerToken, requestComponentToken, type TokenGrant } from '../wechat/component';
 
 interface Cached {
@@ -61,9 +61,7 @@ export class PlatformTokens extends DurableObject<Env> {
           (ct) => refreshAuthorizerToken(cfg, ct, appid, account.refreshToken),
         );
         if (grant.refreshToken !== account.refreshToken) {
-          await db.update(schema.publicNumbers)
-            .set({ refreshToken: grant.refreshToken, updatedAt: Date.now() })
-            .where(eq(schema.publicNumbers.id, account.id));
+          await db.update(schema.publicNumbers).set({ refreshToken: grant.refreshToken, updatedAt: Date.now() }).where(eq(schema.publicNumbers.id, account.id));
         }
         return grant;
       } catch (e) {

@@ -1,5 +1,5 @@
-import { ensureRasterEngine, type Pixels } from './engines';
 import { coverResize, decodeOpaque } from './cover';
+import { ensureRasterEngine, type Pixels } from './engines';
 import { dataUrl, sniffRasterType } from './images';
 import { POSTER_HEIGHT, POSTER_WIDTH } from './layout';
 import { rasterisePixels } from './raster';

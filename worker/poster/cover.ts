@@ -1,7 +1,7 @@
 import { convertIndexedToRgb, decode as decodePngRaw } from 'fast-png';
 import type { Pixels } from './engines';
-import { decodeJpeg } from './jpeg';
 import type { RasterType } from './images';
+import { decodeJpeg } from './jpeg';
 
 /**
  * Decodes a JPEG or PNG to opaque RGBA in JavaScript, transparency flattened over white, or
@@ -84,7 +84,14 @@ interface Layout {
  * Resamples `lines` lines along one axis, RGB only: each output pixel is its weights times the
  * input pixels from `first`. The layouts make the same loop serve rows and columns.
  */
-function resamplePass(input: Uint8Array | Float32Array, from: Layout, axis: AxisWeights, lines: number, output: Float32Array | Uint8ClampedArray, to: Layout): void {
+function resamplePass(
+  input: Uint8Array | Float32Array,
+  from: Layout,
+  axis: AxisWeights,
+  lines: number,
+  output: Float32Array | Uint8ClampedArray,
+  to: Layout,
+): void {
   for (let l = 0; l < lines; l++) {
     for (let d = 0; d < axis.first.length; d++) {
       let r = 0;
@@ -120,6 +127,10 @@ export function coverResize(src: Pixels, width: number, height: number): Pixels 
   resamplePass(src.pixels, { base: rowLo * src.width * 4, pixel: 4, line: src.width * 4 }, xs, rows, mid, { base: 0, pixel: 3, line: width * 3 });
   const out = new Uint8Array(width * height * 4).fill(255);
   // Written through a clamped view, which rounds.
-  resamplePass(mid, { base: -rowLo * width * 3, pixel: width * 3, line: 3 }, ys, width, new Uint8ClampedArray(out.buffer), { base: 0, pixel: width * 4, line: 4 });
+  resamplePass(mid, { base: -rowLo * width * 3, pixel: width * 3, line: 3 }, ys, width, new Uint8ClampedArray(out.buffer), {
+    base: 0,
+    pixel: width * 4,
+    line: 4,
+  });
   return { pixels: out, width, height };
 }

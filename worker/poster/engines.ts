@@ -1,7 +1,7 @@
-import { init as initSatori } from 'satori/standalone';
-import yogaWasm from 'satori/yoga.wasm';
 import { initWasm as initResvg } from '@resvg/resvg-wasm';
 import resvgWasm from '@resvg/resvg-wasm/index_bg.wasm';
+import { init as initSatori } from 'satori/standalone';
+import yogaWasm from 'satori/yoga.wasm';
 
 // The .wasm imports arrive as compiled WebAssembly.Module objects (wrangler's CompiledWasm rule),
 // so nothing is fetched at runtime. Each engine is instantiated once per isolate; the promise is

@@ -1,7 +1,7 @@
-import type { Font } from 'satori/standalone';
-import notoSansSc from '@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff';
 import notoEmoji from '@fontsource/noto-emoji/files/noto-emoji-emoji-400-normal.woff';
-import { readWoffMetrics, type FontMetrics } from './woff';
+import notoSansSc from '@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff';
+import type { Font } from 'satori/standalone';
+import { type FontMetrics, readWoffMetrics } from './woff';
 
 /** The family poster text is set in; emoji fall back to the second bundled font. */
 export const POSTER_FONT_FAMILY = 'Noto Sans SC';

@@ -20,19 +20,19 @@ export function decodeJpeg(bytes: Uint8Array): Pixels {
 /** Luminance and chrominance quantisation tables of ITU T.81 Annex K, in natural (row-major) order. */
 const BASE_QUANT = [
   [
-    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62,
-    18, 22, 37, 56, 68, 109, 103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
+    16, 11, 10, 16, 24, 40, 51, 61, 12, 12, 14, 19, 26, 58, 60, 55, 14, 13, 16, 24, 40, 57, 69, 56, 14, 17, 22, 29, 51, 87, 80, 62, 18, 22, 37, 56, 68, 109,
+    103, 77, 24, 35, 55, 64, 81, 104, 113, 92, 49, 64, 78, 87, 103, 121, 120, 101, 72, 92, 95, 98, 112, 100, 103, 99,
   ],
   [
-    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99,
-    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    17, 18, 24, 47, 99, 99, 99, 99, 18, 21, 26, 66, 99, 99, 99, 99, 24, 26, 56, 99, 99, 99, 99, 99, 47, 66, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
+    99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
   ],
 ];
 
 /** zigzag[k] = natural index of the k-th coefficient in zigzag order. */
 const ZIGZAG = Uint8Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56,
-  57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22,
+  15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
 ]);
 
 /** ZIGZAG as offsets into a block whose rows are 8 or 16 samples apart. */
@@ -68,7 +68,7 @@ const AAN_SCALE = [1, 1.387039845, 1.306562965, 1.175875602, 1, 0.785694958, 0.5
  */
 export function encodeJpeg({ pixels, width, height }: Pixels, quality: number): Uint8Array {
   const quant = BASE_QUANT.map((base) => scaleQuant(base, quality));
-  const out = new ByteWriter(width * height >> 2);
+  const out = new ByteWriter((width * height) >> 2);
   writeHeaders(out, width, height, quant);
   const scan = new ScanEncoder(out, quant);
   scan.encode(pixels, width, height);
@@ -133,7 +133,12 @@ function writeHeaders(out: ByteWriter, width: number, height: number, quant: Uin
   out.u16(height);
   out.u16(width);
   out.bytes(3, 1, 0x22, 0, 2, 0x11, 1, 3, 0x11, 1);
-  const tables: [number, HuffmanSpec][] = [[0x00, DC_LUMA], [0x10, AC_LUMA], [0x01, DC_CHROMA], [0x11, AC_CHROMA]];
+  const tables: [number, HuffmanSpec][] = [
+    [0x00, DC_LUMA],
+    [0x10, AC_LUMA],
+    [0x01, DC_CHROMA],
+    [0x11, AC_CHROMA],
+  ];
   for (const [id, spec] of tables) {
     out.bytes(0xff, 0xc4);
     out.u16(3 + 16 + spec.symbols.length);
@@ -170,12 +175,13 @@ class ScanEncoder {
   private bitBuf = 0;
   private bitCount = 0;
 
-  constructor(private readonly out: ByteWriter, quant: Uint8Array[]) {
+  constructor(
+    private readonly out: ByteWriter,
+    quant: Uint8Array[],
+  ) {
     // Multiplying by 1 / (q × 8 × aan[u] × aan[v]) undoes the AAN scaling and quantises at once;
     // kept in zigzag order, the order coefficients are coded in.
-    this.divisors = quant.map((table) =>
-      Float32Array.from(ZIGZAG, (n) => 1 / (table[n] * 8 * AAN_SCALE[n >> 3] * AAN_SCALE[n & 7])),
-    );
+    this.divisors = quant.map((table) => Float32Array.from(ZIGZAG, (n) => 1 / (table[n] * 8 * AAN_SCALE[n >> 3] * AAN_SCALE[n & 7])));
   }
 
   encode(pixels: Uint8Array, width: number, height: number): void {
@@ -293,7 +299,14 @@ function fdct(d: Float32Array, base: number, stride: number): void {
 }
 
 function pass(d: Float32Array, o: number, s: number): void {
-  const i0 = o, i1 = o + s, i2 = o + 2 * s, i3 = o + 3 * s, i4 = o + 4 * s, i5 = o + 5 * s, i6 = o + 6 * s, i7 = o + 7 * s;
+  const i0 = o,
+    i1 = o + s,
+    i2 = o + 2 * s,
+    i3 = o + 3 * s,
+    i4 = o + 4 * s,
+    i5 = o + 5 * s,
+    i6 = o + 6 * s,
+    i7 = o + 7 * s;
   const tmp0 = d[i0] + d[i7];
   const tmp7 = d[i0] - d[i7];
   const tmp1 = d[i1] + d[i6];
@@ -309,7 +322,7 @@ function pass(d: Float32Array, o: number, s: number): void {
   const tmp12 = tmp1 - tmp2;
   d[i0] = tmp10 + tmp11;
   d[i4] = tmp10 - tmp11;
-  const z1 = (tmp12 + tmp13) * 0.707106781;
+  const z1 = (tmp12 + tmp13) * Math.SQRT1_2;
   d[i2] = tmp13 + z1;
   d[i6] = tmp13 - z1;
 
@@ -319,7 +332,7 @@ function pass(d: Float32Array, o: number, s: number): void {
   const z5 = (t10 - t12) * 0.382683433;
   const z2 = 0.5411961 * t10 + z5;
   const z4 = 1.306562965 * t12 + z5;
-  const z3 = t11 * 0.707106781;
+  const z3 = t11 * Math.SQRT1_2;
   const z11 = tmp7 + z3;
   const z13 = tmp7 - z3;
   d[i5] = z13 + z2;

@@ -98,15 +98,12 @@ function parseJson(text: string): unknown {
 }
 
 function asRecord(value: unknown): Record<string, unknown> {
-  return value !== null && typeof value === 'object' && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
 }
 
 /** Accepts numbers and numeric strings (HTML forms send strings); falls back when not finite. */
 function num(value: unknown, fallback: number, min: number, max: number): number {
-  const parsed =
-    typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
+  const parsed = typeof value === 'number' ? value : typeof value === 'string' && value.trim() !== '' ? Number(value) : NaN;
   const n = Number.isFinite(parsed) ? Math.round(parsed) : fallback;
   return Math.min(Math.max(n, min), Math.max(min, max));
 }

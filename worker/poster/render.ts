@@ -1,12 +1,12 @@
 import satori from 'satori/standalone';
 import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
-import { POSTER_FONT_FAMILY, POSTER_FONTS, fitText, missingGlyphs } from './fonts';
+import { fitText, missingGlyphs, POSTER_FONT_FAMILY, POSTER_FONTS } from './fonts';
 import { DEFAULT_AVATAR_SVG, dataUrl, isDecodable, sniffRasterType, svgDataUrl } from './images';
 import { encodeJpeg } from './jpeg';
-import { DEFAULT_LAYOUT, TEXT_LINE_HEIGHT, type PosterLayout } from './layout';
+import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
 import { qrPixels, qrSvg } from './qr';
-import { paintOver, rasterise, rasterisePixels, saveBox, type Layer } from './raster';
+import { type Layer, paintOver, rasterise, rasterisePixels, saveBox } from './raster';
 
 export type { Pixels } from './engines';
 
@@ -83,7 +83,16 @@ export async function renderTextSvg(text: string, box: TextBox): Promise<TextSvg
   const height = Math.ceil(box.fontSize * TEXT_LINE_HEIGHT) + 2 * margin;
   const line = el(
     'div',
-    { position: 'absolute', left: margin, top: margin, width: box.width, fontSize: box.fontSize, lineHeight: TEXT_LINE_HEIGHT, color: box.color, whiteSpace: 'nowrap' },
+    {
+      position: 'absolute',
+      left: margin,
+      top: margin,
+      width: box.width,
+      fontSize: box.fontSize,
+      lineHeight: TEXT_LINE_HEIGHT,
+      color: box.color,
+      whiteSpace: 'nowrap',
+    },
     { children: fitText(text, box.fontSize, box.width) },
   );
   const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children: [line] });
@@ -185,5 +194,10 @@ export async function renderQrPng(content: string, size = 430): Promise<Rendered
 function drawable(text: string): string {
   const line = text.replace(/\s+/g, ' ').trim();
   const missing = new Set(missingGlyphs(line));
-  return missing.size ? [...line].filter((ch) => !missing.has(ch)).join('').trim() : line;
+  return missing.size
+    ? [...line]
+        .filter((ch) => !missing.has(ch))
+        .join('')
+        .trim()
+    : line;
 }

@@ -1,9 +1,9 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
+import { openPosterLink } from '../campaign/poster-flow';
 import { AppError } from '../errors';
 import { messagePage, page } from './pages';
-import { openPosterLink } from '../campaign/poster-flow';
 
 /** Fans' surfaces: the web-OAuth redirect that shows their poster. */
 export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {

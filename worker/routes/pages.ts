@@ -19,10 +19,7 @@ export function page(title: string, body: Body) {
 
 /** A page that says what happened and what to do next. */
 export function messagePage(title: string, message: string, action?: { href: string; label: string }) {
-  return page(
-    title,
-    html`<h1>${title}</h1><p>${message}</p>${action ? html`<p><a class="button" href="${action.href}">${action.label}</a></p>` : ''}`,
-  );
+  return page(title, html`<h1>${title}</h1><p>${message}</p>${action ? html`<p><a class="button" href="${action.href}">${action.label}</a></p>` : ''}`);
 }
 
 const STYLE = `

@@ -49,11 +49,13 @@ export const wechatRoutes = new Hono<AppEnv>()
       const sending = release.later.then((m) => services.outbox.send([m]));
       c.executionCtx.waitUntil(sending.catch((e) => console.error('release test query_auth failed', e)));
     }
-    const handling = (release ? Promise.resolve(release.reply) : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })).catch(async (e) => {
-      // Give the key back so WeChat's retry is handled, then fail this delivery.
-      if (claimed) await releasePush(db, key);
-      throw e;
-    });
+    const handling = (release ? Promise.resolve(release.reply) : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })).catch(
+      async (e) => {
+        // Give the key back so WeChat's retry is handled, then fail this delivery.
+        if (claimed) await releasePush(db, key);
+        throw e;
+      },
+    );
     const late = Symbol('late');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const reply: PushReply | typeof late = await Promise.race([

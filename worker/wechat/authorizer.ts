@@ -37,10 +37,8 @@ export function sendCustomMessage(bases: WeChatBases, token: string, message: Cu
 export async function uploadImage(bases: WeChatBases, token: string, bytes: Uint8Array, filename: string, contentType: string): Promise<string> {
   const form = new FormData();
   form.append('media', new Blob([bytes], { type: contentType }), filename);
-  const r = await callWeChat<{ media_id: string }>(
-    'media/upload',
-    `${bases.api}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=image`,
-    { body: form },
-  );
+  const r = await callWeChat<{ media_id: string }>('media/upload', `${bases.api}/cgi-bin/media/upload?access_token=${encodeURIComponent(token)}&type=image`, {
+    body: form,
+  });
   return r.media_id;
 }

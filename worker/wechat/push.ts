@@ -1,5 +1,5 @@
 import { WeChatCryptoError, type WXBizMsgCrypt } from './crypto';
-import { buildXml, MAX_PUSH_BYTES, parseWeChatXml, XmlError, type WeChatXml } from './xml';
+import { buildXml, MAX_PUSH_BYTES, parseWeChatXml, type WeChatXml, XmlError } from './xml';
 
 /** Pushes signed further from now than this are refused as stale or replayed. */
 export const MAX_CLOCK_SKEW_S = 300;

@@ -157,7 +157,9 @@ export class ActivityCounter extends DurableObject<Env> {
   async snapshot(): Promise<{ participants: ParticipantRow[]; helpers: { open_id: string; owner_row_id: number; counted: number }[]; pendingOutbox: number }> {
     return {
       participants: this.sql.exec<ParticipantRow>('SELECT * FROM participant ORDER BY row_id').toArray(),
-      helpers: this.sql.exec<{ open_id: string; owner_row_id: number; counted: number }>('SELECT open_id, owner_row_id, counted FROM helper ORDER BY open_id').toArray(),
+      helpers: this.sql
+        .exec<{ open_id: string; owner_row_id: number; counted: number }>('SELECT open_id, owner_row_id, counted FROM helper ORDER BY open_id')
+        .toArray(),
       pendingOutbox: this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM outbox').one().n,
     };
   }
@@ -208,9 +210,21 @@ export class ActivityCounter extends DurableObject<Env> {
     }
     const note = assistNote(settings.tiers, outcome, claims);
     const lastOutbox = this.enqueue({
-      helper: { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, ownerOpenId: owner.openId, level: owner.level + 1, at: input.at },
+      helper: {
+        activityId: input.activityId,
+        accountId: input.accountId,
+        openId: input.helperOpenId,
+        ownerOpenId: owner.openId,
+        level: owner.level + 1,
+        at: input.at,
+      },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: outcome.tier },
-      message: { key: `${input.eventKey}:notify`, appid: input.appid, message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } }, reserve: note.reserve },
+      message: {
+        key: `${input.eventKey}:notify`,
+        appid: input.appid,
+        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
+        reserve: note.reserve,
+      },
     });
     return { outcome, lastOutbox };
   }
@@ -233,7 +247,12 @@ export class ActivityCounter extends DurableObject<Env> {
     const lastOutbox = this.enqueue({
       left: { ...left, uncount: Flag.yes },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: owner.taskProgress },
-      message: { key: `${input.eventKey}:deduct`, appid: input.appid, message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } }, reserve: note.reserve },
+      message: {
+        key: `${input.eventKey}:deduct`,
+        appid: input.appid,
+        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
+        reserve: note.reserve,
+      },
     });
     return { outcome, lastOutbox };
   }
@@ -284,8 +303,11 @@ export class ActivityCounter extends DurableObject<Env> {
     while (this.follows.length) {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
-        const records = await recordFollows(this.env.DB, batch.map((b) => b.follow));
-        batch.forEach((b, i) => b.done(records[i]));
+        const records = await recordFollows(
+          this.env.DB,
+          batch.map((b) => b.follow),
+        );
+        for (const [i, b] of batch.entries()) b.done(records[i]);
       } catch (e) {
         for (const b of batch) b.fail(e);
       }
@@ -299,7 +321,9 @@ export class ActivityCounter extends DurableObject<Env> {
       this.env.DB.prepare('SELECT level, number, good, stock FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
       this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
-    const a = activity.results[0] as { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null } | undefined;
+    const a = activity.results[0] as
+      | { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null }
+      | undefined;
     this.settings = {
       startTime: a?.start_time ?? 0,
       endTime: a?.end_time ?? 0,
@@ -322,7 +346,15 @@ export class ActivityCounter extends DurableObject<Env> {
       .bind(rowId, activityId)
       .first<{ id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number; black: number }>();
     if (!row) return;
-    this.sql.exec('INSERT OR IGNORE INTO participant VALUES (?, ?, ?, ?, ?, ?)', row.id, row.open_id, row.public_number_id, row.number, row.task_progress, row.level);
+    this.sql.exec(
+      'INSERT OR IGNORE INTO participant VALUES (?, ?, ?, ?, ?, ?)',
+      row.id,
+      row.open_id,
+      row.public_number_id,
+      row.number,
+      row.task_progress,
+      row.level,
+    );
     if (row.black === Flag.yes) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', row.public_number_id, row.open_id);
   }
 

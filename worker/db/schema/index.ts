@@ -1,5 +1,5 @@
-export * from './platform';
-export * from './messaging';
 export * from './activity';
+export * from './messaging';
+export * from './platform';
 export * from './promo';
 export * from './uploads';

@@ -1,19 +1,21 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch } from '../../campaign/activity-input';
-import { activityStats, type DayCounts } from '../../campaign/stats';
+import { activityStats, type DayCounts as DayFigures } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
 import { resolveLayout } from '../../poster/layout';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
-const Layout = z.object({
-  avatar: z.object({ x: z.number(), y: z.number(), size: z.number() }),
-  nickname: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), maxWidth: z.number() }),
-  qr: z.object({ x: z.number(), y: z.number(), size: z.number() }),
-  rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number() }),
-}).openapi('PosterLayout');
+const Layout = z
+  .object({
+    avatar: z.object({ x: z.number(), y: z.number(), size: z.number() }),
+    nickname: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), maxWidth: z.number() }),
+    qr: z.object({ x: z.number(), y: z.number(), size: z.number() }),
+    rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number() }),
+  })
+  .openapi('PosterLayout');
 
 export const ActivitySchema = z
   .object({
@@ -62,7 +64,6 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
   };
 }
 
-
 const list = createRoute({
   method: 'get',
   path: '/activities',
@@ -78,7 +79,10 @@ const list = createRoute({
     }),
   },
   responses: {
-    200: { description: '活动列表', ...json(z.object({ items: z.array(ActivitySchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) },
+    200: {
+      description: '活动列表',
+      ...json(z.object({ items: z.array(ActivitySchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })),
+    },
     ...errorResponses(401, 422),
   },
 });
@@ -124,7 +128,12 @@ activitiesApi
   .openapi(list, async (c) => {
     const q = c.req.valid('query');
     const now = Date.now();
-    const { items, total } = await listActivities(c.var.services.db, c.var.user.id, { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size }, now);
+    const { items, total } = await listActivities(
+      c.var.services.db,
+      c.var.user.id,
+      { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size },
+      now,
+    );
     return c.json({ items: items.map((a) => presentActivity(a, now)), total, page: q.page, page_size: q.page_size }, 200);
   })
   .openapi(create, async (c) => {
@@ -149,12 +158,28 @@ const StatsSchema = z
     days: z.array(DayCounts.extend({ date: z.string(), net_new: z.number().int(), unfollow_rate: z.number() })),
     today: DayCounts,
     yesterday: DayCounts,
-    tiers: z.array(z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), completions: z.number().int() })),
+    tiers: z.array(
+      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), completions: z.number().int() }),
+    ),
     depth: z.array(z.object({ level: z.number().int(), fans: z.number().int() })),
-    leaderboard: z.array(z.object({ id: z.number().int(), open_id: z.string(), nick_name: z.string().nullable(), avatar: z.string().nullable(), number: z.number().int(), task_progress: z.number().int() })),
+    leaderboard: z.array(
+      z.object({
+        id: z.number().int(),
+        open_id: z.string(),
+        nick_name: z.string().nullable(),
+        avatar: z.string().nullable(),
+        number: z.number().int(),
+        task_progress: z.number().int(),
+      }),
+    ),
   })
   .openapi('ActivityStats');
-const dayCounts = (d: DayCounts): z.infer<typeof DayCounts> => ({ participants: d.participants, assists: d.assists, new_followers: d.newFollowers, unfollows: d.unfollows });
+const dayCounts = (d: DayFigures): z.infer<typeof DayCounts> => ({
+  participants: d.participants,
+  assists: d.assists,
+  new_followers: d.newFollowers,
+  unfollows: d.unfollows,
+});
 
 /** An activity's statistics as the API shows them. */
 function presentStats(s: Awaited<ReturnType<typeof activityStats>>): z.infer<typeof StatsSchema> {
@@ -169,7 +194,14 @@ function presentStats(s: Awaited<ReturnType<typeof activityStats>>): z.infer<typ
     yesterday: dayCounts(s.yesterday),
     tiers: s.tiers,
     depth: s.depth,
-    leaderboard: s.leaderboard.map((l) => ({ id: l.id, open_id: l.openId, nick_name: l.nickName, avatar: l.avatar, number: l.number, task_progress: l.taskProgress })),
+    leaderboard: s.leaderboard.map((l) => ({
+      id: l.id,
+      open_id: l.openId,
+      nick_name: l.nickName,
+      avatar: l.avatar,
+      number: l.number,
+      task_progress: l.taskProgress,
+    })),
   };
 }
 
@@ -192,7 +224,8 @@ activitiesApi.openapi(
     const now = Date.now();
     const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : now - ((q.days ?? 7) - 1) * 86_400_000;
     const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : now;
-    if (to < from || to - from > 366 * 86_400_000) throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
+    if (to < from || to - from > 366 * 86_400_000)
+      throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
     return c.json(presentStats(await activityStats(db, id, from, to, now)), 200);
   },
 );

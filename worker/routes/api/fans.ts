@@ -72,16 +72,39 @@ const CSV_COLUMNS = ['ID', '昵称', 'OpenID', '公众号', '活动', '来源', 
 /** A fan's line in the CSV export. */
 function csvLine(r: FanRow): unknown[] {
   const v = presentFan(r);
-  return [v.id, v.nick_name, v.open_id, v.account.nick_name, v.activity?.name, v.origin_label, v.level, v.number, v.task_progress, v.following ? '关注中' : '已取关', v.black ? '是' : '否', v.ctime];
+  return [
+    v.id,
+    v.nick_name,
+    v.open_id,
+    v.account.nick_name,
+    v.activity?.name,
+    v.origin_label,
+    v.level,
+    v.number,
+    v.task_progress,
+    v.following ? '关注中' : '已取关',
+    v.black ? '是' : '否',
+    v.ctime,
+  ];
 }
 const PageQuery = Filters.extend({
   cursor: z
     .string()
     .max(64)
-    .transform((s, ctx) => decodeCursor(s) ?? (ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' }), z.NEVER))
+    .transform((s, ctx) => {
+      const cursor = decodeCursor(s);
+      if (cursor) return cursor;
+      ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' });
+      return z.NEVER;
+    })
     .optional()
     .openapi({ description: '上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快）', type: 'string' }),
-  page: z.coerce.number().int().min(1).optional().openapi({ description: `页码（按偏移跳页，只到第 ${TOTAL_CAP} 条为止），默认 1` }),
+  page: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .openapi({ description: `页码（按偏移跳页，只到第 ${TOTAL_CAP} 条为止），默认 1` }),
   page_size: z.coerce.number().int().min(1).max(100).default(20),
 })
   .refine((q) => !(q.cursor && q.page), { path: ['page'], message: 'page 与 cursor 只能给一个' })
@@ -101,7 +124,10 @@ export const fansApi = createApi()
           ...json(
             z.object({
               items: z.array(FanSchema),
-              total: z.number().int().openapi({ description: `匹配数，最多计到 ${TOTAL_CAP}；在第一页（无 cursor）时计数，cursor 带到后续各页` }),
+              total: z
+                .number()
+                .int()
+                .openapi({ description: `匹配数，最多计到 ${TOTAL_CAP}；在第一页（无 cursor）时计数，cursor 带到后续各页` }),
               total_capped: z.boolean().openapi({ description: `为 true 时实际匹配数超过 ${TOTAL_CAP}` }),
               page: z.number().int(),
               page_size: z.number().int(),
@@ -125,7 +151,12 @@ export const fansApi = createApi()
       path: '/fans/blacklist',
       summary: '加入或移出黑名单（可批量）',
       security,
-      request: { body: { required: true, ...json(z.object({ ids: z.array(z.number().int().positive()).min(1, '请选择粉丝').max(500, '一次最多 500 个'), black: z.boolean() })) } },
+      request: {
+        body: {
+          required: true,
+          ...json(z.object({ ids: z.array(z.number().int().positive()).min(1, '请选择粉丝').max(500, '一次最多 500 个'), black: z.boolean() })),
+        },
+      },
       responses: { 200: { description: '已更新', ...json(z.object({ updated: z.number().int() })) }, ...errorResponses(401, 404, 409, 422) },
     }),
     async (c) => {

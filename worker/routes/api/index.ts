@@ -14,7 +14,11 @@ api.openAPIRegistry.registerComponent('securitySchemes', 'cookieAuth', { type: '
 api.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer' });
 api.doc31('/openapi.json', {
   openapi: '3.1.0',
-  info: { title: '任务宝 on the edge — admin API', version: '1.0.0', description: '媒体宝任务宝运营后台 API。错误统一为 { error: { code, message, fields? } }。' },
+  info: {
+    title: '任务宝 on the edge — admin API',
+    version: '1.0.0',
+    description: '媒体宝任务宝运营后台 API。错误统一为 { error: { code, message, fields? } }。',
+  },
 });
 // Public: registering and logging in. Every route mounted after requireOperator needs a session.
 api.route('/', usersApi);

@@ -27,9 +27,10 @@ const DESCRIPTIONS: Record<number, string> = {
 
 /** Declares the error responses a route can give, all with the one envelope. */
 export function errorResponses(...statuses: (keyof typeof DESCRIPTIONS)[]) {
-  return Object.fromEntries(
-    statuses.map((s) => [s, { description: DESCRIPTIONS[s], content: { 'application/json': { schema: ErrorSchema } } }]),
-  ) as Record<number, { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }>;
+  return Object.fromEntries(statuses.map((s) => [s, { description: DESCRIPTIONS[s], content: { 'application/json': { schema: ErrorSchema } } }])) as Record<
+    number,
+    { description: string; content: { 'application/json': { schema: typeof ErrorSchema } } }
+  >;
 }
 
 /** Turns zod issues into `{ "awards.1.number": "…" }` for the envelope's `fields`. */
@@ -58,4 +59,10 @@ export const security: Record<string, string[]>[] = [{ cookieAuth: [] }, { beare
 export const json = <T extends z.ZodType>(schema: T) => ({ content: { 'application/json': { schema } } });
 
 /** `{id}` path parameter: a positive integer. */
-export const IdParam = z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) });
+export const IdParam = z.object({
+  id: z.coerce
+    .number()
+    .int()
+    .positive()
+    .openapi({ param: { name: 'id', in: 'path' } }),
+});

@@ -1,9 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { withBackground } from '../../campaign/backgrounds';
+import { ownedUpload } from '../../campaign/uploads';
 import { AppError } from '../../errors';
 import { resolveLayout } from '../../poster/layout';
 import { renderPoster } from '../../poster/render';
-import { withBackground } from '../../campaign/backgrounds';
-import { ownedUpload } from '../../campaign/uploads';
 import { createApi, errorResponses, security } from './openapi';
 
 /** What a fan's QR looks like: the preview draws a real QR of this sample content. */
@@ -20,12 +20,14 @@ export const postersApi = createApi().openapi(
         required: true,
         content: {
           'application/json': {
-            schema: z.object({
-              background_img: z.string().min(1).max(128),
-              rule: z.string().max(256).default(''),
-              nickname: z.string().max(32).default('微信昵称😀'),
-              layout: z.record(z.string(), z.unknown()).optional(),
-            }).openapi('PosterPreviewInput'),
+            schema: z
+              .object({
+                background_img: z.string().min(1).max(128),
+                rule: z.string().max(256).default(''),
+                nickname: z.string().max(32).default('微信昵称😀'),
+                layout: z.record(z.string(), z.unknown()).optional(),
+              })
+              .openapi('PosterPreviewInput'),
           },
         },
       },

@@ -17,7 +17,9 @@ const PromoSchema = z
     unfollowed: z.number().int(),
   })
   .openapi('Promo');
-const PromoDetail = PromoSchema.extend({ days: z.array(z.object({ date: z.string(), followers: z.number().int(), unfollows: z.number().int() })) }).openapi('PromoDetail');
+const PromoDetail = PromoSchema.extend({ days: z.array(z.object({ date: z.string(), followers: z.number().int(), unfollows: z.number().int() })) }).openapi(
+  'PromoDetail',
+);
 /** A channel as the API shows it. */
 function presentPromo(p: PromoSummary): z.infer<typeof PromoSchema> {
   return {
@@ -52,7 +54,13 @@ export const promosApi = createApi()
           page_size: z.coerce.number().int().min(1).max(100).default(20),
         }),
       },
-      responses: { 200: { description: '推广码', ...json(z.object({ items: z.array(PromoSchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })) }, ...errorResponses(401, 422) },
+      responses: {
+        200: {
+          description: '推广码',
+          ...json(z.object({ items: z.array(PromoSchema), total: z.number().int(), page: z.number().int(), page_size: z.number().int() })),
+        },
+        ...errorResponses(401, 422),
+      },
     }),
     async (c) => {
       const q = c.req.valid('query');

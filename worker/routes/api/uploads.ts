@@ -1,6 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AppError } from '../../errors';
 import { MAX_UPLOAD_BYTES, ownedUpload, storeUpload } from '../../campaign/uploads';
+import { AppError } from '../../errors';
 import { createApi, errorResponses, security } from './openapi';
 
 const UploadSchema = z
@@ -54,7 +54,12 @@ uploadsApi
   .post('/uploads', async (c) => {
     const { db, uploads } = c.var.services;
     const u = await storeUpload(db, uploads, c.var.user.id, await readUpload(c.req.raw));
-    return c.json({ key: u.key, url: `/api/uploads/${u.key}`, width: u.width, height: u.height, size: u.size, content_type: u.contentType } satisfies z.infer<typeof UploadSchema>, 201);
+    return c.json(
+      { key: u.key, url: `/api/uploads/${u.key}`, width: u.width, height: u.height, size: u.size, content_type: u.contentType } satisfies z.infer<
+        typeof UploadSchema
+      >,
+      201,
+    );
   })
   // Keys contain slashes ("bg/1/abc.png"), so the path is matched with a wildcard.
   .get('/uploads/:key{.+}', async (c) => {
