@@ -1,6 +1,6 @@
-import { DEFAULT_LAYOUT } from '$poster-layout';
 import type { Activity, PosterLayout } from '$lib/api/types';
 import { toLocalInput } from '$lib/format';
+import { DEFAULT_LAYOUT } from '$poster-layout';
 
 /** Award rows the form always offers (1–3 tiers; blank rows are left out). */
 export const TIER_ROWS = 3;

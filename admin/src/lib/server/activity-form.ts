@@ -1,8 +1,8 @@
 import { fail } from '@sveltejs/kit';
-import { activityValues, cloneLayout, newActivityValues, TIER_ROWS, type ActivityFormValues } from '$lib/activity-form';
+import { type ActivityFormValues, activityValues, cloneLayout, newActivityValues, TIER_ROWS } from '$lib/activity-form';
 import type { Activity, ActivityInput, PosterLayout, Upload } from '$lib/api/types';
 import { fromLocalInput } from '$lib/format';
-import { apiFetch, loginRedirect, type ApiFailure } from './api';
+import { type ApiFailure, apiFetch, loginRedirect } from './api';
 import { text } from './forms';
 
 type Errors = Record<string, string>;

@@ -1,7 +1,7 @@
+import { type Cookies, error, type RequestEvent, redirect } from '@sveltejs/kit';
+import createClient from 'openapi-fetch';
 import { dev } from '$app/environment';
 import { env } from '$env/dynamic/private';
-import { error, redirect, type Cookies, type RequestEvent } from '@sveltejs/kit';
-import createClient from 'openapi-fetch';
 import type { paths } from '$lib/api/schema';
 
 /** The operator's session token, kept on the admin origin and sent to the API as a Bearer token. */

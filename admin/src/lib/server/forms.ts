@@ -7,5 +7,5 @@ export function text(form: FormData, name: string): string {
 
 /** Only safe local paths are followed after login, never another origin. */
 export function safeNext(next: string | null): string {
-  return next && next.startsWith('/') && !next.startsWith('//') ? next : '/activities';
+  return next?.startsWith('/') && !next.startsWith('//') ? next : '/activities';
 }

@@ -9,7 +9,9 @@ export const actions = {
   default: async (event) => {
     if (event.cookies.get(SESSION_COOKIE)) {
       // The session is gone locally either way; a failed API call must not keep the operator in.
-      await api(event).DELETE('/session').catch((e) => console.error('logout failed at the API:', e));
+      await api(event)
+        .DELETE('/session')
+        .catch((e) => console.error('logout failed at the API:', e));
     }
     clearSession(event.cookies);
     redirect(303, '/login');

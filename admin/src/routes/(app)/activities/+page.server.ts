@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { api, call, load as apiLoad } from '$lib/server/api';
-import { id, oneOf, pageOf, str } from '$lib/server/query';
 import type { Activity } from '$lib/api/types';
+import { api, load as apiLoad, call } from '$lib/server/api';
+import { id, oneOf, pageOf, str } from '$lib/server/query';
 import { backTo } from '$lib/url';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -19,7 +19,14 @@ export const load = (async (event) => {
     apiLoad(event, client.GET('/activities', { params: { query: { ...filters, page: pageOf(url), page_size: PAGE_SIZE } } })),
     apiLoad(event, client.GET('/accounts')),
   ]);
-  return { list, accounts: accounts.items, filters, toDelete: await confirming(event, list.items), deleted: url.searchParams.get('deleted'), created: url.searchParams.get('created') };
+  return {
+    list,
+    accounts: accounts.items,
+    filters,
+    toDelete: await confirming(event, list.items),
+    deleted: url.searchParams.get('deleted'),
+    created: url.searchParams.get('created'),
+  };
 }) satisfies PageServerLoad;
 
 /** The activity a `?delete=<id>` link asks to confirm: one of the operator's own, else no dialog. */

@@ -1,5 +1,5 @@
 import { fail } from '@sveltejs/kit';
-import { api, call, load as apiLoad } from '$lib/server/api';
+import { api, load as apiLoad, call } from '$lib/server/api';
 import { id, oneOf, pageOf, str } from '$lib/server/query';
 import type { Actions, PageServerLoad } from './$types';
 
@@ -46,7 +46,10 @@ export const load = (async (event) => {
 export const actions = {
   blacklist: async (event) => {
     const form = await event.request.formData();
-    const ids = form.getAll('ids').map(Number).filter((n) => Number.isInteger(n) && n > 0);
+    const ids = form
+      .getAll('ids')
+      .map(Number)
+      .filter((n) => Number.isInteger(n) && n > 0);
     const black = form.get('black') === 'true';
     if (!ids.length) return fail(400, { message: '请先勾选要操作的粉丝' });
     const r = await call(event, api(event).POST('/fans/blacklist', { body: { ids, black } }));

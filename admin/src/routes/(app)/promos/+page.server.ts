@@ -1,8 +1,8 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { api, call, load as apiLoad } from '$lib/server/api';
+import type { Promo } from '$lib/api/types';
+import { api, load as apiLoad, call } from '$lib/server/api';
 import { text } from '$lib/server/forms';
 import { id, pageOf, str } from '$lib/server/query';
-import type { Promo } from '$lib/api/types';
 import { backTo } from '$lib/url';
 import type { Actions, PageServerLoad } from './$types';
 

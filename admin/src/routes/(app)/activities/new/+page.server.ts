@@ -1,7 +1,7 @@
 import { redirect } from '@sveltejs/kit';
 import { newActivityValues } from '$lib/activity-form';
-import { api, call, load as apiLoad } from '$lib/server/api';
 import { activityBody, formFailure, readActivityForm, uploadPostedBackground } from '$lib/server/activity-form';
+import { api, load as apiLoad, call } from '$lib/server/api';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {

@@ -1,5 +1,5 @@
 import { fail, redirect } from '@sveltejs/kit';
-import { api, call, load as apiLoad } from '$lib/server/api';
+import { api, load as apiLoad, call } from '$lib/server/api';
 import { text } from '$lib/server/forms';
 import type { Actions, PageServerLoad } from './$types';
 

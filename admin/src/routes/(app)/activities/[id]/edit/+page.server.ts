@@ -1,7 +1,7 @@
 import { fail, redirect } from '@sveltejs/kit';
 import { activityValues } from '$lib/activity-form';
-import { api, call, load as apiLoad } from '$lib/server/api';
 import { activityBody, formFailure, readActivityForm, startedPatch, uploadPostedBackground } from '$lib/server/activity-form';
+import { api, load as apiLoad, call } from '$lib/server/api';
 import type { Actions, PageServerLoad } from './$types';
 
 function idOf(params: { id: string }) {
