@@ -1,11 +1,12 @@
-import { and, count, desc, eq, gt, inArray, isNull, lte, ne, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, count, desc, eq, gt, inArray, isNull, lte, ne, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag, flag, PartIn, ProtectSwitch } from '../db/values';
 import { AppError, notFound } from '../errors';
 import type { Account } from '../platform/accounts';
 import { resolveLayout } from '../poster/layout';
-import type { ActivityInput, ActivityPatch } from './activity-input';
+import { type ActivityInput, type ActivityPatch, type CompleteActivity, withDefaults } from './activity-input';
+import { customNotices, mergeNotices, storedNotices } from './activity-notices';
 import type { Counters } from './counter/stub';
 import { type ActivityStatus, activityStatus } from './time';
 
@@ -21,7 +22,7 @@ export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c
  * Validates the four parts (活动设置 / 参与公众号 / 奖励设置 / 海报设置) against each other and the
  * database, collecting every field error rather than stopping at the first.
  */
-async function validate(db: Db, userId: number, input: ActivityInput, excludeId?: number) {
+async function validate(db: Db, userId: number, input: CompleteActivity, excludeId?: number) {
   const fields: Fields = {};
   if (input.end_time <= input.start_time) fields.end_time = '结束时间必须晚于开始时间';
 
@@ -47,38 +48,70 @@ async function validate(db: Db, userId: number, input: ActivityInput, excludeId?
   const upload = await db.query.uploads.findFirst({ where: and(eq(schema.uploads.key, input.poster.background_img), eq(schema.uploads.mtbUserId, userId)) });
   if (!upload) fields['poster.background_img'] = '请先上传海报背景图';
 
-  if (accounts.length) {
-    const clash = await db
-      .select({ name: schema.activity.name })
-      .from(schema.posterSetting)
-      .innerJoin(schema.activity, eq(schema.activity.id, schema.posterSetting.activityId))
-      .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-      .where(
-        and(
-          eq(schema.posterSetting.keyWord, input.poster.key_word),
-          inArray(
-            schema.publicJoinActivity.accountId,
-            accounts.map((a) => a.id),
-          ),
-          isNull(schema.activity.deletedAt),
-          excludeId ? ne(schema.activity.id, excludeId) : undefined,
-          // Overlapping windows: the other starts before this ends and ends after this starts.
-          sql`${schema.activity.startTime} < ${input.end_time}`,
-          gt(schema.activity.endTime, input.start_time),
-        ),
-      )
-      .limit(1);
-    if (clash.length) fields['poster.key_word'] = `关键词已被同一公众号时间重叠的活动「${clash[0].name}」使用`;
-  }
+  checkKeywords(input, fields);
+  if ((input.risk.burst_count == null) !== (input.risk.burst_seconds == null)) fields['risk.burst_seconds'] = '突增规则需要同时填写次数和秒数';
+  if (accounts.length) await checkKeywordClashes(db, input, accounts, excludeId, fields);
   if (Object.keys(fields).length) throw new AppError('validation_failed', '提交的数据有误，请检查标注的字段', fields);
   return accounts;
 }
 
-function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accountIds: number[]) {
+/** The texts a fan sends to this activity: the field that sets each, and what it does. */
+const keywordFields = (input: CompleteActivity) =>
+  [
+    ['poster.key_word', 'join', input.poster.key_word],
+    ['keywords.progress', 'progress', input.keywords.progress],
+    ['keywords.claim', 'claim', input.keywords.claim],
+  ] as const;
+
+/** An activity's own keywords must differ, or a fan's text would mean two things. */
+function checkKeywords(input: CompleteActivity, fields: Fields) {
+  const seen = new Map<string, string>();
+  for (const [field, , word] of keywordFields(input)) {
+    if (seen.has(word)) fields[field] = `与${seen.get(word) === 'poster.key_word' ? '活动关键词' : '另一个回复关键词'}相同，请换一个`;
+    else seen.set(word, field);
+  }
+}
+
+/**
+ * A keyword must mean one thing on an account at any time. Another activity sharing an account and
+ * overlapping in time may not use it, with one exception: activities share their progress and
+ * claim keywords (“进度”, “领奖” by default), whose answer covers each activity the fan is in.
+ */
+async function checkKeywordClashes(db: Db, input: CompleteActivity, accounts: Account[], excludeId: number | undefined, fields: Fields) {
+  const ps = schema.posterSetting;
+  const words = keywordFields(input).map(([, , w]) => w);
+  const others = await db
+    .select({ name: schema.activity.name, join: ps.keyWord, progress: ps.progressKeyword, claim: ps.claimKeyword })
+    .from(ps)
+    .innerJoin(schema.activity, eq(schema.activity.id, ps.activityId))
+    .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
+    .where(
+      and(
+        or(inArray(ps.keyWord, words), inArray(ps.progressKeyword, words), inArray(ps.claimKeyword, words)),
+        inArray(
+          schema.publicJoinActivity.accountId,
+          accounts.map((a) => a.id),
+        ),
+        isNull(schema.activity.deletedAt),
+        excludeId ? ne(schema.activity.id, excludeId) : undefined,
+        // Overlapping windows: the other starts before this ends and ends after this starts.
+        sql`${schema.activity.startTime} < ${input.end_time}`,
+        gt(schema.activity.endTime, input.start_time),
+      ),
+    );
+  for (const [field, role, word] of keywordFields(input)) {
+    const clash = others.find((o) => (['join', 'progress', 'claim'] as const).some((r) => o[r] === word && (r !== role || role === 'join')));
+    if (clash) fields[field] ??= `关键词“${word}”已被同一公众号时间重叠的活动「${clash.name}」使用`;
+  }
+}
+
+function childRows(db: Db, activityId: SQL | number, input: CompleteActivity, accountIds: number[]) {
   return [
     ...accountIds.map((accountId) => db.insert(schema.publicJoinActivity).values({ activityId: activityId as number, accountId })),
     ...input.awards.map((a) =>
-      db.insert(schema.award).values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null }),
+      db
+        .insert(schema.award)
+        .values({ activityId: activityId as number, level: a.level, number: a.number, good: a.good, stock: a.stock ?? null, kind: a.kind }),
     ),
     db.insert(schema.posterSetting).values({
       activityId: activityId as number,
@@ -86,12 +119,25 @@ function childRows(db: Db, activityId: SQL | number, input: ActivityInput, accou
       keyWord: input.poster.key_word,
       rule: input.poster.rule,
       layout: resolveLayout(input.poster.layout) as unknown as Record<string, unknown>,
+      progressKeyword: input.keywords.progress,
+      claimKeyword: input.keywords.claim,
     }),
   ];
 }
 
+/** The activity columns of its notices (only what differs from the defaults) and 防刷 rules. */
+function reachAndRisk(input: CompleteActivity) {
+  return {
+    notices: customNotices(input.notices),
+    burstCount: input.risk.burst_count ?? null,
+    burstSeconds: input.risk.burst_seconds ?? null,
+    stayHours: input.risk.stay_hours ?? null,
+  };
+}
+
 /** Creates an activity with its accounts, awards and poster in one D1 batch. */
-export async function createActivity(db: Db, userId: number, input: ActivityInput, now = Date.now()): Promise<number> {
+export async function createActivity(db: Db, userId: number, created: ActivityInput, now = Date.now()): Promise<number> {
+  const input = withDefaults(created);
   const accounts = await validate(db, userId, input);
   const [inserted] = await db.batch([
     db
@@ -103,6 +149,7 @@ export async function createActivity(db: Db, userId: number, input: ActivityInpu
         endTime: input.end_time,
         protectSwitch: input.protect_switch,
         unsubscribeDeduct: flag(input.unsubscribe_deduct),
+        ...reachAndRisk(input),
         createdAt: now,
         updatedAt: now,
       })
@@ -126,7 +173,7 @@ async function ownedActivity(db: Db, userId: number, id: number) {
 }
 
 /** Loads an activity as its input shape (what an edit starts from). */
-async function currentInput(db: Db, activityId: number): Promise<ActivityInput> {
+async function currentInput(db: Db, activityId: number): Promise<CompleteActivity> {
   const a = (await db.query.activity.findFirst({ where: eq(schema.activity.id, activityId) }))!;
   const [publics, awards, poster] = await db.batch([
     db
@@ -144,15 +191,18 @@ async function currentInput(db: Db, activityId: number): Promise<ActivityInput> 
     protect_switch: a.protectSwitch === ProtectSwitch.off ? ProtectSwitch.off : ProtectSwitch.on,
     unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
     publics: publics.map((p) => p.appid),
-    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind })),
     poster: { background_img: poster[0].backgroundImg, key_word: poster[0].keyWord, rule: poster[0].rule, layout: poster[0].layout ?? undefined },
+    keywords: { progress: poster[0].progressKeyword, claim: poster[0].claimKeyword },
+    notices: storedNotices(a.notices),
+    risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
   };
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
 /** Once started, only these may change (PRODUCT §2.1): name, end_time, rule, prizes and stock. */
-function lockedChanges(before: ActivityInput, after: ActivityInput): Fields {
+function lockedChanges(before: CompleteActivity, after: CompleteActivity): Fields {
   const fields: Fields = {};
   const locked = '活动开始后不能修改';
   if (after.start_time !== before.start_time) fields.start_time = locked;
@@ -160,6 +210,8 @@ function lockedChanges(before: ActivityInput, after: ActivityInput): Fields {
   if (after.unsubscribe_deduct !== before.unsubscribe_deduct) fields.unsubscribe_deduct = locked;
   if (!same([...after.publics].sort(), [...before.publics].sort())) fields.publics = locked;
   if (after.poster.key_word !== before.poster.key_word) fields['poster.key_word'] = locked;
+  if (after.keywords.progress !== before.keywords.progress) fields['keywords.progress'] = locked;
+  if (after.keywords.claim !== before.keywords.claim) fields['keywords.claim'] = locked;
   if (after.poster.background_img !== before.poster.background_img) fields['poster.background_img'] = locked;
   if (!same(resolveLayout(after.poster.layout), resolveLayout(before.poster.layout))) fields['poster.layout'] = locked;
   const byLevel = new Map(before.awards.map((a) => [a.level, a]));
@@ -168,6 +220,7 @@ function lockedChanges(before: ActivityInput, after: ActivityInput): Fields {
     const b = byLevel.get(a.level);
     if (!b) fields[`awards.${i}.level`] = locked;
     else if (a.number !== b.number) fields[`awards.${i}.number`] = locked;
+    else if (a.kind !== b.kind) fields[`awards.${i}.kind`] = locked;
   });
   return fields;
 }
@@ -180,21 +233,29 @@ export interface ActivityDeps {
 
 /**
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
- * rule, prizes and stock (fields sent unchanged are fine, so a full form can be resubmitted). The
+ * rule, prizes and stock, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
+ * be resubmitted). Keywords, notices (per scene) and rules merge into what is stored. The
  * activity's counter reloads its settings at once.
  */
 export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
   const activity = await ownedActivity(db, userId, id);
   const before = await currentInput(db, id);
-  const after: ActivityInput = {
+  const merged = <T extends object>(was: T, change: Partial<T> | undefined): T => ({
+    ...was,
+    ...Object.fromEntries(Object.entries(change ?? {}).filter(([, v]) => v !== undefined)),
+  });
+  const after: CompleteActivity = {
     ...before,
-    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && k !== 'poster')),
-    poster: { ...before.poster, ...Object.fromEntries(Object.entries(patch.poster ?? {}).filter(([, v]) => v !== undefined)) },
-  } as ActivityInput;
+    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && !['poster', 'keywords', 'notices', 'risk'].includes(k))),
+    poster: merged(before.poster, patch.poster),
+    keywords: merged(before.keywords, patch.keywords ?? {}),
+    notices: mergeNotices(before.notices, patch.notices),
+    risk: merged(before.risk, patch.risk),
+  } as CompleteActivity;
   if (activityStatus(activity, now) !== 'pending') {
     const fields = lockedChanges(before, after);
     if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
-    if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存', fields);
+    if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存、通知文案与防刷规则', fields);
   }
   const accounts = await validate(db, userId, after, id);
   await db.batch([
@@ -206,6 +267,7 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
         endTime: after.end_time,
         protectSwitch: after.protect_switch,
         unsubscribeDeduct: flag(after.unsubscribe_deduct),
+        ...reachAndRisk(after),
         updatedAt: now,
       })
       .where(eq(schema.activity.id, id)),

@@ -22,6 +22,13 @@ export const activity = sqliteTable(
     updatedAt: integer('updated_at').notNull().default(nowMs),
     /** Soft delete: posters already shared keep resolving to "活动已结束". */
     deletedAt: integer('deleted_at'),
+    /** Notice texts and template bindings the operator changed, by scene (messaging/notices.ts); the rest use defaults. */
+    notices: text('notices', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** 防刷 burst rule: more than burst_count assists to one poster within burst_seconds holds it for review (null: off). */
+    burstCount: integer('burst_count'),
+    burstSeconds: integer('burst_seconds'),
+    /** 防刷 stay period: an assist counts once the helper has stayed followed this long (null: off). */
+    stayHours: integer('stay_hours'),
   },
   (t) => [index('activity_user_time').on(t.mtbUserId, t.deletedAt, t.startTime)],
 );
@@ -53,6 +60,10 @@ export const award = sqliteTable(
     number: integer('number').notNull(),
     good: text('good').notNull(),
     stock: integer('stock'),
+    /** How the prize reaches the winner: 兑换码 (code), 实物 (shipping) or 线下核销 (onsite). */
+    kind: text('kind', { enum: ['code', 'shipping', 'onsite'] })
+      .notNull()
+      .default('onsite'),
   },
   (t) => [uniqueIndex('award_activity_level').on(t.activityId, t.level)],
 );
@@ -69,8 +80,16 @@ export const posterSetting = sqliteTable(
     keyWord: text('key_word').notNull(),
     rule: text('rule').notNull(),
     layout: text('layout', { mode: 'json' }).$type<Record<string, unknown>>(),
+    /** The texts a fan sends to ask for their progress and their prizes (checked for clashes like key_word). */
+    progressKeyword: text('progress_keyword').notNull().default('进度'),
+    claimKeyword: text('claim_keyword').notNull().default('领奖'),
   },
-  (t) => [uniqueIndex('poster_setting_activity').on(t.activityId), index('poster_setting_keyword').on(t.keyWord)],
+  (t) => [
+    uniqueIndex('poster_setting_activity').on(t.activityId),
+    index('poster_setting_keyword').on(t.keyWord),
+    index('poster_setting_progress_keyword').on(t.progressKeyword),
+    index('poster_setting_claim_keyword').on(t.claimKeyword),
+  ],
 );
 
 /** 参与活动: one row per fan (open_id) per activity and account (seed §7.1, plus bookkeeping). */

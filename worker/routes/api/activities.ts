@@ -1,10 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
-import { ActivityInput, ActivityPatch } from '../../campaign/activity-input';
+import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
+import { effectiveNotices, storedNotices } from '../../campaign/activity-notices';
 import { activityStats, type DayCounts as DayFigures } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
+import { NOTICE_SCENES } from '../../messaging/notices';
 import { resolveLayout } from '../../poster/layout';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
@@ -28,8 +30,21 @@ export const ActivitySchema = z
     unsubscribe_deduct: z.boolean(),
     publics: z.array(z.string()),
     accounts: z.array(z.object({ appid: z.string(), nick_name: z.string(), head_img: z.string(), qr_capable: z.boolean() })),
-    awards: z.array(z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable() })),
+    awards: z.array(
+      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), kind: z.enum(PRIZE_KINDS) }),
+    ),
     poster: z.object({ background_img: z.string(), background_url: z.string(), key_word: z.string(), rule: z.string(), layout: Layout }),
+    keywords: z.object({ progress: z.string(), claim: z.string() }),
+    notices: z
+      .record(
+        z.enum(NOTICE_SCENES),
+        z.object({
+          text: z.string().openapi({ description: '粉丝看到的文案（运营修改过的或默认文案）' }),
+          template: z.object({ template_id: z.string(), data: z.record(z.string(), z.string()), url: z.enum(['progress', 'claim']).optional() }).nullable(),
+        }),
+      )
+      .openapi({ description: '各通知场景的文案与模板消息' }),
+    risk: z.object({ burst_count: z.number().int().nullable(), burst_seconds: z.number().int().nullable(), stay_hours: z.number().int().nullable() }),
     participants: z.number().int(),
     assists: z.number().int(),
     created_at: z.string(),
@@ -49,7 +64,7 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
     unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
     publics: accounts.map((x) => x.authorizerAppid),
     accounts: accounts.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
-    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock })),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind })),
     poster: {
       background_img: poster.backgroundImg,
       background_url: `/api/uploads/${poster.backgroundImg}`,
@@ -57,6 +72,9 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
       rule: poster.rule,
       layout: resolveLayout(poster.layout),
     },
+    keywords: { progress: poster.progressKeyword, claim: poster.claimKeyword },
+    notices: effectiveNotices(storedNotices(a.notices)),
+    risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
     participants,
     assists,
     created_at: isoShanghai(a.createdAt),

@@ -1367,6 +1367,8 @@ export interface components {
                 number: number;
                 good: string;
                 stock: number | null;
+                /** @enum {string} */
+                kind: "code" | "shipping" | "onsite";
             }[];
             poster: {
                 background_img: string;
@@ -1374,6 +1376,126 @@ export interface components {
                 key_word: string;
                 rule: string;
                 layout: components["schemas"]["PosterLayout"];
+            };
+            keywords: {
+                progress: string;
+                claim: string;
+            };
+            /** @description 各通知场景的文案与模板消息 */
+            notices: {
+                join_rules?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                progress?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                tier_reached?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                deducted?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                helper_thanks?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                ending_soon?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                ended?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                claim?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+                shipped?: {
+                    /** @description 粉丝看到的文案（运营修改过的或默认文案） */
+                    text: string;
+                    template: {
+                        template_id: string;
+                        data: {
+                            [key: string]: string;
+                        };
+                        /** @enum {string} */
+                        url?: "progress" | "claim";
+                    } | null;
+                };
+            };
+            risk: {
+                burst_count: number | null;
+                burst_seconds: number | null;
+                stay_hours: number | null;
             };
             participants: number;
             assists: number;
@@ -1425,6 +1547,11 @@ export interface components {
                 number: number;
                 good: string;
                 stock?: number | null;
+                /**
+                 * @description code 兑换码 / shipping 实物邮寄 / onsite 线下核销（默认 onsite）
+                 * @enum {string}
+                 */
+                kind?: "code" | "shipping" | "onsite";
             }[];
             poster: {
                 background_img: string;
@@ -1435,6 +1562,69 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            /** @description 查询进度与领奖的回复关键词（默认“进度”“领奖”） */
+            keywords?: {
+                progress?: string;
+                claim?: string;
+            };
+            /** @description 各通知场景的文案与模板消息：join_rules / progress / tier_reached / deducted / helper_thanks / ending_soon / ended / claim / shipped */
+            notices?: {
+                join_rules?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                progress?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                tier_reached?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                deducted?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                helper_thanks?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                ending_soon?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                ended?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                claim?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                shipped?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+            };
+            risk?: components["schemas"]["RiskInput"];
+        };
+        NoticeTemplate: {
+            template_id: string;
+            data: {
+                [key: string]: string;
+            };
+            /**
+             * @description 点击模板消息打开进度页或领奖页
+             * @enum {string}
+             */
+            url?: "progress" | "claim";
+        } | null;
+        RiskInput: {
+            /** @description 同一海报在 burst_seconds 秒内超过这么多次助力即暂停并待审核 */
+            burst_count?: number | null;
+            burst_seconds?: number | null;
+            /** @description 助力者关注满这么多小时后才计入 */
+            stay_hours?: number | null;
         };
         ActivityPatch: {
             name?: string;
@@ -1455,6 +1645,11 @@ export interface components {
                 number: number;
                 good: string;
                 stock?: number | null;
+                /**
+                 * @description code 兑换码 / shipping 实物邮寄 / onsite 线下核销（默认 onsite）
+                 * @enum {string}
+                 */
+                kind?: "code" | "shipping" | "onsite";
             }[];
             poster?: {
                 background_img?: string;
@@ -1465,6 +1660,51 @@ export interface components {
                     [key: string]: unknown;
                 };
             };
+            /** @description 查询进度与领奖的回复关键词（默认“进度”“领奖”） */
+            keywords?: {
+                progress?: string;
+                claim?: string;
+            };
+            /** @description 各通知场景的文案与模板消息：join_rules / progress / tier_reached / deducted / helper_thanks / ending_soon / ended / claim / shipped */
+            notices?: {
+                join_rules?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                progress?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                tier_reached?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                deducted?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                helper_thanks?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                ending_soon?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                ended?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                claim?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+                shipped?: {
+                    text?: string | null;
+                    template?: components["schemas"]["NoticeTemplate"];
+                } | null;
+            };
+            risk?: components["schemas"]["RiskInput"];
         };
         ActivityStats: {
             days: {
