@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env';
 import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
 import { oauthRoutes, posterRoutes } from './routes/fans';
+import { h5Routes } from './routes/h5';
 import { wechatRoutes } from './routes/wechat';
 import { createServices } from './services';
 import { WeChatApiError } from './wechat/api';
@@ -34,6 +35,7 @@ export function createApp() {
   });
   app.route('/wechat', wechatRoutes);
   app.route('/oauth', oauthRoutes);
+  app.route('/h5', h5Routes);
   app.route('/posters', posterRoutes);
   app.route('/api', api);
   app.notFound(() => {

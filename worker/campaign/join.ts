@@ -4,9 +4,9 @@ import { schema } from '../db/client';
 import { Flag } from '../db/values';
 import type { OutboundMessage } from '../messaging/outbox';
 import { recordFollow } from './followers';
-import { signState } from './oauth-state';
 import { joinActivity } from './participants';
 import type { PushContext } from './push-context';
+import { signState } from './signed-token';
 import { texts } from './texts';
 import { activityStatus } from './time';
 

@@ -9,9 +9,9 @@ import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
 import { withBackground } from './backgrounds';
-import { signState, verifyState } from './oauth-state';
 import { recordPoster } from './participants';
 import { posterScene } from './scene';
+import { signState, verifyState } from './signed-token';
 import { texts } from './texts';
 import { activityStatus } from './time';
 

@@ -21,4 +21,5 @@ export const texts = {
       : `恭喜你完成${['', '一', '二', '三'][level]}阶任务（${number} 人助力）！很遗憾【${good}】已经发完，感谢参与。`,
   deducted: (n: number) => `有好友取消关注，助力数减 1，当前 ${n} 人助力。`,
   snapshot: '请在微信中打开此链接，授权后即可生成你的专属海报。',
+  openInWeChat: '请在微信中打开此链接，查看你自己的活动进度与奖品。',
 } as const;

@@ -30,4 +30,9 @@ p{line-height:1.6;color:#4e5969}
 img.poster{width:100%;border-radius:8px;box-shadow:0 2px 12px rgba(0,0,0,.12)}
 .tip{margin-top:12px;font-size:16px;color:#1f2329;font-weight:600}
 a.button{display:inline-block;padding:10px 20px;border-radius:6px;background:#07c160;color:#fff;text-decoration:none}
+.bar{height:12px;border-radius:6px;background:#e5e6eb;overflow:hidden;margin:16px 0}
+.bar span{display:block;height:100%;background:#07c160}
+ol.tiers{list-style:none;padding:0;text-align:left}
+ol.tiers li{padding:8px 12px;margin:6px 0;border-radius:6px;background:#fff;color:#4e5969}
+ol.tiers li.reached{color:#07c160;font-weight:600}
 `;

@@ -1,0 +1,92 @@
+import { env } from 'cloudflare:workers';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { fanLink } from '../../worker/campaign/fan-access';
+import { createServices } from '../../worker/services';
+import { fanPush, pushTicket, uid, worker } from './helpers';
+import { join, openLink, rowOf, setupActivity } from './task-helpers';
+
+beforeAll(async () => {
+  await pushTicket();
+});
+
+/** The fan's browser: follows the worker's redirect through the sandbox's OAuth page as `openId`. */
+async function throughOAuth(res: Response, openId: string, opts: { snapshot?: boolean } = {}): Promise<Response> {
+  expect(res.status).toBe(302);
+  const authorize = new URL(res.headers.get('location')!.replace(/#wechat_redirect$/, ''));
+  expect(authorize.pathname).toBe('/connect/oauth2/authorize');
+  authorize.searchParams.set('as', openId);
+  if (opts.snapshot) authorize.searchParams.set('snapshot', '1');
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  return worker(`${back.pathname}${back.search}`);
+}
+
+const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');
+
+describe('fans’ progress page', () => {
+  it('opens for the fan WeChat confirms, then by session; shows count, rank, tiers and the poster', async () => {
+    const s = await setupActivity();
+    const owner = uid('oP');
+    await openLink(await join(s, owner), owner);
+    await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: `1_${(await rowOf(s.activity.id, owner)).id}` });
+    const row = await rowOf(s.activity.id, owner);
+    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+
+    const confirmed = await throughOAuth(await worker(link), owner);
+    expect(confirmed.status).toBe(303);
+    expect(local(confirmed.headers.get('location')!)).toBe(link);
+    const cookie = confirmed.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^fan=.+; Max-Age=86400; Path=\/h5; HttpOnly; Secure; SameSite=Lax/);
+    const page = await worker(link, { headers: { cookie: cookie.split(';')[0] } });
+    expect(page.status).toBe(200);
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    const html = await page.text();
+    expect(html).toContain('已有 1 位好友为你助力 · 第 1 名');
+    expect(html).toContain('第 1 档 · 1 人 · 优惠券 ✓');
+    expect(html).toContain('再邀请 1 人可得【保温杯】');
+    expect(html).toContain(`src="/posters/${row.poster}"`);
+  });
+
+  it('shows a forwarded link’s stranger nothing, asks snapshot visitors to open WeChat, refuses tampering', async () => {
+    const s = await setupActivity();
+    const owner = uid('oP');
+    await join(s, owner);
+    const row = await rowOf(s.activity.id, owner);
+    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+
+    const stranger = await throughOAuth(await worker(link), uid('oS'));
+    expect(stranger.status).toBe(403);
+    expect(await stranger.text()).toContain('这不是你的链接');
+    expect(stranger.headers.get('set-cookie')).toBeNull();
+
+    const snapshot = await throughOAuth(await worker(link), owner, { snapshot: true });
+    expect(snapshot.status).toBe(403);
+    expect(await snapshot.text()).toContain('请在微信中打开');
+
+    const tampered = await worker(link.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+    expect(tampered.status).toBe(400);
+    // The claim page's link is no key to the progress page (each token names its page).
+    const claimLink = local(await fanLink(createServices(env).config, 'claim', row.id, Date.now()));
+    expect((await worker(claimLink.replace('/h5/claim', '/h5/progress'))).status).toBe(400);
+  });
+
+  it('a session opens only its own fan’s pages; a refreshed OAuth return asks WeChat again', async () => {
+    const s = await setupActivity();
+    const [a, b] = [uid('oA'), uid('oB')];
+    await join(s, a);
+    await join(s, b);
+    const config = createServices(env).config;
+    const linkA = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
+    const linkB = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, b)).id, Date.now()));
+    const confirmed = await throughOAuth(await worker(linkA), a);
+    const cookieA = confirmed.headers.get('set-cookie')!.split(';')[0];
+    expect((await worker(linkB, { headers: { cookie: cookieA } })).status).toBe(302);
+    // The return URL with its (now used) code, reloaded: back to WeChat, not an error.
+    const authorize = new URL((await worker(linkA)).headers.get('location')!.replace(/#wechat_redirect$/, ''));
+    authorize.searchParams.set('as', a);
+    const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+    expect((await worker(`${back.pathname}${back.search}`)).status).toBe(303);
+    const again = await worker(`${back.pathname}${back.search}`);
+    expect(again.status).toBe(302);
+    expect(again.headers.get('location')).toContain('/connect/oauth2/authorize');
+  });
+});

@@ -1,0 +1,87 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../db/client';
+import { schema } from '../db/client';
+import type { WeChatService } from '../platform/wechat-service';
+import { WeChatApiError } from '../wechat/api';
+import { signRowToken, signToken, verifyRowToken, verifyToken } from './signed-token';
+import { texts } from './texts';
+
+/** The fans' own pages, each reached by a link signed for one fan in one activity. */
+export type FanPage = 'progress' | 'claim';
+
+/** Links in notices outlive the campaign: a winner may claim weeks after the end. */
+export const FAN_LINK_TTL_MS = 180 * 24 * 3600_000;
+/** After WeChat confirmed who holds the phone, their pages open without asking again for a day. */
+export const FAN_SESSION_TTL_MS = 24 * 3600_000;
+export const FAN_SESSION_COOKIE = 'fan';
+
+export interface FanAccessDeps {
+  db: Db;
+  wechat: WeChatService;
+  config: { sessionSecret: string; publicBaseUrl: string };
+}
+
+/** A fan's page link: `/h5/progress?t=…` or `/h5/claim?t=…`, signed for their take_part_in row. */
+export async function fanLink(config: FanAccessDeps['config'], page: FanPage, rowId: number, now: number): Promise<string> {
+  return `${config.publicBaseUrl}/h5/${page}?t=${await signRowToken(config.sessionSecret, page, rowId, now + FAN_LINK_TTL_MS)}`;
+}
+
+/** A fan's row in an activity, with its account and activity, as the fans' pages need it. */
+export type FanRow = NonNullable<Awaited<ReturnType<typeof fanRow>>>;
+
+function fanRow(db: Db, rowId: number) {
+  return db
+    .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity })
+    .from(schema.takePartIn)
+    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, schema.takePartIn.accountId))
+    .innerJoin(schema.activity, eq(schema.activity.id, schema.takePartIn.activityId))
+    .where(eq(schema.takePartIn.id, rowId))
+    .get();
+}
+
+/** What to do with a visit to a fan's page. */
+export type FanAdmission =
+  | { kind: 'admitted'; fan: FanRow }
+  /** WeChat confirmed the fan: keep the session cookie, and reload the page without the OAuth code. */
+  | { kind: 'confirmed'; session: string; location: string }
+  /** Ask WeChat who holds the phone (silent for a follower coming from the account's chat). */
+  | { kind: 'authorize'; location: string }
+  | { kind: 'refused'; status: 400 | 403 | 503; title: string; message: string };
+
+const refused = (status: 400 | 403 | 503, title: string, message: string): FanAdmission => ({ kind: 'refused', status, title, message });
+
+/**
+ * Lets a fan onto their page only when WeChat says the phone is theirs: the link names the fan, a
+ * session cookie (set after WeChat confirmed them) or a fresh web-OAuth code proves who is holding
+ * it. A forwarded link shows a stranger nothing, and WeChat's snapshot preview gets a page asking
+ * to open it in WeChat.
+ */
+export async function admitFan(
+  deps: FanAccessDeps,
+  page: FanPage,
+  q: { t?: string; code?: string },
+  session: string | undefined,
+  now: number,
+): Promise<FanAdmission> {
+  const { config } = deps;
+  const rowId = q.t ? await verifyRowToken(config.sessionSecret, page, q.t, now) : null;
+  const fan = rowId ? await fanRow(deps.db, rowId) : undefined;
+  if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
+  const holder = `${fan.account.id}:${fan.row.openId}`;
+  if (session && (await verifyToken(config.sessionSecret, 'fan-session', session, now)) === holder) return { kind: 'admitted', fan };
+  const here = `${config.publicBaseUrl}/h5/${page}?t=${q.t}`;
+  if (!q.code) return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
+  try {
+    const token = await deps.wechat.oauthToken(fan.account.authorizerAppid, q.code);
+    if (token.is_snapshotuser === 1) return refused(403, '请在微信中打开', texts.openInWeChat);
+    if (token.openid !== fan.row.openId) return refused(403, '这不是你的链接', '这个页面只对收到链接的微信号开放，请回到公众号查看自己的。');
+  } catch (e) {
+    if (!(e instanceof WeChatApiError)) throw e;
+    // A used code (a refresh of the redirect) is asked for again; anything else is WeChat being busy.
+    if (e.errcode === 40163 || e.errcode === 40029)
+      return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
+    console.error('fan page OAuth failed', page, fan.row.id, e.message);
+    return refused(503, '微信暂时繁忙', '请稍后刷新页面重试。');
+  }
+  return { kind: 'confirmed', session: await signToken(config.sessionSecret, 'fan-session', holder, now + FAN_SESSION_TTL_MS), location: here };
+}
