@@ -8,13 +8,14 @@ import { buildXml, parseWeChatXml } from '../worker/wechat/xml';
 import { fanMessage } from '../test/sandbox/pushes';
 import { Api, createActivity, joinByKeyword, KEYS, type Account, type Tier } from './lib/flow';
 import { closedLoop, type LoadItem, type LoadResult } from './lib/load';
-import { sleep } from './lib/proc';
+import { sleep } from '../scripts/lib/processes';
+import type { WranglerDev } from '../scripts/lib/wrangler-dev';
 import { checksTable, ms, table, verdict, type Check } from './lib/report';
 import { round, summarize, type Summary } from './lib/stats';
-import { d1Execute, workerdCpu, type Worker, type WorkerdCpu } from './lib/worker';
+import { d1Execute, workerdCpu, type WorkerdCpu } from './lib/worker';
 
 export interface CallbackOptions {
-  worker: Worker;
+  worker: WranglerDev;
   persistDir: string;
   sandboxUrl: string;
   api: Api;
@@ -271,7 +272,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
 }
 
 /** Runs a timed loop and the workerd CPU it took, per request in ms (null where /proc is missing). */
-async function withCpu(worker: Worker, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
+async function withCpu(worker: WranglerDev, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
   const before = workerdCpu(worker);
   const result = await loop();
   const after = workerdCpu(worker);

@@ -14,7 +14,7 @@
  * space of compiled wasm (not part of the per-isolate limit figures V8 reports here).
  */
 import { Cdp } from './lib/cdp';
-import { sleep } from './lib/proc';
+import { sleep } from '../scripts/lib/processes';
 
 export interface HeapSample {
   t: number;

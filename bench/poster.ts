@@ -9,10 +9,10 @@ import qrcode from 'qrcode-generator';
 import { DEFAULT_LAYOUT } from '../worker/poster/layout';
 import { avatarPng } from '../test/sandbox/png';
 import { Api, BACKGROUND_FIXTURE, uploadBackground } from './lib/flow';
-import { run } from './lib/proc';
+import { run } from '../scripts/lib/processes';
 import { checksTable, kb, ms, table, verdict, type Check } from './lib/report';
 import { round, summarize, type Summary } from './lib/stats';
-import { ROOT } from './lib/worker';
+import { ROOT } from '../scripts/lib/wrangler-dev';
 
 /** Same text on both sides; no emoji, because the reference's CJK font has none. */
 export const NICKNAME = '任务宝粉丝小明';

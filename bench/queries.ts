@@ -12,11 +12,12 @@ import { decodeCursor } from '../worker/campaign/cursor';
 import { listFans, type FanFilters, type PageAt } from '../worker/campaign/fans';
 import { activityStats } from '../worker/campaign/stats';
 import { Api } from './lib/flow';
-import { run } from './lib/proc';
+import { run } from '../scripts/lib/processes';
 import { checksTable, ms, table, verdict, type Check } from './lib/report';
 import { summarize, type Summary } from './lib/stats';
 import { capturingD1, inline, type Statement } from './lib/sql-capture';
-import { d1File, ROOT, wranglerEnv } from './lib/worker';
+import { ROOT, WRANGLER, wranglerEnv } from '../scripts/lib/wrangler-dev';
+import { d1File } from './lib/worker';
 
 const PAGE_SIZE = 20;
 const DEEP_PAGE = 1000;
@@ -146,7 +147,7 @@ async function explainInWorkerd(persistDir: string, tmp: string, specs: QuerySpe
   const unique = [...new Set(specs.flatMap((s) => s.statements.map(inline)))];
   const sqlFile = join(tmp, 'explain.sql');
   writeFileSync(sqlFile, unique.map((s) => `EXPLAIN QUERY PLAN ${s};`).join('\n'));
-  const { stdout } = await run(join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', sqlFile, '--json'], { cwd: ROOT, env: wranglerEnv() });
+  const { stdout } = await run(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', sqlFile, '--json'], { cwd: ROOT, env: wranglerEnv() });
   const results = JSON.parse(stdout.slice(stdout.indexOf('['))) as { results: { detail: string }[] }[];
   if (results.length !== unique.length) throw new Error(`EXPLAIN returned ${results.length} results for ${unique.length} statements`);
   return new Map(unique.map((sql, i) => [sql, results[i].results.map((r) => r.detail)]));

@@ -15,15 +15,16 @@
  */
 import './lib/quiet';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { benchCallbacks, type CallbackResult } from './callbacks';
 import { Api, authorizeAccount, registerOperator, SECRETS, startBenchSandbox, uploadBackground, type Sandbox } from './lib/flow';
-import { freePort, killAllSync, stopAll } from './lib/proc';
+import { freePort, killAllSync, stopAll } from '../scripts/lib/processes';
 import { checksTable, mb, table, verdict, type Check } from './lib/report';
 import { round } from './lib/stats';
-import { applyMigrations, ROOT, startWorker, writeEnvFile, type Worker } from './lib/worker';
+import { applyLocalMigrations, ROOT, startWranglerDev, type WranglerDev } from '../scripts/lib/wrangler-dev';
+import { writeEnvFile } from './lib/worker';
 import { measureMemory, type MemoryResult } from './memory';
 import { benchOurPoster, benchPillow, posterReport, UPLOAD_PHASE, WARM_PHASE, type OursPoster, type PillowResult } from './poster';
 import { prepareQueries, queriesReport, timeQueries, type Prepared, type QueryTiming } from './queries';
@@ -167,7 +168,7 @@ async function main() {
   }
 
   log('applying migrations to a fresh --persist-to directory…');
-  await applyMigrations(persistDir);
+  await applyLocalMigrations(persistDir);
   const sandboxPort = await freePort();
   const workerPort = await freePort();
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
@@ -175,7 +176,17 @@ async function main() {
   sandbox = startBenchSandbox(sandboxPort, workerUrl);
   const envFile = writeEnvFile(join(tmp, 'secrets.env'), { ...SECRETS });
   const vars = { BENCH_ROUTES: '1', WECHAT_API_BASE: sandboxUrl, WECHAT_OPEN_BASE: sandboxUrl, WECHAT_MP_BASE: sandboxUrl, PUBLIC_BASE_URL: workerUrl, ADMIN_ORIGIN: workerUrl };
-  const start = (inspector: boolean): Promise<Worker> => startWorker({ port: workerPort, persistDir, envFile, vars, inspector });
+  const start = async (inspector: boolean): Promise<WranglerDev> => {
+    // BENCH_LOG_DIR=<dir> keeps every line wrangler dev prints (for digging into a failure).
+    const keep = process.env.BENCH_LOG_DIR ? join(process.env.BENCH_LOG_DIR, `wrangler-dev-${Date.now()}.log`) : null;
+    return startWranglerDev({
+      port: workerPort, persistDir, envFile, vars, inspectorPort: inspector ? await freePort() : undefined,
+      // warn: at info, every request is logged through a loopback call to wrangler's node process,
+      // which caps wrangler dev at ~150 requests/s here.
+      logLevel: process.env.BENCH_WRANGLER_LOG ?? 'warn',
+      onOutput: keep ? (d) => appendFileSync(keep, d) : undefined,
+    });
+  };
 
   let worker = await start(false);
   log(`wrangler dev #1 answered after ${round(worker.startMs / 1000)} s; setting up operator, account, background…`);

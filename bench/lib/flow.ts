@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startSandbox } from '../../test/sandbox/server';
 import { fanMessage, sealPush, type PushKeys } from '../../test/sandbox/pushes';
-import { ROOT } from './worker';
+import { ROOT } from '../../scripts/lib/wrangler-dev';
 
 export type Sandbox = ReturnType<typeof startSandbox>;
 

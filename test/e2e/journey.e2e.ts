@@ -369,43 +369,51 @@ test('forms work without JavaScript: authorize, create with upload, field errors
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
 
-  await page.goto(`${admin}/register`);
-  await page.locator('input[name=username]').fill(`nojs${Date.now().toString(36)}`);
-  await page.locator('input[name=password]').fill('e2e-password-123');
-  await page.locator('input[name=confirm]').fill('e2e-password-123');
-  await page.getByRole('button', { name: '注册并登录' }).click();
-  await expect(page).toHaveURL(/\/accounts\?welcome=1/);
+  await test.step('register', async () => {
+    await page.goto(`${admin}/register`);
+    await page.locator('input[name=username]').fill(`nojs${Date.now().toString(36)}`);
+    await page.locator('input[name=password]').fill('e2e-password-123');
+    await page.locator('input[name=confirm]').fill('e2e-password-123');
+    await page.getByRole('button', { name: '注册并登录' }).click();
+    await expect(page).toHaveURL(/\/accounts\?welcome=1/);
+  });
 
-  await page.getByRole('button', { name: '授权公众号' }).click();
-  await page.locator(`button[data-appid="${appid}"]`).click();
-  await expect(page).toHaveURL(new RegExp(`/accounts\\?authorized=${appid}`));
+  await test.step('authorize an official account', async () => {
+    await page.getByRole('button', { name: '授权公众号' }).click();
+    await page.locator(`button[data-appid="${appid}"]`).click();
+    await expect(page).toHaveURL(new RegExp(`/accounts\\?authorized=${appid}`));
+  });
 
-  await page.goto(`${admin}/activities/new`);
-  await page.getByLabel('活动名称').fill('无脚本活动');
-  await page.locator(`input[name="publics"][value="${appid}"]`).check();
-  await page.locator('input[name="awards.0.number"]').fill('2');
-  await page.locator('input[name="awards.0.good"]').fill('徽章');
-  // Tier two needs more assists than tier one: the API's error comes back on that row.
-  await page.locator('input[name="awards.1.number"]').fill('1');
-  await page.locator('input[name="awards.1.good"]').fill('贴纸');
-  await page.getByLabel('参与关键词').fill('无脚本');
-  await page.getByLabel('活动规则').fill('邀请好友助力领徽章');
-  await page.getByLabel('选择海报背景图').setInputFiles(background);
-  await page.getByRole('button', { name: '创建活动' }).click();
-  await expect(page.locator('label.field.invalid', { has: page.locator('input[name="awards.1.number"]') })).toContainText('高一阶的助力人数必须更多');
-  // The background was uploaded server-side with the first post; the re-rendered form keeps it.
-  await expect(page.getByTestId('poster-preview')).toBeVisible();
-  await snap(page, 'nojs-activity-errors');
+  await test.step("create an activity: the API's field error comes back on its row, the upload is kept", async () => {
+    await page.goto(`${admin}/activities/new`);
+    await page.getByLabel('活动名称').fill('无脚本活动');
+    await page.locator(`input[name="publics"][value="${appid}"]`).check();
+    await page.locator('input[name="awards.0.number"]').fill('2');
+    await page.locator('input[name="awards.0.good"]').fill('徽章');
+    // Tier two needs more assists than tier one: the API's error comes back on that row.
+    await page.locator('input[name="awards.1.number"]').fill('1');
+    await page.locator('input[name="awards.1.good"]').fill('贴纸');
+    await page.getByLabel('参与关键词').fill('无脚本');
+    await page.getByLabel('活动规则').fill('邀请好友助力领徽章');
+    await page.getByLabel('选择海报背景图').setInputFiles(background);
+    await page.getByRole('button', { name: '创建活动' }).click();
+    await expect(page.locator('label.field.invalid', { has: page.locator('input[name="awards.1.number"]') })).toContainText('高一阶的助力人数必须更多');
+    // The background was uploaded server-side with the first post; the re-rendered form keeps it.
+    await expect(page.getByTestId('poster-preview')).toBeVisible();
+    await snap(page, 'nojs-activity-errors');
+  });
 
-  await page.locator('input[name="awards.1.number"]').fill('5');
-  await page.getByRole('button', { name: '创建活动' }).click();
-  await expect(page).toHaveURL(/\/activities\?created=/);
-  const row = page.locator('tr[data-activity]', { hasText: '无脚本活动' });
-  await expect(row).toContainText('进行中');
+  await test.step('fix the error and create it, then delete it after confirming', async () => {
+    await page.locator('input[name="awards.1.number"]').fill('5');
+    await page.getByRole('button', { name: '创建活动' }).click();
+    await expect(page).toHaveURL(/\/activities\?created=/);
+    const row = page.locator('tr[data-activity]', { hasText: '无脚本活动' });
+    await expect(row).toContainText('进行中');
 
-  await row.getByRole('link', { name: '删除' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }).click();
-  await expect(page.getByRole('status')).toContainText('活动「无脚本活动」已删除');
-  await expect(page.getByText('还没有活动')).toBeVisible();
+    await row.getByRole('link', { name: '删除' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }).click();
+    await expect(page.getByRole('status')).toContainText('活动「无脚本活动」已删除');
+    await expect(page.getByText('还没有活动')).toBeVisible();
+  });
   await context.close();
 });

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_NOTICE_TEXTS, NOTICE_SCENES } from '../../worker/messaging/notices';
-import { api, pushTicket } from './helpers';
-import { activityBody, setupActivity } from './task-helpers';
+import { DEFAULT_NOTICE_TEXTS, NOTICE_SCENES } from '../../../worker/messaging/notices';
+import { api, pushTicket } from '../helpers';
+import { activityBody, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
