@@ -44,7 +44,11 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
     const page = new URL(url);
     const back = await fetch(`${page.origin}/sandbox/authorize`, {
       method: 'POST',
-      body: new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: DEMO.appid }),
+      body: new URLSearchParams({
+        pre_auth_code: page.searchParams.get('pre_auth_code')!,
+        redirect_uri: page.searchParams.get('redirect_uri')!,
+        appid: DEMO.appid,
+      }),
       redirect: 'manual',
     });
     const done = await fetch(back.headers.get('location')!, { redirect: 'manual' });
@@ -53,7 +57,12 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
 
   const activities = (await (await call(base, '/api/activities', { token })).json()) as { total: number };
   if (activities.total === 0) {
-    const upload = await call(base, '/api/uploads', { method: 'POST', token, body: readFileSync('test/fixtures/poster-background.jpg'), headers: { 'content-type': 'image/jpeg' } });
+    const upload = await call(base, '/api/uploads', {
+      method: 'POST',
+      token,
+      body: readFileSync('test/fixtures/poster-background.jpg'),
+      headers: { 'content-type': 'image/jpeg' },
+    });
     const { key } = (await upload.json()) as { key: string };
     const now = Date.now();
     const created = await call(base, '/api/activities', {

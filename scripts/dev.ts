@@ -4,8 +4,8 @@
  */
 import { copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { startSandbox } from '../test/sandbox/server';
-import { seedDemo, DEMO } from './demo';
-import { killAllSync, spawnGroup, stopAll, type Child } from './lib/processes';
+import { DEMO, seedDemo } from './demo';
+import { type Child, killAllSync, spawnGroup, stopAll } from './lib/processes';
 import { applyLocalMigrations, startWranglerDev } from './lib/wrangler-dev';
 
 const WORKER_PORT = 8787;
@@ -24,7 +24,12 @@ function vars(): Record<string, string> {
 
 /** Prints a child's output line by line under its name, stderr to stderr. */
 const printAs = (name: string) => (chunk: Buffer, stream: 'stdout' | 'stderr') => {
-  const lines = chunk.toString().split('\n').filter(Boolean).map((l) => `[${name}] ${l}`).join('\n');
+  const lines = chunk
+    .toString()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => `[${name}] ${l}`)
+    .join('\n');
   if (stream === 'stdout') console.log(lines);
   else console.error(lines);
 };
@@ -64,7 +69,12 @@ async function main() {
     workerUrl: `http://127.0.0.1:${WORKER_PORT}`,
   });
   if (existsSync('admin/package.json')) {
-    stopAllWith(spawnGroup('admin', 'npm', ['run', 'dev', '-w', 'admin'], { env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}` }, onOutput: printAs('admin') }));
+    stopAllWith(
+      spawnGroup('admin', 'npm', ['run', 'dev', '-w', 'admin'], {
+        env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}` },
+        onOutput: printAs('admin'),
+      }),
+    );
   }
   const worker = await startWranglerDev({ port: WORKER_PORT, onOutput: printAs('worker') });
   stopAllWith(worker.child);

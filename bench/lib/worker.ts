@@ -6,17 +6,25 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../scripts/lib/processes';
-import { ROOT, WRANGLER, wranglerEnv, type WranglerDev } from '../../scripts/lib/wrangler-dev';
+import { ROOT, WRANGLER, type WranglerDev, wranglerEnv } from '../../scripts/lib/wrangler-dev';
 
 /** Writes the secrets file passed with `--env-file` (which makes wrangler ignore `.dev.vars`). */
 export function writeEnvFile(path: string, secrets: Record<string, string>): string {
-  writeFileSync(path, Object.entries(secrets).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
+  writeFileSync(
+    path,
+    `${Object.entries(secrets)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('\n')}\n`,
+  );
   return path;
 }
 
 /** Runs SQL against the local D1 through wrangler (as an operator would); returns the rows. */
 export async function d1Execute<T = Record<string, unknown>>(persistDir: string, sql: string): Promise<T[]> {
-  const { stdout } = await run(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', sql, '--json'], { cwd: ROOT, env: wranglerEnv() });
+  const { stdout } = await run(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--command', sql, '--json'], {
+    cwd: ROOT,
+    env: wranglerEnv(),
+  });
   const parsed = JSON.parse(stdout.slice(stdout.indexOf('['))) as { results: T[] }[];
   return parsed.flatMap((r) => r.results);
 }

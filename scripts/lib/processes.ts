@@ -3,7 +3,7 @@
  * its own process group, so stopping it also stops what it spawned (wrangler → workerd, npm →
  * vite), and every one still running can be stopped on exit.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { type ChildProcess, type SpawnOptions, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 
 export interface Child {
@@ -126,7 +126,11 @@ export function run(cmd: string, args: string[], opts: SpawnOptions & { input?: 
     p.stdout!.on('data', (d) => (stdout += d));
     p.stderr!.on('data', (d) => (stderr += d));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve({ stdout, stderr }) : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited ${code}:\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`))));
+    p.on('exit', (code) =>
+      code === 0
+        ? resolve({ stdout, stderr })
+        : reject(new Error(`${cmd} ${args.slice(0, 4).join(' ')} exited ${code}:\n${stderr.slice(-2000)}\n${stdout.slice(-2000)}`)),
+    );
     p.stdin!.end(opts.input ?? '');
   });
 }

@@ -5,7 +5,7 @@
  */
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, run, spawnGroup, waitForHttp, type Child, type SpawnGroupOptions } from './processes';
+import { type Child, freePort, run, type SpawnGroupOptions, spawnGroup, waitForHttp } from './processes';
 
 /** The repository root. */
 export const ROOT = resolve(fileURLToPath(import.meta.url), '../../..');
@@ -67,7 +67,13 @@ export interface WranglerDev {
 export async function startWranglerDev(o: WranglerDevOptions = {}): Promise<WranglerDev> {
   const port = o.port ?? (await freePort());
   const args = [
-    'dev', '--port', String(port), '--ip', '127.0.0.1', ...persistArgs(o.persistDir), '--show-interactive-dev-session=false',
+    'dev',
+    '--port',
+    String(port),
+    '--ip',
+    '127.0.0.1',
+    ...persistArgs(o.persistDir),
+    '--show-interactive-dev-session=false',
     ...(o.envFile ? ['--env-file', o.envFile] : []),
     ...(o.inspectorPort ? ['--inspector-port', String(o.inspectorPort)] : []),
     ...(o.logLevel ? ['--log-level', o.logLevel] : []),

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { type Browser, expect, type Page, test } from '@playwright/test';
 
 const admin = process.env.E2E_ADMIN_URL!;
 const sandboxUrl = process.env.E2E_SANDBOX_URL!;
@@ -34,7 +34,10 @@ async function snap(page: Page, name: string) {
 }
 
 async function sandbox<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${sandboxUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    `${sandboxUrl}${path}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const json = await res.json();
   if (!res.ok) throw new Error(`sandbox ${path} → ${res.status}: ${JSON.stringify(json)}`);
   return json as T;
@@ -56,8 +59,15 @@ function loadedWidth(img: unknown): number {
 /** Reads the QR code drawn on an <img> with jsQR (injected into the page beforehand). */
 function decodeQr(img: unknown): string | null {
   type Pixels = { data: Uint8ClampedArray; width: number; height: number };
-  type Canvas = { width: number; height: number; getContext(kind: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): Pixels } };
-  const page = globalThis as unknown as { document: { createElement(tag: 'canvas'): Canvas }; jsQR(d: Uint8ClampedArray, w: number, h: number): { data: string } | null };
+  type Canvas = {
+    width: number;
+    height: number;
+    getContext(kind: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): Pixels };
+  };
+  const page = globalThis as unknown as {
+    document: { createElement(tag: 'canvas'): Canvas };
+    jsQR(d: Uint8ClampedArray, w: number, h: number): { data: string } | null;
+  };
   const i = img as { naturalWidth: number; naturalHeight: number };
   const canvas = page.document.createElement('canvas');
   canvas.width = i.naturalWidth;
@@ -78,11 +88,16 @@ async function open(page: Page, path: string) {
 async function posterLink(openid: string): Promise<string> {
   let url = '';
   await expect
-    .poll(async () => {
-      const sent = await sandbox<{ msgtype: string; body: { news?: { articles: { url: string }[] } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${openid}`);
-      url = sent.find((m) => m.msgtype === 'news')?.body.news?.articles[0]?.url ?? '';
-      return url;
-    }, { message: 'the news message with the poster link', timeout: 20_000 })
+    .poll(
+      async () => {
+        const sent = await sandbox<{ msgtype: string; body: { news?: { articles: { url: string }[] } } }[]>(
+          `/__sandbox/messages?appid=${APPID}&touser=${openid}`,
+        );
+        url = sent.find((m) => m.msgtype === 'news')?.body.news?.articles[0]?.url ?? '';
+        return url;
+      },
+      { message: 'the news message with the poster link', timeout: 20_000 },
+    )
     .not.toBe('');
   return url;
 }

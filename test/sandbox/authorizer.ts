@@ -1,5 +1,5 @@
 /** What the worker calls on an authorized account's behalf: QR codes, customer-service messages, media; and the images WeChat serves. */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import qrcode from 'qrcode-generator';
 import { avatarPng } from './png';
 import type { SandboxState } from './state';
@@ -70,7 +70,9 @@ export function authorizerApp(state: SandboxState) {
     return c.json({ type: c.req.query('type') ?? 'image', media_id: id, created_at: Math.floor(Date.now() / 1000) });
   });
 
-  app.get('/sandbox/avatar/:name', (c) => c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }));
+  app.get('/sandbox/avatar/:name', (c) =>
+    c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }),
+  );
 
   return app;
 }

@@ -1,8 +1,8 @@
 /** WeChat's third-party platform side: the component APIs and the operator's authorization page. */
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import type { SandboxOptions } from './app';
-import { TOKEN_TTL_S, type SandboxAccount, type SandboxState } from './state';
+import { type SandboxAccount, type SandboxState, TOKEN_TTL_S } from './state';
 import { body, err, gate } from './wechat-api';
 
 /** `/cgi-bin/component/*`, `/cgi-bin/componentloginpage`, `/wxaopen/safe/bindcomponent` and the page's form. */
@@ -62,7 +62,7 @@ export function componentApp(state: SandboxState, opts: SandboxOptions) {
     const t = componentTokenOk(c);
     if (t.errcode) return c.json(err(t.errcode, t.errmsg));
     const a = state.accounts.get(b.authorizer_appid);
-    if (!a || !a.authorized || a.refreshToken !== b.authorizer_refresh_token) return c.json(err(61023, 'refresh_token is invalid'));
+    if (!a?.authorized || a.refreshToken !== b.authorizer_refresh_token) return c.json(err(61023, 'refresh_token is invalid'));
     return c.json({ authorizer_access_token: state.issueToken('authorizer', a.appid), expires_in: TOKEN_TTL_S, authorizer_refresh_token: a.refreshToken });
   });
 
@@ -73,7 +73,7 @@ export function componentApp(state: SandboxState, opts: SandboxOptions) {
     if (t.errcode) return c.json(err(t.errcode, t.errmsg));
     const b = await body(c);
     const a = state.accounts.get(b.authorizer_appid);
-    if (!a || !a.authorized) return c.json(err(61003, 'component is not authorized by this account'));
+    if (!a?.authorized) return c.json(err(61003, 'component is not authorized by this account'));
     return c.json({
       authorizer_info: {
         nick_name: a.nickName,

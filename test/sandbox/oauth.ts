@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { SandboxOptions } from './app';
-import { TOKEN_TTL_S, type SandboxState } from './state';
+import { type SandboxState, TOKEN_TTL_S } from './state';
 import { err, gate } from './wechat-api';
 
 /** `/connect/oauth2/authorize`, `/sns/oauth2/component/access_token`, `/sns/userinfo`. */

@@ -2,9 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
 import { fanMessage, sealPush } from '../sandbox/pushes';
-import {
-  api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker,
-} from './helpers';
+import { api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker } from './helpers';
 
 const calls = async (name: string) => (await sandbox<Record<string, number>>('/__sandbox/calls'))[name] ?? 0;
 
@@ -59,7 +57,9 @@ describe('message URL', () => {
     const sig = await box.msgSignature(timestamp, 'n1', echostr);
     const res = await worker(`/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${sig}&echostr=${encodeURIComponent(echostr)}`);
     expect(await res.text()).toBe('echo-1234');
-    const forged = await worker(`/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`);
+    const forged = await worker(
+      `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`,
+    );
     expect(forged.status).toBe(401);
   });
 
@@ -117,7 +117,12 @@ describe('hostile pushes change nothing', () => {
     const forged = good.query.replace(/msg_signature=[0-9a-f]+/, `msg_signature=${'a'.repeat(40)}`);
     expect((await worker(`/wechat/callback/${account.appid}?${forged}`, { method: 'POST', body: good.body })).status).toBe(401);
 
-    const stale = await sealPush(KEYS, account.ghId, fanMessage({ ghId: account.ghId, openId: 'o1', createTime: 1, type: 'text', content: 'old' }), Date.now() - 3600_000);
+    const stale = await sealPush(
+      KEYS,
+      account.ghId,
+      fanMessage({ ghId: account.ghId, openId: 'o1', createTime: 1, type: 'text', content: 'old' }),
+      Date.now() - 3600_000,
+    );
     expect((await worker(`/wechat/callback/${account.appid}?${stale.query}`, { method: 'POST', body: stale.body })).status).toBe(401);
 
     const tampered = good.body.replace(/<Encrypt><!\[CDATA\[(.)/, (_m, c) => `<Encrypt><![CDATA[${c === 'A' ? 'B' : 'A'}`);

@@ -1,7 +1,7 @@
 import jsQR from 'jsqr';
-import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
 import { decodeJpeg } from '../../worker/poster/jpeg';
-import { api, authorizeAccount, fanPush, register, sandbox, uid, waitForMessages, worker, type Operator, type SandboxAccount } from './helpers';
+import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
+import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, sandbox, uid, waitForMessages, worker } from './helpers';
 
 export const BACKGROUND = Uint8Array.from(atob(backgroundDataUrl.slice(backgroundDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
 

@@ -60,7 +60,11 @@ describe('security', () => {
     const page = new URL(url);
     const back = await fetch(`${page.origin}/sandbox/authorize`, {
       method: 'POST',
-      body: new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: account.appid }),
+      body: new URLSearchParams({
+        pre_auth_code: page.searchParams.get('pre_auth_code')!,
+        redirect_uri: page.searchParams.get('redirect_uri')!,
+        appid: account.appid,
+      }),
       redirect: 'manual',
     });
     const redirect = new URL(back.headers.get('location')!);

@@ -11,10 +11,14 @@ describe('happy', () => {
   it('lists with filters, search and pagination, and deletes', async () => {
     const s = await setupActivity({ name: '春季50%活动' });
     const bg = await uploadBackground(s.op);
-    const future = activityBody([s.account.appid], bg, { name: '未来活动', start_time: new Date(Date.now() + 86_400_000).toISOString(), end_time: new Date(Date.now() + 2 * 86_400_000).toISOString() });
+    const future = activityBody([s.account.appid], bg, {
+      name: '未来活动',
+      start_time: new Date(Date.now() + 86_400_000).toISOString(),
+      end_time: new Date(Date.now() + 2 * 86_400_000).toISOString(),
+    });
     const created = await (await api(s.op, '/activities', { method: 'POST', json: future })).json<any>();
     expect(created.status).toBe('pending');
-    const list = async (q: string) => (await (await api(s.op, `/activities${q}`)).json<any>());
+    const list = async (q: string) => await (await api(s.op, `/activities${q}`)).json<any>();
     expect((await list('')).total).toBe(2);
     expect((await list('?status=running')).items.map((a: any) => a.name)).toEqual(['春季50%活动']);
     expect((await list('?status=pending')).items.map((a: any) => a.id)).toEqual([created.id]);
@@ -35,11 +39,14 @@ describe('happy', () => {
     });
     expect(ok.status).toBe(200);
     expect(await ok.json()).toMatchObject({ name: '新名字', poster: { rule: '新规则' }, awards: [{ good: '优惠券+', stock: 9 }, {}, {}] });
-    const locked = await api(s.op, `/activities/${id}`, { method: 'PATCH', json: { protect_switch: 2, poster: { key_word: 'other' }, awards: [{ level: 1, number: 9, good: 'x' }] } });
+    const locked = await api(s.op, `/activities/${id}`, {
+      method: 'PATCH',
+      json: { protect_switch: 2, poster: { key_word: 'other' }, awards: [{ level: 1, number: 9, good: 'x' }] },
+    });
     expect(locked.status).toBe(422);
     expect(Object.keys((await locked.json<any>()).error.fields)).toEqual(expect.arrayContaining(['protect_switch', 'poster.key_word', 'awards']));
     // Resubmitting the whole unchanged form is fine.
-    const { id: _id, status, accounts, participants, assists, created_at, warnings, ...same } = (await (await api(s.op, `/activities/${id}`)).json<any>());
+    const { id: _id, status, accounts, participants, assists, created_at, warnings, ...same } = await (await api(s.op, `/activities/${id}`)).json<any>();
     const resubmit = await api(s.op, `/activities/${id}`, { method: 'PATCH', json: same });
     expect(resubmit.status, await resubmit.clone().text()).toBe(200);
   });
@@ -92,7 +99,10 @@ describe('error', () => {
   it('refuses a keyword used by an overlapping activity on the same account', async () => {
     const s = await setupActivity();
     const bg = await uploadBackground(s.op);
-    const clash = await api(s.op, '/activities', { method: 'POST', json: activityBody([s.account.appid], bg, { poster: { background_img: bg, key_word: s.keyword, rule: 'r' } }) });
+    const clash = await api(s.op, '/activities', {
+      method: 'POST',
+      json: activityBody([s.account.appid], bg, { poster: { background_img: bg, key_word: s.keyword, rule: 'r' } }),
+    });
     expect(clash.status).toBe(422);
     expect((await clash.json<any>()).error.fields['poster.key_word']).toContain('拉新有礼');
     const later = activityBody([s.account.appid], bg, {
@@ -117,7 +127,12 @@ describe('security', () => {
     const s = await setupActivity();
     const intruder = await register();
     const rowId = (await (await api(s.op, '/activities')).json<any>()).items[0].id;
-    for (const [method, path] of [['GET', `/activities/${rowId}`], ['PATCH', `/activities/${rowId}`], ['DELETE', `/activities/${rowId}`], ['GET', `/activities/${rowId}/stats`]] as const) {
+    for (const [method, path] of [
+      ['GET', `/activities/${rowId}`],
+      ['PATCH', `/activities/${rowId}`],
+      ['DELETE', `/activities/${rowId}`],
+      ['GET', `/activities/${rowId}/stats`],
+    ] as const) {
       const res = await api(intruder, path, { method, ...(method === 'PATCH' ? { json: { name: 'x' } } : {}) });
       expect(res.status, `${method} ${path}`).toBe(404);
     }

@@ -32,7 +32,14 @@ export async function tenantA(): Promise<TenantA> {
   await join(s, openId);
   const promo = await (await api(s.op, '/promos', { method: 'POST', json: { name: 'A 的渠道', account: s.account.appid } })).json<{ id: number }>();
   await fanPush(s.account, { type: 'subscribe', openId: `${openId}p`, scene: `2_${promo.id}` });
-  return { op: s.op, account: s.account, activity: s.activity, upload: s.activity.poster.background_img, promo, fan: { id: (await rowOf(s.activity.id, openId)).id, openId } };
+  return {
+    op: s.op,
+    account: s.account,
+    activity: s.activity,
+    upload: s.activity.poster.background_img,
+    promo,
+    fan: { id: (await rowOf(s.activity.id, openId)).id, openId },
+  };
 }
 
 /** What A reads at `path` (2xx required), as JSON, or as a digest of its bytes. */

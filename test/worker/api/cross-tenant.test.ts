@@ -7,9 +7,9 @@
  * and an operation it does not cover fails here until it is added there.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pushTicket, register, worker, type Operator } from '../helpers';
-import { PUBLIC, RESOURCES, RULES, tenantA, type Probe, type ResourceFixture, type TenantA } from './cross-tenant-rules';
-import { fillPath, liveDocument, operationsOf, resourceOf, type Operation } from './openapi-operations';
+import { type Operator, pushTicket, register, worker } from '../helpers';
+import { type Probe, PUBLIC, RESOURCES, type ResourceFixture, RULES, type TenantA, tenantA } from './cross-tenant-rules';
+import { fillPath, liveDocument, type Operation, operationsOf, resourceOf } from './openapi-operations';
 
 const operations = operationsOf(await liveDocument());
 const secured = operations.filter((op) => op.secured);
@@ -23,7 +23,12 @@ beforeAll(async () => {
 });
 
 /** A request as `who` (null: none), with the session as a Bearer token. */
-function request(who: Operator | null, method: string, path: string, init: { query?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {}) {
+function request(
+  who: Operator | null,
+  method: string,
+  path: string,
+  init: { query?: Record<string, string>; json?: unknown; headers?: Record<string, string> } = {},
+) {
   const headers = new Headers(init.headers);
   if (who) headers.set('authorization', `Bearer ${who.token}`);
   if (init.json !== undefined) headers.set('content-type', 'application/json');
@@ -46,11 +51,7 @@ async function expectEnvelope(res: Response, code: string) {
   expect(Object.keys(body)).toEqual(['error']);
 }
 
-type Coverage =
-  | { kind: 'resource'; fixture: ResourceFixture }
-  | { kind: 'probes'; probes: Probe[] }
-  | { kind: 'own' }
-  | { kind: 'missing'; message: string };
+type Coverage = { kind: 'resource'; fixture: ResourceFixture } | { kind: 'probes'; probes: Probe[] } | { kind: 'own' } | { kind: 'missing'; message: string };
 
 /** What cross-tenant-rules.ts says about an operation, or what is missing from it. */
 function coverageOf(op: Operation): Coverage {
@@ -58,17 +59,26 @@ function coverageOf(op: Operation): Coverage {
   if (op.params.length) {
     const fixture = RESOURCES[resourceOf(op.path)];
     if (fixture) return { kind: 'resource', fixture };
-    return { kind: 'missing', message: `${op.key}: no fixture for ${resourceOf(op.path)} — add RESOURCES['${resourceOf(op.path)}'] to ${file} (how to name A's resource and read it back)` };
+    return {
+      kind: 'missing',
+      message: `${op.key}: no fixture for ${resourceOf(op.path)} — add RESOURCES['${resourceOf(op.path)}'] to ${file} (how to name A's resource and read it back)`,
+    };
   }
   const rule = RULES[op.key];
-  if (!rule) return { kind: 'missing', message: `${op.key}: no cross-tenant rule — add RULES['${op.key}'] to ${file} (probes naming A's data, or ownOnly with the reason)` };
+  if (!rule)
+    return {
+      kind: 'missing',
+      message: `${op.key}: no cross-tenant rule — add RULES['${op.key}'] to ${file} (probes naming A's data, or ownOnly with the reason)`,
+    };
   return 'ownOnly' in rule ? { kind: 'own' } : { kind: 'probes', probes: rule.probes };
 }
 
 describe('the document', () => {
   it('has operations, and every one without security is listed as public', () => {
     expect(secured.length).toBeGreaterThan(0);
-    const undeclared = operations.filter((op) => !op.secured && !PUBLIC.includes(op.key)).map((op) => `${op.key}: declares no security — add \`security\` to its route, or list it in PUBLIC`);
+    const undeclared = operations
+      .filter((op) => !op.secured && !PUBLIC.includes(op.key))
+      .map((op) => `${op.key}: declares no security — add \`security\` to its route, or list it in PUBLIC`);
     expect(undeclared).toEqual([]);
   });
 
@@ -155,8 +165,9 @@ describe("security: operator B with operator A's data", () => {
     // Thrown at once, not from an async test: the pool would also report that as an unhandled rejection.
     if (coverage.kind === 'missing') it(title, () => expect.fail(coverage.message));
     else if (coverage.kind === 'resource') it(title, () => namesByPath(op, coverage.fixture));
-    else it(title, async () => {
-      for (const probe of coverage.probes) await namesByField(op, probe);
-    });
+    else
+      it(title, async () => {
+        for (const probe of coverage.probes) await namesByField(op, probe);
+      });
   }
 });

@@ -14,8 +14,18 @@ const NICKNAMES = ['小明', '王小红', 'Lucky7', '50%折扣', 'a_b', null, '�
 async function activityWithFans() {
   const s = await setupActivity();
   const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
-  await env.DB.batch(NICKNAMES.map((name, i) => env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, nick_name, ctime) VALUES (?, ?, ?, ?, ?, ?)')
-    .bind(s.activity.id, accountId, s.op.id, `oPage${i}`, name, Date.now())));
+  await env.DB.batch(
+    NICKNAMES.map((name, i) =>
+      env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, nick_name, ctime) VALUES (?, ?, ?, ?, ?, ?)').bind(
+        s.activity.id,
+        accountId,
+        s.op.id,
+        `oPage${i}`,
+        name,
+        Date.now(),
+      ),
+    ),
+  );
   const list = async (query: string) => (await api(s.op, `/fans?activity=${s.activity.id}&${query}`)).json<any>();
   return { s, list };
 }
@@ -30,7 +40,11 @@ describe('happy', () => {
     const pages = [await list('page_size=3')];
     while (pages.at(-1).next_cursor) pages.push(await list(`page_size=3&cursor=${encodeURIComponent(pages.at(-1).next_cursor)}`));
     expect(pages.map(nicks)).toEqual([['李小', null, 'a_b'], ['50%折扣', 'Lucky7', '王小红'], ['小明']]);
-    expect(pages.map((p) => [p.page, p.total, p.total_capped, p.prev_cursor === null])).toEqual([[1, 7, false, true], [2, 7, false, false], [3, 7, false, false]]);
+    expect(pages.map((p) => [p.page, p.total, p.total_capped, p.prev_cursor === null])).toEqual([
+      [1, 7, false, true],
+      [2, 7, false, false],
+      [3, 7, false, false],
+    ]);
     // Back again from the last page.
     const back = await list(`page_size=3&cursor=${encodeURIComponent(pages[2].prev_cursor)}`);
     expect([nicks(back), back.page]).toEqual([['50%折扣', 'Lucky7', '王小红'], 2]);
@@ -72,7 +86,7 @@ describe('security', () => {
   it('exports the filtered fans as CSV with formula-injection nicknames defused', async () => {
     const s = await setupActivity();
     const fan = uid('oE');
-    await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, nickname: '=cmd|\' /C calc\'!A0' });
+    await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, nickname: "=cmd|' /C calc'!A0" });
     await posterOf(await openLink(await join(s, fan), fan));
     const res = await api(s.op, `/fans/export?activity=${s.activity.id}`);
     expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8');

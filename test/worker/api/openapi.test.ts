@@ -14,8 +14,20 @@ describe('happy', () => {
     const doc = await (await worker('/api/openapi.json')).json<{ paths: Record<string, unknown> }>();
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining([
-        '/session', '/users', '/accounts', '/accounts/authorize', '/activities', '/activities/{id}', '/activities/{id}/stats',
-        '/uploads', '/promos', '/promos/{id}', '/fans', '/fans/blacklist', '/fans/export', '/posters/preview',
+        '/session',
+        '/users',
+        '/accounts',
+        '/accounts/authorize',
+        '/activities',
+        '/activities/{id}',
+        '/activities/{id}/stats',
+        '/uploads',
+        '/promos',
+        '/promos/{id}',
+        '/fans',
+        '/fans/blacklist',
+        '/fans/export',
+        '/posters/preview',
       ]),
     );
   });

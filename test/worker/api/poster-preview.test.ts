@@ -19,7 +19,11 @@ describe('happy', () => {
 
   it('previews each poster on its own background while more backgrounds than the cache holds take turns, one by one and at once', async () => {
     const op = await register();
-    const colours = [[220, 30, 30], [30, 200, 30], [30, 30, 220]];
+    const colours = [
+      [220, 30, 30],
+      [30, 200, 30],
+      [30, 30, 220],
+    ];
     const keys: string[] = [];
     for (const [r, g, b] of colours) {
       const pixels = new Uint8Array(750 * 1334 * 4);
@@ -37,7 +41,7 @@ describe('happy', () => {
     const order = [0, 1, 2, 0, 2, 1, 1, 0, 2];
     for (const i of order) expect(near(await centre(keys[i]), colours[i])).toBe(true);
     const together = await Promise.all(order.map((i) => centre(keys[i])));
-    together.forEach((got, n) => expect(near(got, colours[order[n]])).toBe(true));
+    for (const [n, got] of together.entries()) expect(near(got, colours[order[n]])).toBe(true);
   });
 });
 

@@ -18,7 +18,10 @@ describe('happy', () => {
     expect(stats.days).toHaveLength(7);
     expect(stats.today).toMatchObject({ participants: 1, assists: 2 });
     expect(stats.tiers.map((t: any) => t.completions)).toEqual([1, 1, 0]);
-    expect(stats.depth).toEqual([{ level: 1, fans: 1 }, { level: 2, fans: 2 }]);
+    expect(stats.depth).toEqual([
+      { level: 1, fans: 1 },
+      { level: 2, fans: 2 },
+    ]);
     expect(stats.leaderboard[0]).toMatchObject({ open_id: fan, number: 2 });
   });
 });

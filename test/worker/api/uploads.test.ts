@@ -2,11 +2,11 @@
 import { env } from 'cloudflare:workers';
 import { encode as encodeRgbaPng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
-import photoDataUrl from '../../fixtures/photo-2000x1500.jpg?inline';
 import { decodeJpeg } from '../../../worker/poster/jpeg';
 import { encodePng } from '../../../worker/poster/png';
 import { renderQrPng } from '../../../worker/poster/render';
-import { api, register, type Operator } from '../helpers';
+import photoDataUrl from '../../fixtures/photo-2000x1500.jpg?inline';
+import { api, type Operator, register } from '../helpers';
 import { BACKGROUND, uploadBackground } from '../task-helpers';
 
 const uploadsOf = async (op: Operator) => (await env.DB.prepare('SELECT count(*) AS n FROM uploads WHERE mtb_user_id = ?').bind(op.id).first<any>()).n;
@@ -47,10 +47,17 @@ describe('happy', () => {
     expect(near(at(wide, 100, 667), [230, 20, 20, 255])).toBe(true);
     expect(near(at(wide, 650, 20), [20, 20, 230, 255])).toBe(true);
     // Fully transparent: white, opaque.
-    const clear = await stored(await uploadBackground(op, encodeRgbaPng({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40, channels: 4, depth: 8 }), 'image/png'));
+    const clear = await stored(
+      await uploadBackground(op, encodeRgbaPng({ data: new Uint8Array(40 * 40 * 4), width: 40, height: 40, channels: 4, depth: 8 }), 'image/png'),
+    );
     expect(at(clear, 375, 667)).toEqual([255, 255, 255, 255]);
     // A 2000×1500 photo (3.0 MP, the cap) with a blue disc in its middle.
-    const photo = await stored(await uploadBackground(op, Uint8Array.from(atob(photoDataUrl.slice(photoDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0))));
+    const photo = await stored(
+      await uploadBackground(
+        op,
+        Uint8Array.from(atob(photoDataUrl.slice(photoDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0)),
+      ),
+    );
     expect(near(at(photo, 375, 667), [60, 160, 240, 255])).toBe(true);
   });
 });
