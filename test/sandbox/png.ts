@@ -50,3 +50,20 @@ export function avatarPng(seed: string): Buffer {
     return d < 34 ? [250, 220, 190] : Math.hypot(x - 66, y - 150) < 60 ? [255, 255, 255] : bg;
   });
 }
+
+/**
+ * A valid grey PNG of `width`×`height` black pixels: a few KB of deflated zeros that decode to
+ * width × height bytes (a "pixel bomb" when the size is large).
+ */
+export function blackPng(width: number, height: number): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(Buffer.alloc((width + 1) * height), { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}

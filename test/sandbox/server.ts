@@ -41,6 +41,10 @@ export function startSandbox(o: SandboxServerOptions) {
   };
   const sandbox = createSandbox(options);
   const server = serve({ fetch: sandbox.app.fetch, port: o.port, hostname: '127.0.0.1' });
+  // The same sandbox on a second loopback port: another origin, i.e. a host that is not WeChat's.
+  const elsewhere = serve({ fetch: sandbox.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    sandbox.state.elsewhere = `http://127.0.0.1:${info.port}`;
+  });
 
   /** Issues a verify ticket and pushes it to the worker, as WeChat does every 10 minutes. */
   async function pushTicket() {
@@ -51,5 +55,6 @@ export function startSandbox(o: SandboxServerOptions) {
     return ticket;
   }
 
-  return { ...sandbox, server, pushTicket, close: () => new Promise<void>((r) => server.close(() => r())) };
+  const close = (s: typeof server) => new Promise<void>((r) => s.close(() => r()));
+  return { ...sandbox, server, pushTicket, close: async () => void (await Promise.all([close(server), close(elsewhere)])) };
 }

@@ -1,5 +1,5 @@
 import jsQR from 'jsqr';
-import { decodeJpeg } from '../../worker/poster/jpeg';
+import { decodeJpeg } from '../../worker/poster/jpeg-decoder';
 import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
 import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, sandbox, uid, waitForMessages, worker } from './helpers';
 

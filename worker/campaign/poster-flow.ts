@@ -8,6 +8,7 @@ import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
+import { fetchAvatar } from './avatar';
 import { withBackground } from './backgrounds';
 import { recordPoster } from './participants';
 import { posterScene } from './scene';
@@ -17,15 +18,13 @@ import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
 export const QR_RENEW_BEFORE_MS = 3 * 24 * 3600_000;
-const AVATAR_TIMEOUT_MS = 3_000;
-const MAX_AVATAR_BYTES = 1024 * 1024;
 
 export interface PosterDeps {
   db: Db;
   posters: R2Bucket;
   uploads: R2Bucket;
   wechat: WeChatService;
-  config: { sessionSecret: string; publicBaseUrl: string };
+  config: { sessionSecret: string; publicBaseUrl: string; component: { bases: { open: string } } };
 }
 
 export type PosterPage =
@@ -39,19 +38,6 @@ const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string
   message: msg,
   retryUrl,
 });
-
-/** Fetches the fan's avatar with a timeout; any failure means the default avatar is drawn. */
-async function fetchAvatar(url: string): Promise<Uint8Array | null> {
-  if (!/^https?:\/\//.test(url)) return null;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(AVATAR_TIMEOUT_MS) });
-    if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_AVATAR_BYTES) return null;
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    return bytes.length <= MAX_AVATAR_BYTES ? bytes : null;
-  } catch {
-    return null;
-  }
-}
 
 /**
  * The fan opened the poster link and WeChat sent them back with a code: exchange it for the
@@ -109,9 +95,9 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
   }
 
   try {
-    const avatar = await fetchAvatar(fan.headimgurl);
+    const avatar = await fetchAvatar(fan.headimgurl, deps.config.component.bases.open);
     const image = await withBackground(deps.uploads, poster.backgroundImg, (background) =>
-      renderPoster({ background, avatar, nickname: fan.nickname, rule: poster.rule, qrContent: qr.url, layout: resolveLayout(poster.layout) }),
+      renderPoster({ ...background, avatar, nickname: fan.nickname, rule: poster.rule, qrContent: qr.url, layout: resolveLayout(poster.layout) }),
     );
     if (!image) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;

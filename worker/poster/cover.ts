@@ -1,38 +1,4 @@
-import { convertIndexedToRgb, decode as decodePngRaw } from 'fast-png';
 import type { Pixels } from './engines';
-import type { RasterType } from './images';
-import { decodeJpeg } from './jpeg';
-
-/**
- * Decodes a JPEG or PNG to opaque RGBA in JavaScript, transparency flattened over white, or
- * returns null for the rare kinds neither decoder reads (e.g. a grey PNG of under 8 bits).
- * Plain JavaScript on purpose: V8 collects what it allocates, while a wasm decoder keeps every
- * byte it grew for the isolate's life.
- */
-export function decodeOpaque(bytes: Uint8Array, type: RasterType): Pixels | null {
-  try {
-    if (type === 'image/jpeg') return decodeJpeg(bytes);
-    const png = decodePngRaw(bytes);
-    const data = png.palette ? convertIndexedToRgb(png) : png.data;
-    const channels = png.palette ? png.palette[0].length : png.channels;
-    if (!png.palette && png.depth !== 8 && png.depth !== 16) return null;
-    // 16-bit samples keep their high byte; a palette is always 8-bit.
-    const shift = !png.palette && png.depth === 16 ? 8 : 0;
-    const n = png.width * png.height;
-    const out = new Uint8Array(n * 4);
-    const grey = channels <= 2;
-    const alpha = channels === 2 || channels === 4;
-    for (let i = 0; i < n; i++) {
-      const s = i * channels;
-      const a = alpha ? (data[s + channels - 1] >> shift) / 255 : 1;
-      for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.round((data[s + (grey ? 0 : c)] >> shift) * a + 255 * (1 - a));
-      out[i * 4 + 3] = 255;
-    }
-    return { pixels: out, width: png.width, height: png.height };
-  } catch {
-    return null;
-  }
-}
 
 /** Per destination index along one axis: the first source index and the weights from there. */
 interface AxisWeights {

@@ -1,4 +1,7 @@
-import { rasterise } from './raster';
+import type { Pixels } from './engines';
+import { ImageError } from './image-error';
+import { decodeJpeg } from './jpeg-decoder';
+import { decodePng } from './png-decoder';
 
 /** The image formats a poster accepts for its background and avatar. */
 export type RasterType = 'image/jpeg' | 'image/png';
@@ -54,26 +57,19 @@ export const DEFAULT_AVATAR_SVG =
   '</svg>';
 
 /**
- * Whether resvg can actually decode these JPEG/PNG bytes. Magic bytes alone are not enough:
- * a truncated or corrupt image passes the sniff, then resvg silently draws nothing (and satori
- * throws if it cannot read the header). The probe renders the image at 4×4 px, cheap for
- * avatar-sized images. The raster engine must be initialised.
+ * Decodes a JPEG or PNG to opaque RGBA (transparency over white) with our own decoders, which
+ * refuse any frame of more than `maxPixels` before allocating for it and never inflate past the
+ * header's size; there is no fallback decoder.
+ * @throws ImageError: `too_large`, or `unreadable` for anything else they cannot decode.
  */
-export function isDecodable(bytes: Uint8Array): boolean {
+export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<Pixels> {
   const type = sniffRasterType(bytes);
-  if (!type) return false;
-  const probe =
-    '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
-    `<image width="4" height="4" preserveAspectRatio="none" href="${dataUrl(bytes, type)}"/></svg>`;
-  try {
-    const alpha = rasterise(probe, (image) => image.pixels).filter((_, i) => i % 4 === 3);
-    return alpha.some((a) => a !== 0);
-  } catch {
-    return false;
-  }
+  if (type === 'image/jpeg') return decodeJpeg(bytes, { maxPixels });
+  if (type === 'image/png') return decodePng(bytes, { maxPixels });
+  throw new ImageError('unreadable', 'neither a JPEG nor a PNG');
 }
 
-/** Image bytes as a base64 `data:` URL, for embedding in an SVG or a satori `<img>` without fetching. */
+/** Image bytes as a base64 `data:` URL, for embedding in an SVG without fetching. */
 export function dataUrl(bytes: Uint8Array, type: RasterType | 'image/svg+xml'): string {
   return `data:${type};base64,${base64(bytes)}`;
 }

@@ -1,8 +1,8 @@
-import satori from 'satori/standalone';
-import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
-import { fitText, missingGlyphs, POSTER_FONT_FAMILY, POSTER_FONTS } from './fonts';
-import { DEFAULT_AVATAR_SVG, dataUrl, isDecodable, sniffRasterType, svgDataUrl } from './images';
-import { encodeJpeg } from './jpeg';
+import { coverResize } from './cover';
+import { ensureRasterEngine, type Pixels } from './engines';
+import { fitText, glyphFor, missingGlyphs, posterFonts } from './fonts';
+import { DEFAULT_AVATAR_SVG, decodeImage, svgDataUrl } from './images';
+import { cleanMcus, type DirtyMcus, type EncodedMcus, encodeJpeg, encodeMcus } from './jpeg';
 import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
 import { qrPixels, qrSvg } from './qr';
@@ -17,6 +17,11 @@ export interface PosterInput {
    * poster is encoded and put back before `renderPoster` returns, so a cached copy can be passed.
    */
   background: Pixels;
+  /**
+   * The background's MCUs already encoded ({@link encodeBackground}): the poster then encodes only
+   * the MCUs its avatar, QR code and texts cover, and copies the rest.
+   */
+  backgroundMcus?: EncodedMcus | null;
   /** The fan's JPG/PNG avatar; `null` or undecodable bytes draw the bundled default avatar. */
   avatar: Uint8Array | null;
   /** Chinese + emoji; whitespace is collapsed, glyphs no bundled font has are dropped, cut with "…". */
@@ -44,15 +49,15 @@ export const MAX_JPEG_BYTES = 300 * 1024;
 // JPEG quality steps: 80 keeps text and QR edges clean and lands around 100 KB on a photo;
 // the lower steps only run for backgrounds noisy enough to blow the budget.
 const JPEG_QUALITIES = [80, 65, 50, 35];
+/** Room a background's own JPEG leaves for what posters add to it, when its quality is chosen. */
+const LAYER_ALLOWANCE = 24 * 1024;
+/**
+ * Pixels a fan's avatar may have. WeChat serves 132×132 or 640×640; anything larger is refused
+ * before decoding, and the default avatar is drawn.
+ */
+export const MAX_AVATAR_PIXELS = 1024 * 1024;
 
 const DEFAULT_AVATAR_URL = svgDataUrl(DEFAULT_AVATAR_SVG);
-
-/** Satori element tree as plain objects (satori's JSX shape), so no JSX runtime is needed. */
-type Node = { type: string; props: Record<string, unknown> };
-const el = (type: string, style: Record<string, unknown>, props: Record<string, unknown> = {}): Node => ({
-  type,
-  props: { ...props, style },
-});
 
 /** One line of text as the layout places it: top-left corner, box width, size, colour. */
 export interface TextBox {
@@ -63,7 +68,7 @@ export interface TextBox {
   color: string;
 }
 
-/** A text line laid out by satori: an SVG of the line box plus `margin` px all round. */
+/** A text line set in the bundled fonts: an SVG of the line box plus `margin` px all round. */
 export interface TextSvg {
   svg: string;
   width: number;
@@ -72,35 +77,30 @@ export interface TextSvg {
 }
 
 /**
- * Lays out one line of text with satori, cut with "…" to fit the box, and returns it as an SVG
- * with the glyphs converted to outlines. Glyphs can overhang the line box (the line height is
- * 1.25 em, Noto's ascent + descent more), so the SVG has a margin of half the font size.
+ * Sets one line of text in the bundled fonts, cut with "…" to fit the box, and returns it as an
+ * SVG of glyph outlines. Glyphs can overhang the line box (the line height is 1.25 em, Noto's
+ * ascent + descent more), so the SVG has a margin of half the font size. The baseline sits where
+ * CSS puts it: half the leading above the first font's ascent.
  */
-export async function renderTextSvg(text: string, box: TextBox): Promise<TextSvg> {
-  await ensureLayoutEngine();
+export function renderTextSvg(text: string, box: TextBox): TextSvg {
   const margin = Math.ceil(box.fontSize / 2);
   const width = box.width + 2 * margin;
   const height = Math.ceil(box.fontSize * TEXT_LINE_HEIGHT) + 2 * margin;
-  const line = el(
-    'div',
-    {
-      position: 'absolute',
-      left: margin,
-      top: margin,
-      width: box.width,
-      fontSize: box.fontSize,
-      lineHeight: TEXT_LINE_HEIGHT,
-      color: box.color,
-      whiteSpace: 'nowrap',
-    },
-    { children: fitText(text, box.fontSize, box.width) },
-  );
-  const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children: [line] });
-  try {
-    return { svg: await satori(root, { width, height, fonts: POSTER_FONTS }), width, height, margin };
-  } catch (cause) {
-    throw new Error(`poster: satori could not lay out "${text}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  const primary = posterFonts()[0];
+  const em = box.fontSize / primary.unitsPerEm;
+  const content = (primary.ascender - primary.descender) * em;
+  const baseline = margin + (box.fontSize * TEXT_LINE_HEIGHT - content) / 2 + primary.ascender * em;
+  let x = margin;
+  let d = '';
+  for (const ch of fitText(text, box.fontSize, box.width)) {
+    const found = glyphFor(ch.codePointAt(0)!);
+    if (!found) continue;
+    const scale = box.fontSize / found.font.unitsPerEm;
+    d += found.font.path(found.glyph, x, baseline, scale);
+    x += found.font.advance(found.glyph) * scale;
   }
+  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><path fill="${box.color}" d="${d}"/></svg>`;
+  return { svg, width, height, margin };
 }
 
 /**
@@ -118,34 +118,67 @@ export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
 /**
  * The layers to paint on the background, in order. Each element is rasterised on its own box
  * only, because resvg's cost (and the wasm memory it keeps) grows with the canvas it draws on;
- * the QR code needs no rasteriser at all.
+ * the QR code and a fan's avatar need no rasteriser at all.
  */
 async function compose(input: PosterInput): Promise<Layer[]> {
-  // The avatar probe and every layer need resvg; the texts need yoga.
-  await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
+  await ensureRasterEngine();
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
-  const texts = await Promise.all([textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)]);
-  const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y };
-  return [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
+  const texts = [textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)];
+  const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y, opaque: true };
+  return [await avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
 
 /** The round avatar at its box, `object-fit: cover`; the default avatar for missing or undecodable bytes. */
-function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['avatar']): Layer {
-  const href = bytes && isDecodable(bytes) ? dataUrl(bytes, sniffRasterType(bytes)!) : DEFAULT_AVATAR_URL;
-  const r = size / 2;
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
-    `<clipPath id="round"><circle cx="${r}" cy="${r}" r="${r}"/></clipPath>` +
-    `<image width="${size}" height="${size}" preserveAspectRatio="xMidYMid slice" clip-path="url(#round)" href="${href}"/></svg>`;
-  return { ...rasterisePixels(svg), x, y };
+async function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['avatar']): Promise<Layer> {
+  const own = bytes && (await decodedAvatar(bytes));
+  if (own) return { ...roundCrop(coverResize(own, size, size)), x, y };
+  let fallback = defaultAvatars.get(size);
+  if (!fallback) {
+    const r = size / 2;
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
+      `<clipPath id="round"><circle cx="${r}" cy="${r}" r="${r}"/></clipPath>` +
+      `<image width="${size}" height="${size}" preserveAspectRatio="xMidYMid slice" clip-path="url(#round)" href="${DEFAULT_AVATAR_URL}"/></svg>`;
+    fallback = rasterisePixels(svg);
+    defaultAvatars.set(size, fallback);
+  }
+  return { ...fallback, x, y };
+}
+
+/** The default avatar rasterised per size (layers are only read), so most renders skip resvg for it. */
+const defaultAvatars = new Map<number, Pixels>();
+
+/** The avatar's pixels, or null when they do not decode or exceed {@link MAX_AVATAR_PIXELS}. */
+async function decodedAvatar(bytes: Uint8Array): Promise<Pixels | null> {
+  try {
+    return await decodeImage(bytes, MAX_AVATAR_PIXELS);
+  } catch {
+    return null;
+  }
+}
+
+/** Opaque square pixels cut to a circle, as premultiplied RGBA with an anti-aliased edge. */
+function roundCrop(square: Pixels): Pixels {
+  const { pixels, width } = square;
+  const r = width / 2;
+  for (let py = 0; py < width; py++) {
+    for (let px = 0; px < width; px++) {
+      // Coverage of the pixel by the disc, from its centre's distance to the edge.
+      const coverage = Math.min(1, Math.max(0, r - Math.hypot(px + 0.5 - r, py + 0.5 - r) + 0.5));
+      if (coverage === 1) continue;
+      const i = (py * width + px) * 4;
+      for (let c = 0; c < 4; c++) pixels[i + c] = Math.round(pixels[i + c] * coverage);
+    }
+  }
+  return square;
 }
 
 /** A text line rasterised at its box, or `null` when nothing of it is drawable. */
-async function textLayer(text: string, box: TextBox): Promise<Layer | null> {
+function textLayer(text: string, box: TextBox): Layer | null {
   const line = drawable(text);
   if (!line) return null;
-  const { svg, margin } = await renderTextSvg(line, box);
+  const { svg, margin } = renderTextSvg(line, box);
   return { ...rasterisePixels(svg), x: box.x - margin, y: box.y - margin };
 }
 
@@ -162,22 +195,47 @@ export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
   // render sees the painted pixels.
   const putBack = layers.map((layer) => saveBox(background, layer));
   try {
-    for (const layer of layers) paintOver(background, layer);
-    return encode(background, input.format ?? 'jpeg');
+    const painted = cleanMcus(background.width, background.height);
+    for (const layer of layers) paintOver(background, layer, painted);
+    if (input.format === 'png') return { bytes: encodePng(background), contentType: 'image/png', width: background.width, height: background.height };
+    return encodeWithin(background, painted, input.backgroundMcus ?? null);
   } finally {
     for (const restore of putBack) restore();
   }
 }
 
-function encode(canvas: Pixels, format: 'jpeg' | 'png'): RenderedImage {
+/**
+ * The poster as a JPEG within the size budget: from the background's encoded MCUs when they
+ * match, encoding only the MCUs the layers painted; otherwise, or when that is over budget, whole
+ * at each lower quality in turn.
+ */
+function encodeWithin(canvas: Pixels, painted: DirtyMcus, mcus: EncodedMcus | null): RenderedImage {
   const { width, height } = canvas;
-  if (format === 'png') return { bytes: encodePng(canvas), contentType: 'image/png', width, height };
+  const image = (bytes: Uint8Array): RenderedImage => ({ bytes, contentType: 'image/jpeg', width, height });
   let bytes: Uint8Array = new Uint8Array();
+  if (mcus && mcus.width === width && mcus.height === height) {
+    bytes = encodeJpeg(canvas, mcus.quality, { mcus, dirty: painted });
+    if (bytes.byteLength <= MAX_JPEG_BYTES) return image(bytes);
+  }
   for (const quality of JPEG_QUALITIES) {
+    if (mcus && quality >= mcus.quality) continue;
     bytes = encodeJpeg(canvas, quality);
     if (bytes.byteLength <= MAX_JPEG_BYTES) break;
   }
-  return { bytes, contentType: 'image/jpeg', width, height };
+  return image(bytes);
+}
+
+/**
+ * A background's MCUs encoded once for all its posters (see {@link PosterInput.backgroundMcus}),
+ * at the first quality step whose JPEG leaves room for the layers within the size budget.
+ */
+export function encodeBackground(background: Pixels): EncodedMcus {
+  let mcus = encodeMcus(background, JPEG_QUALITIES[0]);
+  for (const quality of JPEG_QUALITIES.slice(1)) {
+    if (mcus.bytes.byteLength + 2 * mcus.offsets.length <= MAX_JPEG_BYTES - LAYER_ALLOWANCE) break;
+    mcus = encodeMcus(background, quality);
+  }
+  return mcus;
 }
 
 /**

@@ -1,7 +1,7 @@
 /** `POST /api/posters/preview`: the admin's live preview, drawn by the real renderer. */
 import { env } from 'cloudflare:workers';
 import { describe, expect, it } from 'vitest';
-import { decodeJpeg } from '../../../worker/poster/jpeg';
+import { decodeJpeg } from '../../../worker/poster/jpeg-decoder';
 import { encodePng } from '../../../worker/poster/png';
 import { renderQrPng } from '../../../worker/poster/render';
 import { api, register } from '../helpers';

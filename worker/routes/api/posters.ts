@@ -39,7 +39,7 @@ export const postersApi = createApi().openapi(
     const { db, uploads } = c.var.services;
     const upload = await ownedUpload(db, c.var.user.id, input.background_img);
     const image = await withBackground(uploads, upload.key, (background) =>
-      renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout: resolveLayout(input.layout) }),
+      renderPoster({ ...background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout: resolveLayout(input.layout) }),
     );
     if (!image) throw new AppError('not_found', '背景图不存在，请重新上传');
     return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': image.contentType, 'cache-control': 'no-store' });
