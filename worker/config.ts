@@ -1,3 +1,4 @@
+import { HOME_SHARD, shardDatabase } from './db/shards';
 import { AppError } from './errors';
 import type { ComponentConfig } from './wechat/component';
 import { WXBizMsgCrypt } from './wechat/crypto';
@@ -11,6 +12,8 @@ export interface AppConfig {
   sessionSecret: string;
   /** `npm run bench` only: the verify-only reference route it compares pushes against. */
   benchRoutes: boolean;
+  /** The shard new operators are placed on (`NEW_OPERATOR_SHARD`, home by default): see README → Scaling. */
+  newOperatorShard: string;
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -29,6 +32,13 @@ export function loadConfig(env: Env): AppConfig {
     throw new AppError('unavailable', '服务配置不完整，请联系管理员');
   }
   if (env.SESSION_SECRET.length < 32) throw new AppError('unavailable', 'SESSION_SECRET 至少 32 个字符');
+  const newOperatorShard = env.NEW_OPERATOR_SHARD || HOME_SHARD;
+  try {
+    shardDatabase(env, newOperatorShard);
+  } catch {
+    console.error(`NEW_OPERATOR_SHARD names no D1 binding: ${newOperatorShard}`);
+    throw new AppError('unavailable', '服务配置不完整，请联系管理员');
+  }
   const config: AppConfig = {
     component: {
       appid: env.WECHAT_COMPONENT_APPID,
@@ -48,6 +58,7 @@ export function loadConfig(env: Env): AppConfig {
     adminOrigin: trimSlash(env.ADMIN_ORIGIN || env.PUBLIC_BASE_URL),
     sessionSecret: env.SESSION_SECRET,
     benchRoutes: env.BENCH_ROUTES === '1',
+    newOperatorShard,
   };
   cache.set(env, config);
   return config;

@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { allShards } from './db/shards';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
@@ -12,5 +13,7 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
-  scheduled: async (_controller, env) => purgeExpired(createServices(env).db),
+  scheduled: async (_controller, env) => {
+    for (const shard of allShards(env)) await purgeExpired(createServices(env, shard).db);
+  },
 } satisfies ExportedHandler<Env, MessageBundle>;

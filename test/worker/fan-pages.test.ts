@@ -29,7 +29,7 @@ describe('fans’ progress page', () => {
     await openLink(await join(s, owner), owner);
     await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: `1_${(await rowOf(s.activity.id, owner)).id}` });
     const row = await rowOf(s.activity.id, owner);
-    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', row.id, Date.now()));
 
     const confirmed = await throughOAuth(await worker(link), owner);
     expect(confirmed.status).toBe(303);
@@ -51,7 +51,7 @@ describe('fans’ progress page', () => {
     const owner = uid('oP');
     await join(s, owner);
     const row = await rowOf(s.activity.id, owner);
-    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', row.id, Date.now()));
 
     const stranger = await throughOAuth(await worker(link), uid('oS'));
     expect(stranger.status).toBe(403);
@@ -65,7 +65,7 @@ describe('fans’ progress page', () => {
     const tampered = await worker(link.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
     expect(tampered.status).toBe(400);
     // The claim page's link is no key to the progress page (each token names its page).
-    const claimLink = local(await fanLink(createServices(env).config, 'claim', row.id, Date.now()));
+    const claimLink = local(await fanLink(createServices(env), 'claim', row.id, Date.now()));
     expect((await worker(claimLink.replace('/h5/claim', '/h5/progress'))).status).toBe(400);
   });
 
@@ -74,9 +74,9 @@ describe('fans’ progress page', () => {
     const [a, b] = [uid('oA'), uid('oB')];
     await join(s, a);
     await join(s, b);
-    const config = createServices(env).config;
-    const linkA = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
-    const linkB = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, b)).id, Date.now()));
+    const services = createServices(env);
+    const linkA = local(await fanLink(services, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
+    const linkB = local(await fanLink(services, 'progress', (await rowOf(s.activity.id, b)).id, Date.now()));
     const confirmed = await throughOAuth(await worker(linkA), a);
     const cookieA = confirmed.headers.get('set-cookie')!.split(';')[0];
     expect((await worker(linkB, { headers: { cookie: cookieA } })).status).toBe(302);

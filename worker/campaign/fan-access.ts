@@ -1,9 +1,10 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { HOME_SHARD } from '../db/shards';
 import type { WeChatService } from '../platform/wechat-service';
 import { WeChatApiError } from '../wechat/api';
-import { signRowToken, signToken, verifyRowToken, verifyToken } from './signed-token';
+import { signToken, verifyToken } from './signed-token';
 import { texts } from './texts';
 
 /** The fans' own pages, each reached by a link signed for one fan in one activity. */
@@ -17,14 +18,23 @@ export const FAN_SESSION_COOKIE = 'fan';
 
 export interface FanAccessDeps {
   db: Db;
+  shard: string;
+  /** The same over the shard a link names. */
+  forShard(shard: string): FanAccessDeps;
   wechat: WeChatService;
   config: { sessionSecret: string; publicBaseUrl: string };
 }
 
-/** A fan's page link: `/h5/progress?t=…` or `/h5/claim?t=…`, signed for their take_part_in row. */
-export async function fanLink(config: FanAccessDeps['config'], page: FanPage, rowId: number, now: number): Promise<string> {
-  return `${config.publicBaseUrl}/h5/${page}?t=${await signRowToken(config.sessionSecret, page, rowId, now + FAN_LINK_TTL_MS)}`;
+/**
+ * A fan's page link: `/h5/progress?t=…` or `/h5/claim?t=…`, signed for their take_part_in row on
+ * its shard (the row id in base 36, then `:` and the shard unless it is the home one).
+ */
+export async function fanLink({ config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>, page: FanPage, rowId: number, now: number): Promise<string> {
+  const row = `${rowId.toString(36)}${shard === HOME_SHARD ? '' : `:${shard}`}`;
+  return `${config.publicBaseUrl}/h5/${page}?t=${await signToken(config.sessionSecret, page, row, now + FAN_LINK_TTL_MS)}`;
 }
+
+const ROW_REF = /^([0-9a-z]{1,12})(?::(DB_SHARD_[A-Z0-9_]+))?$/;
 
 /** A fan's row in an activity, with its account and activity, as the fans' pages need it. */
 export type FanRow = NonNullable<Awaited<ReturnType<typeof fanRow>>>;
@@ -41,7 +51,7 @@ function fanRow(db: Db, rowId: number) {
 
 /** What to do with a visit to a fan's page. */
 export type FanAdmission =
-  | { kind: 'admitted'; fan: FanRow }
+  | { kind: 'admitted'; fan: FanRow; shard: string }
   /** WeChat confirmed the fan: keep the session cookie, and reload the page without the OAuth code. */
   | { kind: 'confirmed'; session: string; location: string }
   /** Ask WeChat who holds the phone (silent for a follower coming from the account's chat). */
@@ -64,11 +74,13 @@ export async function admitFan(
   now: number,
 ): Promise<FanAdmission> {
   const { config } = deps;
-  const rowId = q.t ? await verifyRowToken(config.sessionSecret, page, q.t, now) : null;
-  const fan = rowId ? await fanRow(deps.db, rowId) : undefined;
+  const row = ROW_REF.exec((q.t && (await verifyToken(config.sessionSecret, page, q.t, now))) || '');
+  const shard = row?.[2] ?? HOME_SHARD;
+  const fan = row ? await fanRow(deps.forShard(shard).db, parseInt(row[1], 36)) : undefined;
   if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
-  const holder = `${fan.account.id}:${fan.row.openId}`;
-  if (session && (await verifyToken(config.sessionSecret, 'fan-session', session, now)) === holder) return { kind: 'admitted', fan };
+  // The shard is in the holder: a session is for one fan of one account on one shard.
+  const holder = `${fan.account.id}:${fan.row.openId}${shard === HOME_SHARD ? '' : `:${shard}`}`;
+  if (session && (await verifyToken(config.sessionSecret, 'fan-session', session, now)) === holder) return { kind: 'admitted', fan, shard };
   const here = `${config.publicBaseUrl}/h5/${page}?t=${q.t}`;
   if (!q.code) return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
   try {

@@ -43,12 +43,18 @@ const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string
  * The fan opened the poster link and WeChat sent them back with a code: exchange it for the
  * fan's identity, then show their poster — reusing the stored one, or rendering a new one when
  * there is none, its QR is near expiry, or the background changed. Storage comes last: a failure
- * anywhere before leaves the row as it was.
+ * anywhere before leaves the row as it was. The row is looked up on the shard of the account
+ * WeChat names (`appid`), once the state is known to be ours.
  */
-export async function openPosterLink(deps: PosterDeps, q: { code?: string; state?: string; appid?: string }, now: number): Promise<PosterPage> {
-  const { db, wechat } = deps;
-  const rowId = q.state ? await verifyState(deps.config.sessionSecret, q.state, now) : null;
+export async function openPosterLink(
+  services: { config: PosterDeps['config']; forAccount(appid: string): Promise<PosterDeps> },
+  q: { code?: string; state?: string; appid?: string },
+  now: number,
+): Promise<PosterPage> {
+  const rowId = q.state ? await verifyState(services.config.sessionSecret, q.state, now) : null;
   if (!rowId || !q.code || !q.appid) return message(400, '链接已失效', '这个链接已过期或不完整，请回到公众号重新发送活动关键词获取新链接。');
+  const deps = await services.forAccount(q.appid);
+  const { db, wechat } = deps;
   const found = await db
     .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity, poster: schema.posterSetting })
     .from(schema.takePartIn)

@@ -12,6 +12,11 @@ export interface DeliveryDeps {
   wechat: WeChatService;
 }
 
+/** What a queue batch needs: the same, over the shard of each message's account. */
+export interface BatchDeps extends DeliveryDeps {
+  forAccount(appid: string): Promise<DeliveryDeps>;
+}
+
 const summarize = (m: CustomMessage) =>
   (m.msgtype === 'text' ? m.text.content : m.msgtype === 'news' ? m.news.articles[0].title : m.image.media_id).slice(0, 200);
 
@@ -117,22 +122,33 @@ async function send(wechat: WeChatService, id: number, m: OutboundMessage): Prom
 }
 
 /**
- * Queue consumer: sends every bundle's messages, MAX_BUNDLE at a time. A bundle with a message
- * worth another try (WeChat busy or unreachable) is retried whole, with growing delays: its
- * messages already sent or settled are not claimed again, so only the others go out.
+ * Queue consumer: sends every bundle's messages, MAX_BUNDLE at a time, each on its account's
+ * shard. A bundle with a message worth another try (WeChat busy or unreachable) is retried whole,
+ * with growing delays: its messages already sent or settled are not claimed again, so only the
+ * others go out.
  */
-export async function deliverBatch(deps: DeliveryDeps, batch: MessageBatch<MessageBundle>): Promise<void> {
-  const all = batch.messages.flatMap((msg, bundle) => msg.body.map((m) => ({ m, bundle })));
+export async function deliverBatch(deps: BatchDeps, batch: MessageBatch<MessageBundle>): Promise<void> {
+  const byShard = new Map<Db, { shard: DeliveryDeps; items: { m: OutboundMessage; bundle: number }[] }>();
+  for (const [bundle, msg] of batch.messages.entries()) {
+    for (const m of msg.body) {
+      const shard = await deps.forAccount(m.appid);
+      const group = byShard.get(shard.db) ?? { shard, items: [] };
+      group.items.push({ m, bundle });
+      byShard.set(shard.db, group);
+    }
+  }
   const retry = new Set<number>();
-  for (let i = 0; i < all.length; i += MAX_BUNDLE) {
-    const chunk = all.slice(i, i + MAX_BUNDLE);
-    const outcomes = await deliverMessages(
-      deps,
-      chunk.map((c) => c.m),
-    );
-    chunk.forEach((c, k) => {
-      if (outcomes[k] === 'retry') retry.add(c.bundle);
-    });
+  for (const { shard, items } of byShard.values()) {
+    for (let i = 0; i < items.length; i += MAX_BUNDLE) {
+      const chunk = items.slice(i, i + MAX_BUNDLE);
+      const outcomes = await deliverMessages(
+        shard,
+        chunk.map((c) => c.m),
+      );
+      chunk.forEach((c, k) => {
+        if (outcomes[k] === 'retry') retry.add(c.bundle);
+      });
+    }
   }
   batch.messages.forEach((msg, bundle) => {
     if (retry.has(bundle)) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });

@@ -16,6 +16,7 @@ async function asFan(c: Context<AppEnv>, which: FanPage, show: (fan: FanRow) => 
   const admission = await admitFan(c.var.services, which, c.req.query(), getCookie(c, FAN_SESSION_COOKIE), Date.now());
   switch (admission.kind) {
     case 'admitted':
+      c.set('services', c.var.services.forShard(admission.shard));
       return show(admission.fan);
     case 'confirmed':
       setCookie(c, FAN_SESSION_COOKIE, admission.session, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/h5', maxAge: FAN_SESSION_TTL_MS / 1000 });

@@ -20,9 +20,10 @@ const text = (body: string) => new Response(body, { headers: { 'content-type': '
 export const wechatRoutes = new Hono<AppEnv>()
   /** Authorization-event URL: verify ticket and (un)authorized events. */
   .post('/component', async (c) => {
-    const { db, config, wechat } = c.var.services;
-    const { msg } = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
-    await handleComponentEvent(db, wechat, msg);
+    const services = c.var.services;
+    const { msg } = await openPush(services.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const appid = msg.InfoType === 'component_verify_ticket' ? undefined : msg.AuthorizerAppid;
+    await handleComponentEvent(appid ? await services.forAccount(appid) : services, msg);
     return text('success');
   })
 
@@ -33,9 +34,10 @@ export const wechatRoutes = new Hono<AppEnv>()
   .post('/callback/:appid', async (c) => {
     const appid = c.req.param('appid');
     if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
-    const services = c.var.services;
+    const opened = await openPush(c.var.services.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    // The account's shard, once the push is known to be WeChat's.
+    const services = await c.var.services.forAccount(appid);
     const { config, db } = services;
-    const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     const key = dedupKey(appid, opened.msg);
     // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
     // claim: their D1 writes are idempotent and assists/deductions are deduplicated by the
@@ -85,11 +87,12 @@ export const wechatRoutes = new Hono<AppEnv>()
   .get('/authorized', async (c) => {
     const req = c.req.query('req') ?? '';
     const authCode = c.req.query('auth_code') ?? '';
-    const { db, wechat, config } = c.var.services;
+    const services = c.var.services;
+    const { config } = services;
     const back = { href: `${config.adminOrigin}/accounts`, label: '返回后台' };
     if (!req || !authCode) return c.html(messagePage('授权未完成', '缺少授权参数，请回到媒体宝后台重新点击“授权公众号”。', back), 400);
     try {
-      const account = await completeAuthorization(db, wechat, req, authCode);
+      const account = await completeAuthorization(services, req, authCode);
       return c.redirect(`${config.adminOrigin}/accounts?authorized=${encodeURIComponent(account.authorizerAppid)}`, 303);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;

@@ -1,9 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
+import { HOME_SHARD, shardDatabase } from '../../db/shards';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { type Follow, type FollowRecord, recordFollows } from '../followers';
 import type { Tier } from '../tiers';
+import { counterShard } from './names';
 import { applyPlan, type OutboxItem } from './outbox';
 import {
   type AssistOutcome,
@@ -81,6 +83,7 @@ CREATE TABLE IF NOT EXISTS black (public_number_id INTEGER NOT NULL, open_id TEX
 CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tier_claim (level INTEGER PRIMARY KEY, claims INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /**
@@ -92,6 +95,8 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TE
  */
 export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The activity's shard: its D1 database. */
+  private readonly db: D1Database;
   private settings: Settings | null = null;
   /** The running loop of outbox rounds, if any. */
   private flushing: Promise<void> | null = null;
@@ -107,6 +112,13 @@ export class ActivityCounter extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    // The shard is in the object's name (stub.ts), which an alarm's wake-up may not carry: it is
+    // kept in storage from the first call on. Objects older than shards are all home ones.
+    const stored = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'shard'").toArray()[0]?.value;
+    const named = counterShard(ctx.id.name);
+    if (named && named !== stored) this.sql.exec("INSERT OR REPLACE INTO meta VALUES ('shard', ?)", named);
+    const shard = named ?? stored ?? HOME_SHARD;
+    this.db = shardDatabase(env, shard);
   }
 
   /** Counts (or refuses) one new follower's assist. Safe to call again with the same event. */
@@ -304,7 +316,7 @@ export class ActivityCounter extends DurableObject<Env> {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
         const records = await recordFollows(
-          this.env.DB,
+          this.db,
           batch.map((b) => b.follow),
         );
         for (const [i, b] of batch.entries()) b.done(records[i]);
@@ -316,10 +328,10 @@ export class ActivityCounter extends DurableObject<Env> {
 
   private async loadSettings(activityId: number, now: number): Promise<Settings> {
     if (this.settings && now - this.settings.loadedAt < SETTINGS_TTL_MS) return this.settings;
-    const [activity, awards, publics] = await this.env.DB.batch([
-      this.env.DB.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at FROM activity WHERE id = ?').bind(activityId),
-      this.env.DB.prepare('SELECT level, number, good, stock FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
-      this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
+    const [activity, awards, publics] = await this.db.batch([
+      this.db.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at FROM activity WHERE id = ?').bind(activityId),
+      this.db.prepare('SELECT level, number, good, stock FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
+      this.db.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
     const a = activity.results[0] as
       | { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null }
@@ -340,9 +352,8 @@ export class ActivityCounter extends DurableObject<Env> {
   /** Loads a poster owner's row once; afterwards this object's copy is the authority for its counts. */
   private async loadParticipant(rowId: number, activityId: number): Promise<void> {
     if (this.participant(rowId)) return;
-    const row = await this.env.DB.prepare(
-      'SELECT id, open_id, public_number_id, number, task_progress, level, black FROM take_part_in WHERE id = ? AND activity_id = ?',
-    )
+    const row = await this.db
+      .prepare('SELECT id, open_id, public_number_id, number, task_progress, level, black FROM take_part_in WHERE id = ? AND activity_id = ?')
       .bind(rowId, activityId)
       .first<{ id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number; black: number }>();
     if (!row) return;
@@ -399,7 +410,7 @@ export class ActivityCounter extends DurableObject<Env> {
     if (!rows.length) return { last: 0, rows: 0 };
     const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
-      if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
+      if (writes.length) await this.db.batch(writes.map((w) => this.db.prepare(w.sql).bind(...w.params)));
       await queueOutbox(this.env.OUTBOX).send(messages);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);

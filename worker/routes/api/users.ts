@@ -21,7 +21,7 @@ const register = createRoute({
 
 export const usersApi = createApi().openapi(register, async (c) => {
   const { username, password } = c.req.valid('json');
-  const { db } = c.var.services;
+  const { home: db, directory, config, forShard } = c.var.services;
   if (await db.query.userInfo.findFirst({ where: eq(schema.userInfo.username, username) })) {
     throw new AppError('conflict', '该用户名已被注册', { username: '该用户名已被注册' });
   }
@@ -31,6 +31,7 @@ export const usersApi = createApi().openapi(register, async (c) => {
     .onConflictDoNothing()
     .returning({ id: schema.userInfo.id, username: schema.userInfo.username });
   if (!user) throw new AppError('conflict', '该用户名已被注册', { username: '该用户名已被注册' });
+  await directory.placeOperator(user, config.newOperatorShard, forShard(config.newOperatorShard).db);
   const session = await createSession(db, user.id);
   setSessionCookie(c, session);
   return c.json({ ...user, token: session.id }, 201);
