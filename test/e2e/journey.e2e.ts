@@ -188,6 +188,8 @@ test('operator journey: account → activity → fans assist → lists, stats, b
   await test.step('create an activity: validation, upload with progress, live preview', async () => {
     await open(page, '/activities/new');
     await expect(page.getByRole('heading', { name: '创建活动' })).toBeVisible();
+    // The operator's only account: nothing to choose, so it starts ticked.
+    await expect(page.locator(`input[name="publics"][value="${APPID}"]`)).toBeChecked();
     // Submitted nearly empty: the server's field errors come back next to their fields.
     await page.getByRole('button', { name: '创建活动' }).click();
     await expect(page.getByRole('alert').first()).toContainText('请查看标红的字段');
