@@ -33,6 +33,8 @@ describe('happy', () => {
       return items[0].figures.assists_net === 3 ? items[0] : null;
     }, 'the deduction in D1');
     expect(listed.figures).toEqual(expected);
+    // The older names, kept for callers that read them, say the same.
+    expect({ participants: listed.participants, assists: listed.assists }).toEqual({ participants: 1, assists: 3 });
     expect((await (await api(s.op, `/activities/${id}`)).json<any>()).figures).toEqual(expected);
 
     const stats = await (await api(s.op, `/activities/${id}/stats`)).json<any>();

@@ -63,6 +63,8 @@ export const ActivitySchema = z
       .openapi({ description: '各通知场景的文案与模板消息' }),
     risk: z.object({ burst_count: z.number().int().nullable(), burst_seconds: z.number().int().nullable(), stay_hours: z.number().int().nullable() }),
     figures: FiguresSchema,
+    participants: z.number().int().openapi({ description: '参与人数（同 figures.participants），保留给旧的调用方' }),
+    assists: z.number().int().openapi({ description: '有效助力（同 figures.assists_net），保留给旧的调用方' }),
     deleted: z.boolean().openapi({ description: '已删除（只在 include_deleted=true 时列出）：记录保留，可查看数据与粉丝' }),
     created_at: z.string(),
     warnings: z.array(z.string()),
@@ -94,6 +96,8 @@ function presentActivity({ activity: a, accounts, awards, poster, figures }: Act
     notices: effectiveNotices(storedNotices(a.notices)),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
     figures,
+    participants: figures.participants,
+    assists: figures.assists_net,
     deleted: a.deletedAt !== null,
     created_at: isoShanghai(a.createdAt),
     warnings: [

@@ -1573,6 +1573,10 @@ export interface components {
                 stay_hours: number | null;
             };
             figures: components["schemas"]["ActivityFigures"];
+            /** @description 参与人数（同 figures.participants），保留给旧的调用方 */
+            participants: number;
+            /** @description 有效助力（同 figures.assists_net），保留给旧的调用方 */
+            assists: number;
             /** @description 已删除（只在 include_deleted=true 时列出）：记录保留，可查看数据与粉丝 */
             deleted: boolean;
             created_at: string;
