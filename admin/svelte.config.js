@@ -9,6 +9,8 @@ export default {
     alias: {
       // The worker's poster geometry (canvas size, default layout): one source for both sides.
       '$poster-layout': '../worker/poster/layout.ts',
+      // An activity's figures and a fan's progress, in the words every page and the CSV export use.
+      $figures: '../worker/campaign/figures.ts',
     },
   },
 };

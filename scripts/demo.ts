@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pickAccount } from '../test/sandbox/authorization-page';
 import type { startSandbox } from '../test/sandbox/server';
 
 /** The demo the README promises: an operator, an authorized account, a running activity, a promo. */
@@ -8,7 +9,7 @@ export const DEMO = {
   appid: 'wxd0000000000de000',
   accountName: '媒体宝演示服务号',
   keyword: '海报',
-  // The sandbox forgets everything on restart; a fixed refresh token lets the stored account keep working.
+  // A fixed refresh token keeps the stored account working when the sandbox starts afresh (its state file deleted).
   refreshToken: 'refreshtoken@@@demo-account',
 };
 
@@ -41,17 +42,7 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
   const accounts = (await (await call(base, '/api/accounts', { token })).json()) as { items: { appid: string }[] };
   if (!accounts.items.some((a) => a.appid === DEMO.appid)) {
     const { url } = (await (await call(base, '/api/accounts/authorize', { method: 'POST', token })).json()) as { url: string };
-    const page = new URL(url);
-    const back = await fetch(`${page.origin}/sandbox/authorize`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        pre_auth_code: page.searchParams.get('pre_auth_code')!,
-        redirect_uri: page.searchParams.get('redirect_uri')!,
-        appid: DEMO.appid,
-      }),
-      redirect: 'manual',
-    });
-    const done = await fetch(back.headers.get('location')!, { redirect: 'manual' });
+    const done = await fetch(await pickAccount(url, DEMO.appid), { redirect: 'manual' });
     if (done.status !== 303) throw new Error(`demo authorization: ${done.status} ${await done.text()}`);
   }
 

@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../../scripts/lib/wrangler-dev';
+import { pickAccount } from '../../test/sandbox/authorization-page';
 import { fanMessage, type PushKeys, sealPush } from '../../test/sandbox/pushes';
 import { startSandbox } from '../../test/sandbox/server';
 
@@ -71,17 +72,7 @@ export async function authorizeAccount(api: Api, sandboxUrl: string, nickName: s
     await fetch(`${sandboxUrl}/__sandbox/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nickName }) })
   ).json()) as Account;
   const { url } = await api.json<{ url: string }>('POST', '/accounts/authorize');
-  const page = new URL(url);
-  const back = await fetch(`${sandboxUrl}/sandbox/authorize`, {
-    method: 'POST',
-    body: new URLSearchParams({
-      pre_auth_code: page.searchParams.get('pre_auth_code')!,
-      redirect_uri: page.searchParams.get('redirect_uri')!,
-      appid: account.appid,
-    }),
-    redirect: 'manual',
-  });
-  const done = await fetch(back.headers.get('location')!, { redirect: 'manual' });
+  const done = await fetch(await pickAccount(url, account.appid), { redirect: 'manual' });
   if (done.status !== 303) throw new Error(`authorization failed: ${done.status} ${await done.text()}`);
   return account;
 }

@@ -1,8 +1,11 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { serve } from '@hono/node-server';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
 import { createSandbox, type SandboxOptions } from './app';
 import { componentMessage, sealPush } from './pushes';
+import type { SandboxState } from './state';
 
 export interface SandboxServerOptions {
   port: number;
@@ -12,6 +15,28 @@ export interface SandboxServerOptions {
   aesKey: string;
   /** The worker to push to (dev); tests push from inside workerd instead. */
   workerUrl?: string;
+  /** Where to keep the state across restarts (dev); without it the sandbox forgets everything when it stops. */
+  stateFile?: string;
+}
+
+/** How often the state is written to `stateFile` when it changed. */
+const SAVE_EVERY_MS = 2_000;
+
+/** Restores the state from `file` and writes it back whenever it changes; returns a final save. */
+function keepState(state: SandboxState, file: string): () => void {
+  if (existsSync(file)) state.restore(readFileSync(file, 'utf8'));
+  let saved = state.snapshot();
+  const save = () => {
+    const now = state.snapshot();
+    if (now === saved) return;
+    mkdirSync(dirname(file), { recursive: true });
+    // Written aside and renamed, so a stop mid-write never leaves half a file.
+    writeFileSync(`${file}.tmp`, now);
+    renameSync(`${file}.tmp`, file);
+    saved = now;
+  };
+  setInterval(save, SAVE_EVERY_MS).unref();
+  return save;
 }
 
 /** Starts the sandbox on loopback; returns its state and a close function. */
@@ -40,6 +65,7 @@ export function startSandbox(o: SandboxServerOptions) {
       : {}),
   };
   const sandbox = createSandbox(options);
+  const save = o.stateFile ? keepState(sandbox.state, o.stateFile) : () => undefined;
   const server = serve({ fetch: sandbox.app.fetch, port: o.port, hostname: '127.0.0.1' });
   // The same sandbox on a second loopback port: another origin, i.e. a host that is not WeChat's.
   const elsewhere = serve({ fetch: sandbox.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
@@ -56,5 +82,12 @@ export function startSandbox(o: SandboxServerOptions) {
   }
 
   const close = (s: typeof server) => new Promise<void>((r) => s.close(() => r()));
-  return { ...sandbox, server, pushTicket, close: async () => void (await Promise.all([close(server), close(elsewhere)])) };
+  return {
+    ...sandbox,
+    server,
+    pushTicket,
+    /** Writes the state to `stateFile` now, if it changed (e.g. before the process exits). */
+    save,
+    close: () => Promise.all([close(server), close(elsewhere)]).then(save),
+  };
 }

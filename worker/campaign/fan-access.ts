@@ -36,6 +36,25 @@ export async function fanLink({ config, shard }: Pick<FanAccessDeps, 'config' | 
 
 const ROW_REF = /^([0-9a-z]{1,12})(?::(DB_SHARD_[A-Z0-9_]+))?$/;
 
+/** The fan a session stands for: one openid on one account of one shard. */
+const holderOf = (shard: string, accountId: number, openId: string) => `${accountId}:${openId}${shard === HOME_SHARD ? '' : `:${shard}`}`;
+
+/** A session for a fan WeChat has just confirmed (web OAuth), kept in the `fan` cookie for a day. */
+export function startFanSession({ config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>, accountId: number, openId: string, now: number): Promise<string> {
+  return signToken(config.sessionSecret, 'fan-session', holderOf(shard, accountId, openId), now + FAN_SESSION_TTL_MS);
+}
+
+/** Whether `session` (the `fan` cookie) is this fan's, unexpired. */
+export async function isFanSession(
+  { config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>,
+  session: string | undefined,
+  accountId: number,
+  openId: string,
+  now: number,
+): Promise<boolean> {
+  return Boolean(session) && (await verifyToken(config.sessionSecret, 'fan-session', session!, now)) === holderOf(shard, accountId, openId);
+}
+
 /** A fan's row in an activity, with its account and activity, as the fans' pages need it. */
 export type FanRow = NonNullable<Awaited<ReturnType<typeof fanRow>>>;
 
@@ -78,9 +97,8 @@ export async function admitFan(
   const shard = row?.[2] ?? HOME_SHARD;
   const fan = row ? await fanRow(deps.forShard(shard).db, parseInt(row[1], 36)) : undefined;
   if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
-  // The shard is in the holder: a session is for one fan of one account on one shard.
-  const holder = `${fan.account.id}:${fan.row.openId}${shard === HOME_SHARD ? '' : `:${shard}`}`;
-  if (session && (await verifyToken(config.sessionSecret, 'fan-session', session, now)) === holder) return { kind: 'admitted', fan, shard };
+  const tenant = { config, shard };
+  if (await isFanSession(tenant, session, fan.account.id, fan.row.openId, now)) return { kind: 'admitted', fan, shard };
   const here = `${config.publicBaseUrl}/h5/${page}?t=${q.t}`;
   if (!q.code) return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
   try {
@@ -95,5 +113,5 @@ export async function admitFan(
     console.error('fan page OAuth failed', page, fan.row.id, e.message);
     return refused(503, '微信暂时繁忙', '请稍后刷新页面重试。');
   }
-  return { kind: 'confirmed', session: await signToken(config.sessionSecret, 'fan-session', holder, now + FAN_SESSION_TTL_MS), location: here };
+  return { kind: 'confirmed', session: await startFanSession(tenant, fan.account.id, fan.row.openId, now), location: here };
 }

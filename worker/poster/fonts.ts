@@ -34,7 +34,7 @@ export function glyphFor(cp: number): { font: WoffFont; glyph: number } | undefi
 }
 
 /** Advance of one character in em, from the font that draws it, or `undefined` when none does. */
-function advanceEm(cp: number): number | undefined {
+export function advanceEm(cp: number): number | undefined {
   const found = glyphFor(cp);
   return found && found.font.advance(found.glyph) / found.font.unitsPerEm;
 }

@@ -7,6 +7,7 @@ import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
 import { qrPixels, qrSvg } from './qr';
 import { type Layer, paintOver, rasterise, rasterisePixels, saveBox } from './raster';
+import { setRule } from './rule';
 
 export type { Pixels } from './engines';
 
@@ -26,7 +27,7 @@ export interface PosterInput {
   avatar: Uint8Array | null;
   /** Chinese + emoji; whitespace is collapsed, glyphs no bundled font has are dropped, cut with "…". */
   nickname: string;
-  /** One line, same treatment as the nickname. */
+  /** Wrapped in the layout's rule box (rule.ts): the operator's line breaks kept, shrunk or cut only when it does not fit. */
   rule: string;
   /** The URL WeChat's qrcode/create returned (or any text); encoded locally, level M. */
   qrContent: string;
@@ -68,7 +69,7 @@ export interface TextBox {
   color: string;
 }
 
-/** A text line set in the bundled fonts: an SVG of the line box plus `margin` px all round. */
+/** Text set in the bundled fonts: an SVG of the lines' box plus `margin` px all round. */
 export interface TextSvg {
   svg: string;
   width: number;
@@ -77,27 +78,32 @@ export interface TextSvg {
 }
 
 /**
- * Sets one line of text in the bundled fonts, cut with "…" to fit the box, and returns it as an
- * SVG of glyph outlines. Glyphs can overhang the line box (the line height is 1.25 em, Noto's
- * ascent + descent more), so the SVG has a margin of half the font size. The baseline sits where
- * CSS puts it: half the leading above the first font's ascent.
+ * Sets text in the bundled fonts and returns it as an SVG of glyph outlines: one line cut with "…"
+ * to fit the box, or lines already fitted to it (the rule), one under another. Glyphs can overhang
+ * the line box (the line height is 1.25 em, Noto's ascent + descent more), so the SVG has a margin
+ * of half the font size. Each baseline sits where CSS puts it: half the leading above the first
+ * font's ascent.
  */
-export function renderTextSvg(text: string, box: TextBox): TextSvg {
+export function renderTextSvg(text: string | readonly string[], box: TextBox): TextSvg {
+  const lines = typeof text === 'string' ? [fitText(text, box.fontSize, box.width)] : text;
   const margin = Math.ceil(box.fontSize / 2);
+  const lineHeight = box.fontSize * TEXT_LINE_HEIGHT;
   const width = box.width + 2 * margin;
-  const height = Math.ceil(box.fontSize * TEXT_LINE_HEIGHT) + 2 * margin;
+  const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
   const primary = posterFonts()[0];
   const em = box.fontSize / primary.unitsPerEm;
   const content = (primary.ascender - primary.descender) * em;
-  const baseline = margin + (box.fontSize * TEXT_LINE_HEIGHT - content) / 2 + primary.ascender * em;
-  let x = margin;
   let d = '';
-  for (const ch of fitText(text, box.fontSize, box.width)) {
-    const found = glyphFor(ch.codePointAt(0)!);
-    if (!found) continue;
-    const scale = box.fontSize / found.font.unitsPerEm;
-    d += found.font.path(found.glyph, x, baseline, scale);
-    x += found.font.advance(found.glyph) * scale;
+  for (const [i, line] of lines.entries()) {
+    const baseline = margin + i * lineHeight + (lineHeight - content) / 2 + primary.ascender * em;
+    let x = margin;
+    for (const ch of line) {
+      const found = glyphFor(ch.codePointAt(0)!);
+      if (!found) continue;
+      const scale = box.fontSize / found.font.unitsPerEm;
+      d += found.font.path(found.glyph, x, baseline, scale);
+      x += found.font.advance(found.glyph) * scale;
+    }
   }
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><path fill="${box.color}" d="${d}"/></svg>`;
   return { svg, width, height, margin };
@@ -124,7 +130,7 @@ async function compose(input: PosterInput): Promise<Layer[]> {
   await ensureRasterEngine();
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
-  const texts = [textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)];
+  const texts = [textLayer(input.nickname, nickname), ruleLayer(input.rule, layout.rule)];
   const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y, opaque: true };
   return [await avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
@@ -177,8 +183,17 @@ function roundCrop(square: Pixels): Pixels {
 /** A text line rasterised at its box, or `null` when nothing of it is drawable. */
 function textLayer(text: string, box: TextBox): Layer | null {
   const line = drawable(text);
-  if (!line) return null;
-  const { svg, margin } = renderTextSvg(line, box);
+  return line ? linesLayer(line, box) : null;
+}
+
+/** The rule set in its box (rule.ts) and rasterised there, or `null` when nothing of it is drawable. */
+function ruleLayer(text: string, box: PosterLayout['rule']): Layer | null {
+  const { lines, fontSize } = setRule(text, box);
+  return lines.length ? linesLayer(lines, { ...box, fontSize }) : null;
+}
+
+function linesLayer(text: string | readonly string[], box: TextBox): Layer {
+  const { svg, margin } = renderTextSvg(text, box);
   return { ...rasterisePixels(svg), x: box.x - margin, y: box.y - margin };
 }
 

@@ -1,6 +1,7 @@
 /** `/api/accounts[/authorize]`: authorizing an official account through WeChat's page, and revoking it. */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { pickAccount } from '../../sandbox/authorization-page';
 import { componentMessage } from '../../sandbox/pushes';
 import { api, authorizeAccount, KEYS, pushComponent, pushTicket, register, sandbox, worker } from '../helpers';
 
@@ -57,17 +58,7 @@ describe('security', () => {
     const thief = await register();
     const account = await authorizeAccount(op);
     const { url } = await (await api(thief, '/accounts/authorize', { method: 'POST' })).json<{ url: string }>();
-    const page = new URL(url);
-    const back = await fetch(`${page.origin}/sandbox/authorize`, {
-      method: 'POST',
-      body: new URLSearchParams({
-        pre_auth_code: page.searchParams.get('pre_auth_code')!,
-        redirect_uri: page.searchParams.get('redirect_uri')!,
-        appid: account.appid,
-      }),
-      redirect: 'manual',
-    });
-    const redirect = new URL(back.headers.get('location')!);
+    const redirect = new URL(await pickAccount(url, account.appid));
     const res = await worker(`${redirect.pathname}${redirect.search}`);
     expect(res.status).toBe(409);
     expect((await (await api(thief, '/accounts')).json<{ items: unknown[] }>()).items).toEqual([]);
