@@ -2,6 +2,7 @@ import { type Counters, countersIn } from './campaign/counter/stub';
 import { type AppConfig, loadConfig } from './config';
 import { createDb, type Db } from './db/client';
 import { HOME_SHARD, shardDatabase } from './db/shards';
+import { meterQueue } from './lib/meter';
 import { type Outbox, queueOutbox } from './messaging/outbox';
 import { Directory } from './platform/directory';
 import { platformTokens } from './platform/tokens';
@@ -45,7 +46,7 @@ export interface Services {
 /** Builds the services of one request (or queue batch, or cron run); the WeChat client only when used. */
 export function createServices(env: Env, shard = HOME_SHARD): Services {
   const config = loadConfig(env);
-  const home = createDb(env.DB);
+  const home = createDb(shardDatabase(env, HOME_SHARD));
   const directory = new Directory(home);
   let wechat: WeChatService | undefined;
   const services: Services = {
@@ -59,7 +60,7 @@ export function createServices(env: Env, shard = HOME_SHARD): Services {
       return wechat;
     },
     counters: countersIn(env.ACTIVITY, shard),
-    outbox: queueOutbox(env.OUTBOX),
+    outbox: queueOutbox(config.benchRoutes ? meterQueue(env.OUTBOX) : env.OUTBOX),
     posters: env.POSTERS,
     uploads: env.UPLOADS,
     forShard: (other) => (other === shard ? services : createServices(env, other)),

@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env';
 import { handleFanPush } from '../campaign/push';
 import type { PushReply } from '../campaign/push-context';
 import { AppError } from '../errors';
+import { traffic } from '../lib/meter';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
@@ -81,6 +82,12 @@ export const wechatRoutes = new Hono<AppEnv>()
     if (!config.benchRoutes) throw new AppError('not_found', '页面不存在');
     await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     return text('success');
+  })
+
+  /** Benchmark meter (BENCH_ROUTES=1 only): this isolate's D1 and queue traffic so far (lib/meter.ts). */
+  .get('/bench-traffic', (c) => {
+    if (!c.var.services.config.benchRoutes) throw new AppError('not_found', '页面不存在');
+    return c.json(traffic);
   })
 
   /** Where WeChat sends the operator back after authorizing an account. */

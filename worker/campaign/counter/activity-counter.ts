@@ -1,6 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { HOME_SHARD, shardDatabase } from '../../db/shards';
 import { Flag, ProtectSwitch } from '../../db/values';
+import { meterQueue } from '../../lib/meter';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { type Follow, type FollowRecord, recordFollows } from '../followers';
@@ -411,7 +412,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.db.batch(writes.map((w) => this.db.prepare(w.sql).bind(...w.params)));
-      await queueOutbox(this.env.OUTBOX).send(messages);
+      await queueOutbox(this.env.BENCH_ROUTES === '1' ? meterQueue(this.env.OUTBOX) : this.env.OUTBOX).send(messages);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);
