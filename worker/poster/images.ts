@@ -47,14 +47,12 @@ export function sniffImage(b: Uint8Array): ImageInfo | null {
 
 /**
  * Stand-in avatar for fans without one (or with an unreadable one): a grey head-and-shoulders
- * silhouette, drawn as SVG so nothing is fetched or shipped as a binary.
+ * silhouette on a 132-unit square, as SVG shapes, so nothing is fetched or shipped as a binary.
  */
-export const DEFAULT_AVATAR_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132" viewBox="0 0 132 132">' +
+export const DEFAULT_AVATAR_SHAPES =
   '<rect width="132" height="132" fill="#d5dae1"/>' +
   '<circle cx="66" cy="54" r="25" fill="#f7f8fa"/>' +
-  '<path d="M20 132c2-30 21-46 46-46s44 16 46 46z" fill="#f7f8fa"/>' +
-  '</svg>';
+  '<path d="M20 132c2-30 21-46 46-46s44 16 46 46z" fill="#f7f8fa"/>';
 
 /**
  * Decodes a JPEG or PNG to opaque RGBA (transparency over white) with our own decoders, which
@@ -67,23 +65,4 @@ export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise
   if (type === 'image/jpeg') return decodeJpeg(bytes, { maxPixels });
   if (type === 'image/png') return decodePng(bytes, { maxPixels });
   throw new ImageError('unreadable', 'neither a JPEG nor a PNG');
-}
-
-/** Image bytes as a base64 `data:` URL, for embedding in an SVG without fetching. */
-export function dataUrl(bytes: Uint8Array, type: RasterType | 'image/svg+xml'): string {
-  return `data:${type};base64,${base64(bytes)}`;
-}
-
-/** UTF-8 text (SVG) as a base64 `data:` URL. */
-export function svgDataUrl(svg: string): string {
-  return dataUrl(new TextEncoder().encode(svg), 'image/svg+xml');
-}
-
-function base64(bytes: Uint8Array): string {
-  // btoa wants a binary string; build it in chunks so large backgrounds don't overflow the
-  // argument limit of String.fromCharCode.
-  let binary = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(binary);
 }

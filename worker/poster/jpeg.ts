@@ -243,6 +243,8 @@ class ScanEncoder {
   private readonly y = new Float32Array(256);
   private readonly cb = new Float32Array(64);
   private readonly cr = new Float32Array(64);
+  /** Whether the last MCU sampled is grey throughout (no chroma to code). */
+  private grey = false;
   private bitBuf = 0;
   private bitCount = 0;
 
@@ -261,8 +263,17 @@ class ScanEncoder {
     // The four luma blocks are coded in place in the 16×16 samples (row stride 16).
     let dc = 0;
     for (let b = 0; b < 4; b++) dc = this.codeBlock(this.y, (b >> 1) * 128 + (b & 1) * 8, 16, 0, dc);
-    this.codeBlock(this.cb, 0, 8, 1, 0);
-    this.codeBlock(this.cr, 0, 8, 1, 0);
+    if (this.grey) {
+      // Grey pixels have no chroma: each chroma block is a DC of 0 and end-of-block, as the DCT
+      // would find (the QR code, black and white text).
+      for (let c = 0; c < 2; c++) {
+        this.putCode(this.dc[1][0]);
+        this.putCode(this.ac[1][0]);
+      }
+    } else {
+      this.codeBlock(this.cb, 0, 8, 1, 0);
+      this.codeBlock(this.cr, 0, 8, 1, 0);
+    }
     // Pad the last byte with 1-bits (T.81 F.1.2.3).
     if (this.bitCount > 0) this.putBits((1 << (8 - this.bitCount)) - 1, 8 - this.bitCount);
   }
@@ -272,6 +283,7 @@ class ScanEncoder {
     const { y, cb, cr } = this;
     cb.fill(0);
     cr.fill(0);
+    let grey = true;
     for (let r = 0; r < 16; r++) {
       const row = Math.min(my + r, height - 1) * width;
       for (let c = 0; c < 16; c++) {
@@ -279,12 +291,15 @@ class ScanEncoder {
         const red = pixels[i];
         const green = pixels[i + 1];
         const blue = pixels[i + 2];
+        grey &&= red === green && green === blue;
         y[r * 16 + c] = 0.299 * red + 0.587 * green + 0.114 * blue - 128;
         const k = (r >> 1) * 8 + (c >> 1);
         cb[k] += -0.168736 * red - 0.331264 * green + 0.5 * blue;
         cr[k] += 0.5 * red - 0.418688 * green - 0.081312 * blue;
       }
     }
+    this.grey = grey;
+    if (grey) return;
     for (let k = 0; k < 64; k++) {
       cb[k] *= 0.25;
       cr[k] *= 0.25;
@@ -362,49 +377,49 @@ function magnitude(v: number): number {
  * libjpeg's jfdctflt.c (output scaled by 8 × AAN_SCALE).
  */
 function fdct(d: Float32Array, base: number, stride: number): void {
-  for (let row = 0; row < 8; row++) pass(d, base + row * stride, 1);
-  for (let col = 0; col < 8; col++) pass(d, base + col, stride);
-}
+  // The eight rows, then the eight columns, in one loop: one function that runs hot from the first
+  // poster (a fresh isolate interprets short functions called 16 times per block slowly).
+  for (let pass = 0; pass < 16; pass++) {
+    const o = pass < 8 ? base + pass * stride : base + pass - 8;
+    const s = pass < 8 ? 1 : stride;
+    const i1 = o + s;
+    const i2 = i1 + s;
+    const i3 = i2 + s;
+    const i4 = i3 + s;
+    const i5 = i4 + s;
+    const i6 = i5 + s;
+    const i7 = i6 + s;
+    const tmp0 = d[o] + d[i7];
+    const tmp7 = d[o] - d[i7];
+    const tmp1 = d[i1] + d[i6];
+    const tmp6 = d[i1] - d[i6];
+    const tmp2 = d[i2] + d[i5];
+    const tmp5 = d[i2] - d[i5];
+    const tmp3 = d[i3] + d[i4];
+    const tmp4 = d[i3] - d[i4];
 
-function pass(d: Float32Array, o: number, s: number): void {
-  const i0 = o,
-    i1 = o + s,
-    i2 = o + 2 * s,
-    i3 = o + 3 * s,
-    i4 = o + 4 * s,
-    i5 = o + 5 * s,
-    i6 = o + 6 * s,
-    i7 = o + 7 * s;
-  const tmp0 = d[i0] + d[i7];
-  const tmp7 = d[i0] - d[i7];
-  const tmp1 = d[i1] + d[i6];
-  const tmp6 = d[i1] - d[i6];
-  const tmp2 = d[i2] + d[i5];
-  const tmp5 = d[i2] - d[i5];
-  const tmp3 = d[i3] + d[i4];
-  const tmp4 = d[i3] - d[i4];
+    const tmp10 = tmp0 + tmp3;
+    const tmp13 = tmp0 - tmp3;
+    const tmp11 = tmp1 + tmp2;
+    const tmp12 = tmp1 - tmp2;
+    d[o] = tmp10 + tmp11;
+    d[i4] = tmp10 - tmp11;
+    const z1 = (tmp12 + tmp13) * Math.SQRT1_2;
+    d[i2] = tmp13 + z1;
+    d[i6] = tmp13 - z1;
 
-  const tmp10 = tmp0 + tmp3;
-  const tmp13 = tmp0 - tmp3;
-  const tmp11 = tmp1 + tmp2;
-  const tmp12 = tmp1 - tmp2;
-  d[i0] = tmp10 + tmp11;
-  d[i4] = tmp10 - tmp11;
-  const z1 = (tmp12 + tmp13) * Math.SQRT1_2;
-  d[i2] = tmp13 + z1;
-  d[i6] = tmp13 - z1;
-
-  const t10 = tmp4 + tmp5;
-  const t11 = tmp5 + tmp6;
-  const t12 = tmp6 + tmp7;
-  const z5 = (t10 - t12) * 0.382683433;
-  const z2 = 0.5411961 * t10 + z5;
-  const z4 = 1.306562965 * t12 + z5;
-  const z3 = t11 * Math.SQRT1_2;
-  const z11 = tmp7 + z3;
-  const z13 = tmp7 - z3;
-  d[i5] = z13 + z2;
-  d[i3] = z13 - z2;
-  d[i1] = z11 + z4;
-  d[i7] = z11 - z4;
+    const t10 = tmp4 + tmp5;
+    const t11 = tmp5 + tmp6;
+    const t12 = tmp6 + tmp7;
+    const z5 = (t10 - t12) * 0.382683433;
+    const z2 = 0.5411961 * t10 + z5;
+    const z4 = 1.306562965 * t12 + z5;
+    const z3 = t11 * Math.SQRT1_2;
+    const z11 = tmp7 + z3;
+    const z13 = tmp7 - z3;
+    d[i5] = z13 + z2;
+    d[i3] = z13 - z2;
+    d[i1] = z11 + z4;
+    d[i7] = z11 - z4;
+  }
 }

@@ -1,7 +1,7 @@
 import { coverResize } from './cover';
 import { ensureRasterEngine, type Pixels } from './engines';
 import { fitText, glyphFor, missingGlyphs, posterFonts } from './fonts';
-import { DEFAULT_AVATAR_SVG, decodeImage, svgDataUrl } from './images';
+import { DEFAULT_AVATAR_SHAPES, decodeImage } from './images';
 import { cleanMcus, type DirtyMcus, type EncodedMcus, encodeJpeg, encodeMcus } from './jpeg';
 import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
@@ -58,8 +58,6 @@ const LAYER_ALLOWANCE = 24 * 1024;
  */
 export const MAX_AVATAR_PIXELS = 1024 * 1024;
 
-const DEFAULT_AVATAR_URL = svgDataUrl(DEFAULT_AVATAR_SVG);
-
 /** One line of text as the layout places it: top-left corner, box width, size, colour. */
 export interface TextBox {
   x: number;
@@ -88,26 +86,31 @@ export function renderTextSvg(text: string | readonly string[], box: TextBox): T
   const lines = typeof text === 'string' ? [fitText(text, box.fontSize, box.width)] : text;
   const margin = Math.ceil(box.fontSize / 2);
   const lineHeight = box.fontSize * TEXT_LINE_HEIGHT;
-  const width = box.width + 2 * margin;
-  const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
   const primary = posterFonts()[0];
   const em = box.fontSize / primary.unitsPerEm;
   const content = (primary.ascender - primary.descender) * em;
-  let d = '';
+  let glyphs = '';
+  let widest = 0;
   for (const [i, line] of lines.entries()) {
-    const baseline = margin + i * lineHeight + (lineHeight - content) / 2 + primary.ascender * em;
+    const baseline = round2(margin + i * lineHeight + (lineHeight - content) / 2 + primary.ascender * em);
     let x = margin;
     for (const ch of line) {
       const found = glyphFor(ch.codePointAt(0)!);
       if (!found) continue;
       const scale = box.fontSize / found.font.unitsPerEm;
-      d += found.font.path(found.glyph, x, baseline, scale);
+      const d = found.font.path(found.glyph);
+      if (d) glyphs += `<path fill="${box.color}" transform="translate(${round2(x)} ${baseline}) scale(${scale} ${-scale})" d="${d}"/>`;
       x += found.font.advance(found.glyph) * scale;
     }
+    widest = Math.max(widest, x - margin);
   }
-  const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><path fill="${box.color}" d="${d}"/></svg>`;
-  return { svg, width, height, margin };
+  // As wide as the widest line (never wider than the box): resvg and the painting cost by area.
+  const width = Math.ceil(Math.min(box.width, widest)) + 2 * margin;
+  const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
+  return { svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${glyphs}</svg>`, width, height, margin };
 }
+
+const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * The finished poster as opaque RGBA pixels (750×1334): the background with avatar, QR code,
@@ -141,11 +144,10 @@ async function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayou
   if (own) return { ...roundCrop(coverResize(own, size, size)), x, y };
   let fallback = defaultAvatars.get(size);
   if (!fallback) {
-    const r = size / 2;
+    // The shapes drawn straight into the round clip, scaled to the box (no nested SVG image to parse).
     const svg =
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
-      `<clipPath id="round"><circle cx="${r}" cy="${r}" r="${r}"/></clipPath>` +
-      `<image width="${size}" height="${size}" preserveAspectRatio="xMidYMid slice" clip-path="url(#round)" href="${DEFAULT_AVATAR_URL}"/></svg>`;
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 132 132">` +
+      `<clipPath id="round"><circle cx="66" cy="66" r="66"/></clipPath><g clip-path="url(#round)">${DEFAULT_AVATAR_SHAPES}</g></svg>`;
     fallback = rasterisePixels(svg);
     defaultAvatars.set(size, fallback);
   }

@@ -29,6 +29,7 @@ export class WoffFont {
   readonly descender: number;
   private readonly bytes: Uint8Array;
   private readonly tables = new Map<string, Uint8Array>();
+  private readonly paths = new Map<number, string>();
   private readonly cmap: { view: DataView; format: number; offset: number } | null;
   private readonly longMetrics: number;
   private readonly longLoca: boolean;
@@ -89,11 +90,19 @@ export class WoffFont {
   }
 
   /**
-   * The glyph's outline as SVG path data, placed with its origin at (x, baseline) and scaled by
-   * `scale` px per font unit (SVG's y grows downwards).
+   * The glyph's outline as SVG path data in font units, y up (place it with a transform that
+   * flips y); kept per glyph, as poster texts repeat their characters.
    */
-  path(glyph: number, x: number, baseline: number, scale: number): string {
-    const at = (n: number) => (Math.round(n * 100) / 100).toString();
+  path(glyph: number): string {
+    let d = this.paths.get(glyph);
+    if (d === undefined) {
+      d = this.outline(glyph);
+      this.paths.set(glyph, d);
+    }
+    return d;
+  }
+
+  private outline(glyph: number): string {
     let d = '';
     for (const contour of this.contours(glyph, 0)) {
       // TrueType contours are quadratic B-splines: two control points in a row imply an on-curve
@@ -102,24 +111,22 @@ export class WoffFont {
       const first = contour.findIndex((p) => p.on);
       const start = first >= 0 ? contour[first] : mid(contour[0], contour[1 % n]);
       const from = Math.max(first, 0);
-      const X = (p: Point) => at(x + p.x * scale);
-      const Y = (p: Point) => at(baseline - p.y * scale);
-      d += `M${X(start)} ${Y(start)}`;
+      d += `M${start.x} ${start.y}`;
       let control: Point | null = null;
       for (let k = 1; k <= n; k++) {
         const p = contour[(from + k) % n];
         if (!p.on) {
           if (control) {
             const m = mid(control, p);
-            d += `Q${X(control)} ${Y(control)} ${X(m)} ${Y(m)}`;
+            d += `Q${control.x} ${control.y} ${m.x} ${m.y}`;
           }
           control = p;
           continue;
         }
-        d += control ? `Q${X(control)} ${Y(control)} ${X(p)} ${Y(p)}` : `L${X(p)} ${Y(p)}`;
+        d += control ? `Q${control.x} ${control.y} ${p.x} ${p.y}` : `L${p.x} ${p.y}`;
         control = null;
       }
-      if (control) d += `Q${X(control)} ${Y(control)} ${X(start)} ${Y(start)}`;
+      if (control) d += `Q${control.x} ${control.y} ${start.x} ${start.y}`;
       d += 'Z';
     }
     return d;
