@@ -111,7 +111,10 @@ export interface CallbackResult {
   cpuPerRequestMs: { reference: WorkerdCpu | null; ours: WorkerdCpu | null };
   /** Ours / reference, slice pair by slice pair. */
   pairs: { rate: RatioSummary; cpu: RatioSummary };
-  cost: AssistCost;
+  /** Per counted assist. */
+  cost: Cost & { rowsStored: Record<string, number> };
+  /** Per keyword join of a poster owner. */
+  perJoin: Cost;
   counts: Record<string, number | boolean | string>;
   checks: Check[];
   text: string;
@@ -126,11 +129,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const sent = async () => ((await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>)['message/custom/send'] ?? 0;
   const baseline = await sent();
 
-  // Poster owners: fans who sent the keyword (each gets the rule and the link: 2 messages).
+  // Poster owners: fans who sent the keyword (each gets the rule and the link: 2 messages). What a
+  // join costs is metered from here until both messages of every owner reached WeChat.
+  const joinTraffic = await benchTraffic(worker.url);
+  const joinBytes = await d1Bytes(o.persistDir);
   const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
   for (let i = 0; i < ownerOpenIds.length; i += 8) {
     await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(worker.url, o.sandboxUrl, account, id, keyword)));
   }
+  for (const deadline = Date.now() + 20_000; (await sent()) < baseline + 2 * o.owners && Date.now() < deadline; ) await sleep(200);
+  const perJoin = costPer(o.owners, joinTraffic, await benchTraffic(worker.url), (await d1Bytes(o.persistDir)) - joinBytes);
   const fans = await api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
   const rowOf = new Map(fans.items.map((f) => [f.open_id, f.id]));
   const ownerRows = ownerOpenIds.map((id) => {
@@ -300,17 +308,10 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const refLat = summarize(ref.latencies);
   const ourLat = summarize(ours.latencies);
   // What each counted assist cost, everything it set off included (the activity's rounds, the queue
-  // consumer): D1 and queue traffic as the worker metered it, and what D1 grew by.
-  const perAssist = (n: number) => (helpers ? n / helpers : NaN);
-  const cost: AssistCost = {
-    assists: helpers,
-    statements: perAssist(trafficAfter.statements - trafficBefore.statements),
-    rowsRead: perAssist(trafficAfter.rowsRead - trafficBefore.rowsRead),
-    rowsWritten: perAssist(trafficAfter.rowsWritten - trafficBefore.rowsWritten),
-    queueMessages: perAssist(trafficAfter.queueMessages - trafficBefore.queueMessages),
-    queueBytes: perAssist(trafficAfter.queueBytes - trafficBefore.queueBytes),
-    d1Bytes: perAssist(bytesAfter - bytesBefore),
-    rowsStored: Object.fromEntries(Object.keys(rowsAfter).map((t) => [t, perAssist(rowsAfter[t] - rowsBefore[t])])),
+  // consumer): D1, Durable Object and queue traffic as the worker metered it, and what D1 grew by.
+  const cost = {
+    ...costPer(helpers, trafficBefore, trafficAfter, bytesAfter - bytesBefore),
+    rowsStored: Object.fromEntries(Object.keys(rowsAfter).map((t) => [t, helpers ? (rowsAfter[t] - rowsBefore[t]) / helpers : NaN])),
   };
   const errors = ours.errors + warm.errors + wrongReplies;
   const checks: Check[] = [
@@ -370,13 +371,12 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
         `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
       : '') +
     `\n  paired slices, ours / reference: rate ${formatRatio(rateRatio)}; runtime CPU per request ${formatRatio(cpuRatio)}` +
-    `\n  per counted assist (${cost.assists}), all it set off included: ${round(cost.statements, 2)} D1 statements, ${round(cost.rowsWritten, 2)} rows written, ${round(cost.rowsRead, 1)} rows read,` +
-    `\n    ${round(cost.queueMessages, 3)} queue messages (${round(cost.queueBytes)} bytes), D1 +${round(cost.d1Bytes)} bytes; rows kept: ${Object.entries(
-      cost.rowsStored,
-    )
+    `\n  per counted assist (${cost.count}), all it set off included: ${describeCost(cost)};` +
+    `\n    rows kept: ${Object.entries(cost.rowsStored)
       .filter(([, n]) => n > 0)
       .map(([t, n]) => `${t} ${round(n, 2)}`)
       .join(', ')}` +
+    `\n  per poster owner's keyword join (${perJoin.count}; the rule and the link sent): ${describeCost(perJoin)}` +
     `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (each owner's rule, link and the notes their window had room for);` +
     `\n  warm-up assists (${warm.sent}) are included in the count checks${ours.exhausted ? '\n  NOTE: the pre-sealed pushes ran out before the window ended; the rate is over the shorter time' : ''}` +
     ([...warm.errorSamples, ...ours.errorSamples].length
@@ -398,6 +398,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
     pairs: { rate: rateRatio, cpu: cpuRatio },
     cost,
+    perJoin,
     counts,
     checks,
     text,
@@ -429,19 +430,36 @@ function weightedCpu(slices: Slice<LoadResult>[]): WorkerdCpu | null {
   return { runtime: per((c) => c.runtime), proxy: per((c) => c.proxy) };
 }
 
-/** What one counted assist cost in D1, the queue and storage (see lib/meter.ts in the worker). */
-export interface AssistCost {
-  assists: number;
+/** What one event cost in D1, the activity counters' SQLite, the queue and storage (see lib/meter.ts in the worker). */
+export interface Cost {
+  count: number;
   statements: number;
   rowsRead: number;
   rowsWritten: number;
+  objectRowsWritten: number;
   queueMessages: number;
   queueBytes: number;
   /** Growth of the D1 file. */
   d1Bytes: number;
-  /** Rows added per table. */
-  rowsStored: Record<string, number>;
 }
+
+/** Traffic between two meter readings, per one of `count` events. */
+function costPer(count: number, before: Traffic, after: Traffic, d1Growth: number): Cost {
+  const per = (k: keyof Traffic) => (count ? (after[k] - before[k]) / count : NaN);
+  return {
+    count,
+    statements: per('statements'),
+    rowsRead: per('rowsRead'),
+    rowsWritten: per('rowsWritten'),
+    objectRowsWritten: per('objectRowsWritten'),
+    queueMessages: per('queueMessages'),
+    queueBytes: per('queueBytes'),
+    d1Bytes: count ? d1Growth / count : NaN,
+  };
+}
+
+const describeCost = (c: Cost) =>
+  `${round(c.statements, 2)} D1 statements, ${round(c.rowsWritten, 2)} D1 rows written, ${round(c.rowsRead, 1)} read, ${round(c.objectRowsWritten, 2)} counter SQLite rows written, ${round(c.queueMessages, 3)} queue messages (${round(c.queueBytes)} bytes), D1 +${round(c.d1Bytes)} bytes`;
 
 /** The worker isolate's D1 and queue traffic so far (BENCH_ROUTES=1). */
 export async function benchTraffic(base: string): Promise<Traffic> {

@@ -6,9 +6,10 @@
  *
  * Order (each step needs the machine to itself as far as we can arrange it):
  *   Pillow reference → worker #1: setup + callback throughput (reference and ours in alternating
- *   slices) → cold starts: one fresh worker per sample → worker stopped: seed 1M rows, reference
- *   queries, plans → worker #2 (fresh isolate): first poster, warm posters with heap sampling,
- *   uploads, wasm memory → admin API timings.
+ *   slices) → worker stopped: one D1 writer's ceiling on a copy of the database → a profiled
+ *   worker: one activity counter's CPU per assist → cold starts: one fresh worker per sample →
+ *   seed 1M rows, reference queries, plans → worker #2 (fresh isolate): first poster, warm
+ *   posters with heap sampling, uploads, wasm memory → admin API timings.
  *
  * Knobs (for quick runs while developing): BENCH_DURATION_S (15), BENCH_PAIRS (6), BENCH_CONCURRENCY (32),
  * BENCH_ROWS (1000000), BENCH_COLD_RUNS (3), BENCH_PYTHON, BENCH_ONLY (poster,cold,callbacks,queries;
@@ -23,6 +24,8 @@ import { freePort, killAllSync, stopAll } from '../scripts/lib/processes';
 import { applyLocalMigrations, ROOT, startWranglerDev, type WranglerDev } from '../scripts/lib/wrangler-dev';
 import { benchCallbacks, type CallbackResult } from './callbacks';
 import { benchColdStarts, type ColdResult, coldReport, prepareColdPush } from './cold';
+import { benchCounterCpu, type CounterCpu } from './counter';
+import { benchD1Writer, type WriterResult } from './d1-writer';
 import { Api, authorizeAccount, registerOperator, type Sandbox, SECRETS, startBenchSandbox, uploadBackground } from './lib/flow';
 import { type Check, checksTable, mb, table, verdict } from './lib/report';
 import { round } from './lib/stats';
@@ -240,7 +243,7 @@ async function main() {
   const background = await uploadBackground(api);
   const missBackgrounds = await Promise.all(Array.from({ length: POSTER_MISSES }, (_, i) => uploadBackground(api, i + 1)));
   const queryOp = await registerOperator(worker.url, `benchq${Date.now().toString(36)}`);
-  const coldOwner = ONLY.has('cold') ? await prepareColdPush(api, sandboxUrl, account, background) : 0;
+  const coldOwner = ONLY.has('cold') || ONLY.has('callbacks') ? await prepareColdPush(api, sandboxUrl, account, background) : 0;
 
   let callbacks: CallbackResult | null = null;
   if (ONLY.has('callbacks')) {
@@ -259,6 +262,20 @@ async function main() {
     });
   }
   await worker.stop();
+
+  let counter: CounterCpu | null = null;
+  let writer: WriterResult | null = null;
+  if (ONLY.has('callbacks')) {
+    log('one D1 writer: the D1 work of 20,000 assists replayed on a copy of the database…');
+    writer = await benchD1Writer(persistDir, tmp);
+    log('one activity counter’s CPU per assist (a profiled load at one activity)…');
+    const profiledWorker = await start(true, '/wechat/bench-traffic');
+    try {
+      counter = await benchCounterCpu(profiledWorker, account, coldOwner, 4000);
+    } finally {
+      await profiledWorker.stop();
+    }
+  }
 
   let cold: ColdResult | null = null;
   if (ONLY.has('cold')) {
@@ -317,9 +334,29 @@ async function main() {
   const poster = ours && pillow ? posterReport(ours, pillow) : notRun('1. Poster render');
   const cb = callbacks ?? notRun('2. Callback throughput');
   const coldPart = cold ? coldReport(cold, pillow?.jpeg?.latency.median ?? null) : notRun('1b. Cold starts');
+  const counterPart =
+    counter && writer
+      ? {
+          text: table(
+            '2b. One activity’s counter (a 4 s profiled load of new followers at one activity) and one D1 database’s writer',
+            ['figure', 'value'],
+            [
+              ['assists counted while profiled', counter.assists],
+              ['the counter’s CPU per assist (its decisions in SQLite, follows batched, outbox rounds)', `${round(counter.msPerAssist, 3)} ms`],
+              ['so one campaign is bound, by its counter’s CPU alone, at', `${round(1000 / counter.msPerAssist)} assists/s`],
+              ['the isolate’s sampled time per push in the same window (worker + counter)', `${round(counter.isolateMsPerPush, 3)} ms`],
+              [
+                `one D1 writer: the D1 work of ${writer.assists.toLocaleString('en')} assists (follows, outbox rounds, the consumer's claims and records) in node:sqlite`,
+                `${round(writer.perSecond)} assists/s`,
+              ],
+            ],
+          ),
+          checks: [] as Check[],
+        }
+      : notRun('2b. One activity’s counter and one D1 writer');
   const queries = prepared ? queriesReport(prepared, timings) : notRun('3. Admin queries');
   const mem = memory ? memoryReport(memory) : notRun('4. Isolate memory');
-  for (const part of [poster, coldPart, cb, queries, mem]) console.log(part.text);
+  for (const part of [poster, coldPart, cb, counterPart, queries, mem]) console.log(part.text);
   const all = [
     ...poster.checks.map((c) => ({ benchmark: 'poster', ...c })),
     ...coldPart.checks.map((c) => ({ benchmark: 'cold', ...c })),
@@ -362,11 +399,14 @@ async function main() {
           cpu_per_request_ms: callbacks.cpuPerRequestMs,
           pairs: callbacks.pairs,
           cost_per_assist: callbacks.cost,
+          cost_per_join: callbacks.perJoin,
           drain_ms: callbacks.drainMs,
           counts: callbacks.counts,
         }
       : null,
     cold,
+    counter,
+    d1_writer: writer,
     queries:
       prepared && 'rows' in queries
         ? {

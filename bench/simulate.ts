@@ -339,7 +339,7 @@ async function main() {
       ],
       [
         'metered per assist (everything included: joins, posters, notes)',
-        `${round(perAssist(trafficDelta('statements')), 2)} D1 statements, ${round(perAssist(trafficDelta('rowsWritten')), 1)} rows written, ${round(perAssist(trafficDelta('rowsRead')), 1)} rows read, ${round(perAssist(trafficDelta('queueMessages')), 3)} queue messages`,
+        `${round(perAssist(trafficDelta('statements')), 2)} D1 statements, ${round(perAssist(trafficDelta('rowsWritten')), 1)} D1 rows written, ${round(perAssist(trafficDelta('rowsRead')), 1)} read, ${round(perAssist(trafficDelta('objectRowsWritten')), 1)} counter SQLite rows written, ${round(perAssist(trafficDelta('queueMessages')), 3)} queue messages`,
       ],
       ['workerd runtime CPU per assist (everything included)', `${round(perAssist(cpuMs), 2)} ms`],
       [

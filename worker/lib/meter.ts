@@ -1,6 +1,7 @@
 /**
- * What this isolate has sent to D1 and to the queue since it started, in the units they are billed
- * in: statements, rows read and written (as D1 reports them), queue messages and their bytes.
+ * What this isolate has sent to D1, to Durable Objects' SQLite and to the queue since it started,
+ * in the units they are billed in: statements, rows read and written (as D1 and the storage API
+ * report them), queue messages and their bytes.
  * Counted only under `npm run bench` (BENCH_ROUTES=1), whose bench-traffic route reads it.
  * Statements run with `first()` or `raw()` come back without D1's row counts, so only their
  * number is known; every write on the assist path runs with `run()`, `all()` or `batch()`.
@@ -11,9 +12,22 @@ export interface Traffic {
   rowsWritten: number;
   queueMessages: number;
   queueBytes: number;
+  /** Statements and rows Durable Objects' own SQLite ran (the activity counters). */
+  objectStatements: number;
+  objectRowsRead: number;
+  objectRowsWritten: number;
 }
 
-export const traffic: Traffic = { statements: 0, rowsRead: 0, rowsWritten: 0, queueMessages: 0, queueBytes: 0 };
+export const traffic: Traffic = {
+  statements: 0,
+  rowsRead: 0,
+  rowsWritten: 0,
+  queueMessages: 0,
+  queueBytes: 0,
+  objectStatements: 0,
+  objectRowsRead: 0,
+  objectRowsWritten: 0,
+};
 
 const meters = new WeakMap<object, unknown>();
 const real = new WeakMap<object, D1PreparedStatement>();
@@ -70,6 +84,27 @@ export function meterD1(d1: D1Database): D1Database {
     meters.set(d1, metered);
   }
   return metered;
+}
+
+/**
+ * A Durable Object's SQL storage, counted in {@link traffic} when `exec` returns: a write has run
+ * by then, so its rows written are exact; rows read count what the statement had read by then.
+ */
+export function meterSql(sql: SqlStorage): SqlStorage {
+  return new Proxy(sql, {
+    get(target, key) {
+      if (key === 'exec')
+        return (query: string, ...bindings: unknown[]) => {
+          const cursor = target.exec(query, ...bindings);
+          traffic.objectStatements++;
+          traffic.objectRowsWritten += cursor.rowsWritten;
+          traffic.objectRowsRead += cursor.rowsRead;
+          return cursor;
+        };
+      const value = Reflect.get(target, key);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
 }
 
 /** The same queue, its messages counted in {@link traffic}. */

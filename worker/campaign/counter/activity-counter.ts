@@ -1,7 +1,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import { HOME_SHARD, shardDatabase } from '../../db/shards';
 import { Flag, ProtectSwitch } from '../../db/values';
-import { meterQueue } from '../../lib/meter';
+import { meterQueue, meterSql } from '../../lib/meter';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { type Follow, type FollowRecord, recordFollows } from '../followers';
@@ -111,7 +111,7 @@ export class ActivityCounter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = env.BENCH_ROUTES === '1' ? meterSql(ctx.storage.sql) : ctx.storage.sql;
     this.sql.exec(SCHEMA);
     // The shard is in the object's name (stub.ts), which an alarm's wake-up may not carry: it is
     // kept in storage from the first call on. Objects older than shards are all home ones.
