@@ -411,6 +411,7 @@ async function main() {
       prepared && 'rows' in queries
         ? {
             seed: prepared.seed,
+            seeded_bytes: prepared.seededBytes,
             dropped_indexes: prepared.droppedIndexes,
             reference_sqlite: 'error' in prepared.reference ? null : prepared.reference.sqlite,
             results: queries.rows,
