@@ -7,9 +7,7 @@
  */
 
 import type { WranglerDev } from '../scripts/lib/wrangler-dev';
-import { fanMessage } from '../test/sandbox/pushes';
-import { WXBizMsgCrypt } from '../worker/wechat/crypto';
-import { buildXml } from '../worker/wechat/xml';
+import { fanMessage, sealPush } from '../test/sandbox/pushes';
 import { Cdp } from './lib/cdp';
 import { type Account, KEYS } from './lib/flow';
 import { closedLoop } from './lib/load';
@@ -29,22 +27,18 @@ export interface CounterCpu {
 }
 
 export async function benchCounterCpu(worker: WranglerDev, account: Account, ownerRow: number, durationMs: number): Promise<CounterCpu> {
-  const box = new WXBizMsgCrypt({ token: KEYS.token, encodingAesKey: KEYS.aesKey, appid: KEYS.componentAppid });
   const run = Date.now().toString(36);
   const sealed: { path: string; body: string }[] = [];
   for (let i = 0; i < 4000; i++) {
-    const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = String(100000 + i);
-    const inner = fanMessage({ ghId: account.ghId, openId: `o_cpu_${run}_${i}`, createTime: Number(timestamp), type: 'subscribe', scene: `1_${ownerRow}` });
-    const encrypted = await box.encrypt(inner);
-    const query = new URLSearchParams({
-      signature: await box.signatureOf(timestamp, nonce),
-      timestamp,
-      nonce,
-      encrypt_type: 'aes',
-      msg_signature: await box.msgSignature(timestamp, nonce, encrypted),
+    const inner = fanMessage({
+      ghId: account.ghId,
+      openId: `o_cpu_${run}_${i}`,
+      createTime: Math.floor(Date.now() / 1000),
+      type: 'subscribe',
+      scene: `1_${ownerRow}`,
     });
-    sealed.push({ path: `/wechat/callback/${account.appid}?${query}`, body: buildXml({ ToUserName: account.ghId, Encrypt: encrypted }) });
+    const push = await sealPush(KEYS, account.ghId, inner);
+    sealed.push({ path: `/wechat/callback/${account.appid}?${push.query}`, body: push.body });
   }
   const load = (from: number, ms: number) =>
     closedLoop({

@@ -1,4 +1,4 @@
-import { concat } from '../lib/bytes';
+import { readCapped } from '../lib/bytes';
 import { sniffImage } from '../poster/images';
 import { MAX_AVATAR_PIXELS } from '../poster/render';
 
@@ -57,22 +57,4 @@ export async function fetchAvatar(url: string, openBase: string): Promise<Uint8A
   } catch {
     return null;
   }
-}
-
-/** The whole body, or null as soon as it passes `max` bytes (the rest is never read). */
-async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { value, done } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return concat(...chunks);
 }

@@ -8,6 +8,15 @@ const TTL_MS = 60_000;
 const operators = new Map<number, { shard: string; at: number }>();
 const accounts = new Map<string, { shard: string; at: number }>();
 
+/** A lookup answered from this isolate's cache for a minute; no row means the home database. */
+async function remembered<K>(cache: Map<K, { shard: string; at: number }>, key: K, now: number, load: () => Promise<string | undefined>): Promise<string> {
+  const hit = cache.get(key);
+  if (hit && now - hit.at < TTL_MS) return hit.shard;
+  const shard = (await load()) ?? HOME_SHARD;
+  cache.set(key, { shard, at: now });
+  return shard;
+}
+
 /**
  * The directory of shards in the home database: which D1 database holds an operator's data, and
  * an authorized account's (so a push finds its shard from the appid in its URL). Anything without
@@ -17,23 +26,18 @@ export class Directory {
   constructor(private readonly home: Db) {}
 
   /** The shard of an operator's data. */
-  async operatorShard(userId: number, now = Date.now()): Promise<string> {
-    const hit = operators.get(userId);
-    if (hit && now - hit.at < TTL_MS) return hit.shard;
-    const row = await this.home.query.operatorShard.findFirst({ where: eq(schema.operatorShard.userId, userId) });
-    const shard = row?.shard ?? HOME_SHARD;
-    operators.set(userId, { shard, at: now });
-    return shard;
+  operatorShard(userId: number, now = Date.now()): Promise<string> {
+    return remembered(
+      operators,
+      userId,
+      now,
+      async () => (await this.home.query.operatorShard.findFirst({ where: eq(schema.operatorShard.userId, userId) }))?.shard,
+    );
   }
 
   /** The shard of an account's pushes: its operator's. */
-  async accountShard(appid: string, now = Date.now()): Promise<string> {
-    const hit = accounts.get(appid);
-    if (hit && now - hit.at < TTL_MS) return hit.shard;
-    const row = await this.home.query.accountShard.findFirst({ where: eq(schema.accountShard.appid, appid) });
-    const shard = row?.shard ?? HOME_SHARD;
-    accounts.set(appid, { shard, at: now });
-    return shard;
+  accountShard(appid: string, now = Date.now()): Promise<string> {
+    return remembered(accounts, appid, now, async () => (await this.home.query.accountShard.findFirst({ where: eq(schema.accountShard.appid, appid) }))?.shard);
   }
 
   /**

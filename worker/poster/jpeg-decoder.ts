@@ -552,45 +552,47 @@ class ScanDecoder {
 }
 
 const ws = new Float32Array(64);
+const v = new Float32Array(8);
 
 /**
  * Dequantises and inverse-transforms one block (libjpeg's jidctflt.c, AAN) into 8×8 samples of
- * `out` at `o` with rows `stride` apart, level-shifted and clamped.
+ * `out` at `o` with rows `stride` apart, level-shifted and clamped: columns into `ws`, then rows.
  */
 function idct(coef: Int16Array, at: number, q: Float32Array, out: Uint8Array, o: number, stride: number): void {
   for (let col = 0; col < 8; col++) {
     const i = at + col;
+    // A column with no AC coefficients (the common case) is its DC all the way down.
     if (coef[i + 8] === 0 && coef[i + 16] === 0 && coef[i + 24] === 0 && coef[i + 32] === 0 && coef[i + 40] === 0 && coef[i + 48] === 0 && coef[i + 56] === 0) {
       const dc = coef[i] * q[col];
       for (let r = 0; r < 64; r += 8) ws[r + col] = dc;
       continue;
     }
-    columnPass(coef, i, q, col);
+    for (let k = 0; k < 8; k++) v[k] = coef[i + 8 * k] * q[col + 8 * k];
+    idct8();
+    for (let k = 0; k < 8; k++) ws[8 * k + col] = v[k];
   }
-  for (let row = 0; row < 8; row++) rowPass(row * 8, out, o + row * stride);
+  for (let row = 0; row < 8; row++) {
+    v.set(ws.subarray(row * 8, row * 8 + 8));
+    idct8();
+    const at = o + row * stride;
+    for (let k = 0; k < 8; k++) out[at + k] = clampByte(v[k] + 128);
+  }
 }
 
-function columnPass(coef: Int16Array, i: number, q: Float32Array, col: number): void {
-  const t0 = coef[i] * q[col];
-  const t1 = coef[i + 16] * q[col + 16];
-  const t2 = coef[i + 32] * q[col + 32];
-  const t3 = coef[i + 48] * q[col + 48];
-  const t10 = t0 + t2;
-  const t11 = t0 - t2;
-  const t13 = t1 + t3;
-  const t12 = (t1 - t3) * Math.SQRT2 - t13;
+/** One 8-point inverse DCT of `v`, in place (the AAN butterflies of jidctflt.c). */
+function idct8(): void {
+  const t10 = v[0] + v[4];
+  const t11 = v[0] - v[4];
+  const t13 = v[2] + v[6];
+  const t12 = (v[2] - v[6]) * Math.SQRT2 - t13;
   const e0 = t10 + t13;
   const e3 = t10 - t13;
   const e1 = t11 + t12;
   const e2 = t11 - t12;
-  const t4 = coef[i + 8] * q[col + 8];
-  const t5 = coef[i + 24] * q[col + 24];
-  const t6 = coef[i + 40] * q[col + 40];
-  const t7 = coef[i + 56] * q[col + 56];
-  const z13 = t6 + t5;
-  const z10 = t6 - t5;
-  const z11 = t4 + t7;
-  const z12 = t4 - t7;
+  const z13 = v[5] + v[3];
+  const z10 = v[5] - v[3];
+  const z11 = v[1] + v[7];
+  const z12 = v[1] - v[7];
   const o7 = z11 + z13;
   const o11 = (z11 - z13) * Math.SQRT2;
   const z5 = (z10 + z12) * 1.847759065;
@@ -599,50 +601,14 @@ function columnPass(coef: Int16Array, i: number, q: Float32Array, col: number): 
   const o6 = o12 - o7;
   const o5 = o11 - o6;
   const o4 = o10 + o5;
-  ws[col] = e0 + o7;
-  ws[56 + col] = e0 - o7;
-  ws[8 + col] = e1 + o6;
-  ws[48 + col] = e1 - o6;
-  ws[16 + col] = e2 + o5;
-  ws[40 + col] = e2 - o5;
-  ws[32 + col] = e3 + o4;
-  ws[24 + col] = e3 - o4;
-}
-
-function rowPass(r: number, out: Uint8Array, o: number): void {
-  const t10 = ws[r] + ws[r + 4];
-  const t11 = ws[r] - ws[r + 4];
-  const t13 = ws[r + 2] + ws[r + 6];
-  const t12 = (ws[r + 2] - ws[r + 6]) * Math.SQRT2 - t13;
-  const e0 = t10 + t13;
-  const e3 = t10 - t13;
-  const e1 = t11 + t12;
-  const e2 = t11 - t12;
-  const z13 = ws[r + 5] + ws[r + 3];
-  const z10 = ws[r + 5] - ws[r + 3];
-  const z11 = ws[r + 1] + ws[r + 7];
-  const z12 = ws[r + 1] - ws[r + 7];
-  const o7 = z11 + z13;
-  const o11 = (z11 - z13) * Math.SQRT2;
-  const z5 = (z10 + z12) * 1.847759065;
-  const o10 = 1.0823922 * z12 - z5;
-  const o12 = -2.61312593 * z10 + z5;
-  const o6 = o12 - o7;
-  const o5 = o11 - o6;
-  const o4 = o10 + o5;
-  out[o] = clamp(e0 + o7);
-  out[o + 7] = clamp(e0 - o7);
-  out[o + 1] = clamp(e1 + o6);
-  out[o + 6] = clamp(e1 - o6);
-  out[o + 2] = clamp(e2 + o5);
-  out[o + 5] = clamp(e2 - o5);
-  out[o + 4] = clamp(e3 + o4);
-  out[o + 3] = clamp(e3 - o4);
-}
-
-/** An IDCT output level-shifted to a sample. */
-function clamp(v: number): number {
-  return clampByte(v + 128);
+  v[0] = e0 + o7;
+  v[7] = e0 - o7;
+  v[1] = e1 + o6;
+  v[6] = e1 - o6;
+  v[2] = e2 + o5;
+  v[5] = e2 - o5;
+  v[4] = e3 + o4;
+  v[3] = e3 - o4;
 }
 
 /** Rounded and clamped to 0–255. */

@@ -1,3 +1,4 @@
+import { readCapped } from '../lib/bytes';
 import { WeChatCryptoError, type WXBizMsgCrypt } from './crypto';
 import { buildXml, MAX_PUSH_BYTES, parseWeChatXml, type WeChatXml, XmlError } from './xml';
 
@@ -25,26 +26,9 @@ export async function readCappedText(req: Request, max = MAX_PUSH_BYTES): Promis
   if (!req.body) return '';
   // A declared length frames the body (the runtime never reads past it): read it in one go.
   if (req.headers.has('content-length')) return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw new XmlError('body too large');
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return decodeUtf8(all);
+  const bytes = await readCapped(req.body, max);
+  if (!bytes) throw new XmlError('body too large');
+  return decodeUtf8(bytes);
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
