@@ -1,9 +1,9 @@
-import { Hono, type Context } from 'hono';
+import { type Context, Hono } from 'hono';
 import { html } from 'hono/html';
 import qrcode from 'qrcode-generator';
-import { avatarPng } from './png';
-import { SandboxState, TOKEN_TTL_S, type SandboxAccount } from './state';
 import { PHONE_PAGE } from './phone-page';
+import { avatarPng } from './png';
+import { type SandboxAccount, SandboxState, TOKEN_TTL_S } from './state';
 
 export interface SandboxOptions {
   componentAppid: string;
@@ -16,6 +16,7 @@ export interface SandboxOptions {
 }
 
 const err = (errcode: number, errmsg: string) => ({ errcode, errmsg });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * A stand-in for WeChat's servers, following WECHAT.md: the component and authorizer APIs with
@@ -26,14 +27,24 @@ export function createSandbox(opts: SandboxOptions) {
   const state = new SandboxState();
   const app = new Hono();
 
-  /** Counts the call and applies an injected fault (errcode and/or delay) if one is queued. */
+  /** Answers that WeChat processed at once but sends late (a `lateMs` fault), by request. */
+  const late = new WeakMap<Request, number>();
+  app.use('*', async (c, next) => {
+    await next();
+    const ms = late.get(c.req.raw);
+    if (ms) await sleep(ms);
+  });
+
+  /** Counts the call and applies an injected fault (errcode, delay, a lost request or a late answer) if one is queued. */
   async function gate(c: Context, api: string, forAppid?: string): Promise<Response | null> {
     const token = c.req.query('access_token') ?? c.req.query('component_access_token');
     const appid = forAppid ?? ((token && state.tokens.get(token)?.appid) || c.req.query('appid'));
     state.count(api, appid);
     const fault = state.takeFault(api, appid);
     if (!fault) return null;
-    if (fault.delayMs) await new Promise((r) => setTimeout(r, fault.delayMs));
+    if (fault.delayMs) await sleep(fault.delayMs);
+    if (fault.drop) return c.html('<html><body><h1>502 Bad Gateway</h1></body></html>', 502);
+    if (fault.lateMs) late.set(c.req.raw, fault.lateMs);
     return fault.errcode ? c.json(err(fault.errcode, fault.errmsg ?? 'sandbox fault')) : null;
   }
 
@@ -262,9 +273,9 @@ ${accounts.map(
     if (b.msgtype === 'news' && b.news?.articles?.length !== 1) return c.json(err(45008, 'article size out of limit'));
     const f = state.fan(appid, b.touser);
     if (!f.following) return c.json(err(43004, 'require subscribe'));
-    if (f.windowUntil < Date.now()) return c.json(err(45015, 'response out of time limit or subscription is canceled'));
-    if (f.windowLeft <= 0) return c.json(err(45047, 'out of response count limit'));
-    f.windowLeft -= 1;
+    const refused = state.spendSend(f);
+    if (refused === 45015) return c.json(err(45015, 'response out of time limit or subscription is canceled'));
+    if (refused === 45047) return c.json(err(45047, 'out of response count limit'));
     state.sent.push({ appid, touser: b.touser, msgtype: b.msgtype, body: b, at: Date.now() });
     return c.json(err(0, 'ok'));
   });
@@ -282,7 +293,9 @@ ${accounts.map(
     return c.json({ type: c.req.query('type') ?? 'image', media_id: id, created_at: Math.floor(Date.now() / 1000) });
   });
 
-  app.get('/sandbox/avatar/:name', (c) => c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }));
+  app.get('/sandbox/avatar/:name', (c) =>
+    c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }),
+  );
 
   // ---- control surface for tests and the phone page ----
   app.post('/__sandbox/ticket', (c) => {
@@ -324,7 +337,12 @@ ${accounts.map(
     return c.json({ ok: !!a });
   });
 
-  /** Creates or updates a fan (nickname, avatar, following) and records an interaction. */
+  /**
+   * Creates or updates a fan (nickname, avatar, following) and records an interaction.
+   * `staffSends`: the account's own staff sends that many customer-service messages from the
+   * official platform, spending the fan's windows as any send does. `age`: the fan's windows are
+   * that many ms older, as if the time had passed.
+   */
   app.post('/__sandbox/fans', async (c) => {
     const b = await body(c);
     const f = state.fan(b.appid, b.openid);
@@ -332,6 +350,8 @@ ${accounts.map(
     if (typeof b.headimgurl === 'string') f.headimgurl = b.headimgurl;
     if (typeof b.following === 'boolean') f.following = b.following;
     if (b.interaction === 'message' || b.interaction === 'event') state.interact(b.appid, b.openid, b.interaction);
+    for (let i = 0; i < (Number(b.staffSends) || 0); i++) state.spendSend(f);
+    for (const w of [f.message, f.event]) w.until -= Number(b.age) || 0;
     return c.json(f);
   });
 
@@ -344,7 +364,16 @@ ${accounts.map(
 
   app.post('/__sandbox/faults', async (c) => {
     const b = await body(c);
-    state.faults.push({ api: b.api, appid: b.appid, errcode: b.errcode ?? 0, errmsg: b.errmsg, times: b.times ?? 1, delayMs: b.delayMs });
+    state.faults.push({
+      api: b.api,
+      appid: b.appid,
+      errcode: b.errcode ?? 0,
+      errmsg: b.errmsg,
+      times: b.times ?? 1,
+      delayMs: b.delayMs,
+      drop: b.drop === true,
+      lateMs: b.lateMs,
+    });
     return c.json({ ok: true });
   });
 
@@ -385,7 +414,7 @@ ${accounts.map(
     const f = state.fan(a.appid, b.openid);
     if (b.type === 'subscribe') f.following = true;
     if (b.type === 'unsubscribe') f.following = false;
-    state.interact(a.appid, b.openid, b.type === 'text' ? 'message' : 'event');
+    else state.interact(a.appid, b.openid, b.type === 'text' ? 'message' : 'event');
     const inner = fanMessage({ ghId: a.ghId, openId: b.openid, createTime: Math.floor(Date.now() / 1000), type: b.type, content: b.content, scene: b.scene });
     return c.json({ reply: await opts.pushToWorker(a.appid, inner, a.ghId) });
   });

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
-import { deliverMessages } from '../../worker/messaging/delivery';
-import type { OutboundMessage } from '../../worker/messaging/outbox';
+import { deliverBatch, deliverMessages } from '../../worker/messaging/delivery';
+import type { MessageBundle, OutboundMessage } from '../../worker/messaging/outbox';
 import { createServices } from '../../worker/services';
-import { join, rowOf, setupActivity, type Setup } from './task-helpers';
+import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
+import { join, rowOf, type Setup, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -13,7 +13,8 @@ beforeAll(async () => {
 /** The owner's customer-service messages as the message log has them, oldest first, once none is in flight. */
 const logOf = (openId: string, n: number) =>
   waitFor(async () => {
-    const rows = (await env.DB.prepare('SELECT summary, status, errcode, errmsg FROM message_log WHERE open_id = ? ORDER BY id').bind(openId).all<any>()).results;
+    const rows = (await env.DB.prepare('SELECT summary, status, errcode, errmsg FROM message_log WHERE open_id = ? ORDER BY id').bind(openId).all<any>())
+      .results;
     return rows.length === n && rows.every((r) => r.status !== 'sending') ? rows : null;
   }, `${n} settled messages to ${openId}`);
 
@@ -24,7 +25,8 @@ async function assist(s: Setup, owner: string, scene: string, logged: number) {
   return (await logOf(owner, logged)).at(-1);
 }
 
-const texts = async (s: Setup, openId: string) => (await sentTo(s.account.appid, openId)).map((m) => (m.msgtype === 'text' ? m.body.text.content : m.body.news.articles[0].title));
+const texts = async (s: Setup, openId: string) =>
+  (await sentTo(s.account.appid, openId)).map((m) => (m.msgtype === 'text' ? m.body.text.content : m.body.news.articles[0].title));
 
 describe("WeChat's customer-service window", () => {
   it('progress notes leave room for every prize ahead; the announcements get through; a new message reopens it', async () => {
@@ -41,9 +43,9 @@ describe("WeChat's customer-service window", () => {
 
     // 3 left, 2 prizes ahead: the first note fits, the second would leave too few.
     expect(await assist(s, owner, scene, 3)).toMatchObject({ status: 'sent' });
-    expect(await assist(s, owner, scene, 4)).toMatchObject({ status: 'skipped', errcode: null, errmsg: expect.stringContaining('kept for the prizes') });
+    expect(await assist(s, owner, scene, 4)).toMatchObject({ status: 'skipped', errcode: null, errmsg: expect.stringContaining('留给尚未达成的奖品') });
     expect(await assist(s, owner, scene, 5)).toMatchObject({ status: 'sent', summary: expect.stringContaining('恭喜你完成一阶任务') });
-    expect(await assist(s, owner, scene, 6)).toMatchObject({ status: 'skipped', errmsg: expect.stringContaining('kept for the prizes') });
+    expect(await assist(s, owner, scene, 6)).toMatchObject({ status: 'skipped', errmsg: expect.stringContaining('留给尚未达成的奖品') });
     expect(await assist(s, owner, scene, 7)).toMatchObject({ status: 'sent', summary: expect.stringContaining('恭喜你完成二阶任务') });
     // The window is used up: WeChat is not asked (it would answer 45047).
     expect(await assist(s, owner, scene, 8)).toMatchObject({ status: 'skipped', errmsg: expect.stringContaining('45047') });
@@ -98,5 +100,142 @@ describe("WeChat's customer-service window", () => {
     const log = await env.DB.prepare('SELECT status, attempts FROM message_log WHERE idempotency_key = ?').bind(retried.key).first();
     expect(log).toEqual({ status: 'skipped', attempts: 2 });
     expect(await texts(s, fan)).toHaveLength(1);
+  });
+});
+
+describe('a send that fails on the way', () => {
+  /** Three prize announcements to a fan whose window has exactly three sends left. */
+  async function fullWindow() {
+    const s = await setupActivity();
+    const { appid } = s.account;
+    const fan = uid('oL');
+    // The fan wrote (5 sends within 48 h) and 2 are used.
+    await sandbox('/__sandbox/fans', { appid, openid: fan, following: true, interaction: 'message', staffSends: 2 });
+    await env.DB.prepare('INSERT INTO service_window (appid, open_id, opened_at, sent) VALUES (?, ?, ?, 2)')
+      .bind(appid, fan, Date.now() - 1000)
+      .run();
+    const prizes: OutboundMessage[] = ['第一档', '第二档', '第三档'].map((tier) => ({
+      key: uid('prize'),
+      appid,
+      message: { touser: fan, msgtype: 'text', text: { content: `恭喜你达成${tier}` } },
+    }));
+    return { appid, fan, prizes };
+  }
+
+  /** The queue delivers `bundle` (its `attempts`-th delivery); resolves with whether it asked for a retry. */
+  async function queueDelivers(bundle: OutboundMessage[], attempts: number) {
+    let retried = false;
+    const message = { id: uid('q'), timestamp: new Date(), body: bundle, attempts, retry: () => (retried = true), ack: () => {} };
+    await deliverBatch(createServices(env), {
+      queue: 'task-treasure-messages',
+      messages: [message],
+      retryAll: () => {},
+      ackAll: () => {},
+    } as unknown as MessageBatch<MessageBundle>);
+    return retried;
+  }
+
+  const logOfKeys = async (keys: string[]) =>
+    (
+      await env.DB.prepare(
+        `SELECT idempotency_key, status, errcode, errmsg, attempts FROM message_log WHERE idempotency_key IN (${keys.map(() => '?').join(',')})`,
+      )
+        .bind(...keys)
+        .all<any>()
+    ).results;
+
+  it('one WeChat delivered but answered too late, one lost on the way: the retries keep their slots, every prize arrives once, and the log says so', async () => {
+    const { appid, fan, prizes } = await fullWindow();
+    // The first send WeChat delivers but answers after the worker stopped waiting; the next never reaches WeChat.
+    await sandbox('/__sandbox/faults', { api: 'message/custom/send', appid, lateMs: 8_000, times: 1 });
+    await sandbox('/__sandbox/faults', { api: 'message/custom/send', appid, drop: true, times: 1 });
+    expect(await queueDelivers(prizes, 1)).toBe(true);
+    expect(await queueDelivers(prizes, 2)).toBe(false);
+    const received = (await sentTo(appid, fan)).map((m) => m.body.text.content);
+    expect(received.sort()).toEqual(prizes.map((p) => (p.message as { text: { content: string } }).text.content).sort());
+    const log = await logOfKeys(prizes.map((p) => p.key));
+    expect(log.map((r) => r.status)).toEqual(['sent', 'sent', 'sent']);
+    // The late one: its retry met the full window, which only its first attempt could have filled.
+    expect(
+      log
+        .filter((r) => r.attempts === 2)
+        .map((r) => r.errcode)
+        .sort(),
+    ).toEqual([0, 45047]);
+    expect(log.find((r) => r.errcode === 45047)!.errmsg).toContain('上一次已经送达');
+    // Nothing is left in the window, as WeChat says.
+    expect(await env.DB.prepare('SELECT sent FROM service_window WHERE appid = ? AND open_id = ?').bind(appid, fan).first('sent')).toBe(5);
+  });
+});
+
+describe('two windows, apart as WeChat keeps them', () => {
+  const fanState = (appid: string, openid: string) => sandbox('/__sandbox/fans', { appid, openid });
+  const text = (touser: string, content: string) => ({ touser, msgtype: 'text' as const, text: { content } });
+
+  it('WeChat allows 3 sends within a minute of a follow and 5 within 48 h of a message, separately: 45047 over them, 45015 outside', async () => {
+    const s = await setupActivity();
+    const { appid } = s.account;
+    const fan = uid('oW');
+    const { wechat } = createServices(env);
+    const answer = (content: string) =>
+      wechat.sendCustomMessage(appid, text(fan, content)).then(
+        () => 0,
+        (e) => e.errcode,
+      );
+    await sandbox('/__sandbox/fans', { appid, openid: fan, following: true });
+    expect(await answer('never acted')).toBe(45015);
+    await sandbox('/__sandbox/fans', { appid, openid: fan, interaction: 'event' });
+    await sandbox('/__sandbox/fans', { appid, openid: fan, interaction: 'message' });
+    const answers: number[] = [];
+    for (let i = 0; i < 3; i++) answers.push(await answer(`minute ${i}`));
+    // The minute's window, which closes first, is spent first; the message's is untouched.
+    expect(await fanState(appid, fan)).toMatchObject({ event: { left: 0 }, message: { left: 5 } });
+    for (let i = 0; i < 6; i++) answers.push(await answer(`message ${i}`));
+    expect(answers).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 45047]);
+    await sandbox('/__sandbox/fans', { appid, openid: fan, age: 61_000 });
+    await sandbox('/__sandbox/fans', { appid, openid: fan, interaction: 'event' });
+    expect(await answer('a new minute')).toBe(0);
+    await sandbox('/__sandbox/fans', { appid, openid: fan, age: 48 * 3600_000 });
+    expect(await answer('two days later')).toBe(45015);
+  });
+
+  it('the worker keeps both: it spends the window closing first and never calls WeChat for a send that must fail', async () => {
+    const s = await setupActivity();
+    const { appid } = s.account;
+    const fan = uid('oF');
+    const services = createServices(env);
+    const calls = async () => (await sandbox<Record<string, number>>('/__sandbox/calls'))[`message/custom/send@${appid}`] ?? 0;
+    const notes = (n: number, reserve = 0): OutboundMessage[] =>
+      Array.from({ length: n }, (_, i) => ({ key: uid('n'), appid, message: text(fan, `第 ${i + 1} 条`), reserve }));
+    const deliver = async (batch: OutboundMessage[]) => {
+      await deliverMessages(services, batch);
+      const keys = batch.map((m) => m.key);
+      return (
+        await env.DB.prepare(`SELECT status FROM message_log WHERE idempotency_key IN (${keys.map(() => '?').join(',')}) ORDER BY id`)
+          .bind(...keys)
+          .all<any>()
+      ).results.map((r) => r.status);
+    };
+    const windows = () => env.DB.prepare('SELECT sent, event_sent FROM service_window WHERE appid = ? AND open_id = ?').bind(appid, fan).first();
+
+    // A plain follow: 3 sends for a minute. The fourth is not tried.
+    await fanPush(s.account, { type: 'subscribe', openId: fan });
+    expect(await deliver(notes(4))).toEqual(['sent', 'sent', 'sent', 'skipped']);
+    expect(await calls()).toBe(3);
+    expect(await windows()).toEqual({ sent: 0, event_sent: 3 });
+
+    // The fan writes and scans: a new minute (spent first) and 48 h.
+    await fanPush(s.account, { type: 'text', openId: fan, content: '你好' });
+    await fanPush(s.account, { type: 'SCAN', openId: fan, scene: '2_0' });
+    expect(await deliver(notes(4))).toEqual(['sent', 'sent', 'sent', 'sent']);
+    expect(await windows()).toEqual({ sent: 1, event_sent: 3 });
+    expect(await fanState(appid, fan)).toMatchObject({ event: { left: 0 }, message: { left: 4 } });
+
+    // A minute later only the message's window is open: plain notes keep its last sends for 3 prizes ahead.
+    await env.DB.prepare('UPDATE service_window SET event_opened_at = event_opened_at - 61000 WHERE appid = ? AND open_id = ?').bind(appid, fan).run();
+    await sandbox('/__sandbox/fans', { appid, openid: fan, age: 61_000 });
+    expect(await deliver(notes(2, 3))).toEqual(['sent', 'skipped']);
+    expect(await calls()).toBe(8);
+    expect(await windows()).toEqual({ sent: 2, event_sent: 3 });
   });
 });

@@ -34,7 +34,14 @@ export async function handleEvent(ctx: PushContext): Promise<PushReply> {
       scene?.kind === 'promo'
         ? await deps.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) })
         : undefined;
-    await recordPlainFollow(deps.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
+    await recordPlainFollow(deps.db, {
+      accountId: account.id,
+      appid: account.authorizerAppid,
+      openId,
+      eventKey: ctx.dedupKey,
+      promoId: promo?.id ?? null,
+      at: ctx.pushedAt,
+    });
     if (promo) await recordPromoFollow(ctx, promo.id);
     return null;
   }
@@ -78,6 +85,7 @@ async function assist(ctx: PushContext, activityId: number, rowId: number): Prom
       appid: ctx.account.authorizerAppid,
       helperOpenId: ctx.openId,
       at: ctx.now,
+      pushedAt: ctx.pushedAt,
     }),
   );
   return outcome.status === 'counted' ? texts.assistThanks : REFUSAL_REPLY[outcome.reason];

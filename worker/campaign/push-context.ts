@@ -23,6 +23,8 @@ export interface PushContext {
   msg: WeChatXml;
   dedupKey: string;
   now: number;
+  /** The push's CreateTime (ms, never after `now`): WeChat's customer-service windows start there. */
+  pushedAt: number;
 }
 
 /** A passive text reply, or null for `success`. */

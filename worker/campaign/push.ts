@@ -14,11 +14,15 @@ export async function handleFanPush(deps: PushDeps, push: { appid: string; msg: 
   const { msg, now } = push;
   const openId = msg.FromUserName;
   if (!openId) return null;
-  // Any message from a fan (not an event) opens WeChat's customer-service window to them.
-  if (msg.MsgType !== 'event') await openServiceWindow(deps.db, push.appid, openId, Math.min(Number(msg.CreateTime) * 1000 || now, now));
+  // A fan's message opens WeChat's 48 h window to them; a scan or menu click its minute's window
+  // (a follow's is opened with the follow's other writes).
+  const pushedAt = Math.min(Number(msg.CreateTime) * 1000 || now, now);
+  const opening = { appid: push.appid, openId, at: pushedAt, eventKey: push.dedupKey };
+  if (msg.MsgType !== 'event') await openServiceWindow(deps.db, 'message', opening);
+  else if (msg.Event === 'SCAN' || msg.Event === 'CLICK') await openServiceWindow(deps.db, 'event', opening);
   const account = await authorizedAccount(deps.db, push.appid);
   if (!account) return null;
-  const ctx = { deps, account, openId, msg, dedupKey: push.dedupKey, now };
+  const ctx = { deps, account, openId, msg, dedupKey: push.dedupKey, now, pushedAt };
   if (msg.MsgType === 'text') {
     const result = await joinByKeyword(ctx);
     await deps.outbox.send(result.messages);

@@ -28,8 +28,10 @@ export type CustomMessage =
 export function sendCustomMessage(bases: WeChatBases, token: string, message: CustomMessage): Promise<unknown> {
   return callWeChat('message/custom/send', `${bases.api}/cgi-bin/message/custom/send?access_token=${encodeURIComponent(token)}`, {
     json: message,
-    // Sends happen off the request path, but a message is only useful inside WeChat's window.
+    // Sends happen off the request path, but a message is only useful inside WeChat's window;
+    // one that gets no answer in 5 s is tried again by the queue, in the slot it holds.
     busyBackoffMs: [300],
+    timeoutMs: 5_000,
   });
 }
 

@@ -2,7 +2,7 @@ import { DurableObject } from 'cloudflare:workers';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
-import { type Follow, type FollowRecord, recordFollows } from '../followers';
+import { type FollowRecord, recordSubscribes, type Subscribe } from '../followers';
 import type { Tier } from '../tiers';
 import { applyPlan, type OutboxItem } from './outbox';
 import {
@@ -26,6 +26,8 @@ export interface AssistInput {
   appid: string;
   helperOpenId: string;
   at: number;
+  /** The push's CreateTime (ms): the helper's minute of customer-service sends starts there. */
+  pushedAt: number;
 }
 
 export interface UnfollowInput {
@@ -100,7 +102,7 @@ export class ActivityCounter extends DurableObject<Env> {
   /** When the pending alarm fires (Infinity: none); read from storage once. */
   private alarmAt: number | null = null;
   /** Helpers' follows waiting for the next D1 statement, and the loop that writes them. */
-  private follows: { follow: Follow; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
+  private follows: { follow: Subscribe; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
   private recordingFollows: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -293,7 +295,7 @@ export class ActivityCounter extends DurableObject<Env> {
    * activity makes one D1 call for many assists; a lone assist still makes its own at once.
    */
   private recordFollow(input: AssistInput): Promise<FollowRecord> {
-    const follow = { accountId: input.accountId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
+    const follow = { accountId: input.accountId, appid: input.appid, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.pushedAt };
     const recorded = new Promise<FollowRecord>((done, fail) => this.follows.push({ follow, done, fail }));
     this.recordingFollows ??= this.recordFollowBatches().finally(() => (this.recordingFollows = null));
     return recorded;
@@ -303,7 +305,7 @@ export class ActivityCounter extends DurableObject<Env> {
     while (this.follows.length) {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
-        const records = await recordFollows(
+        const records = await recordSubscribes(
           this.env.DB,
           batch.map((b) => b.follow),
         );

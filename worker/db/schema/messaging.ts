@@ -22,11 +22,24 @@ export const messageLog = sqliteTable(
     openId: text('open_id').notNull(),
     msgType: text('msg_type').notNull(),
     summary: text('summary').notNull().default(''),
-    /** `skipped`: not sent, because the fan's customer-service window had no room for it (errmsg says why). */
-    status: text('status', { enum: ['sending', 'sent', 'failed', 'skipped'] }).notNull(),
+    /**
+     * `retrying`: the last attempt failed in a way worth another try (WeChat busy, unreachable or
+     * late); the queue retries it. `skipped`: not sent, because the fan's customer-service window
+     * had no room for it (errmsg says why).
+     */
+    status: text('status', { enum: ['sending', 'retrying', 'sent', 'failed', 'skipped'] }).notNull(),
     errcode: integer('errcode'),
     errmsg: text('errmsg'),
     attempts: integer('attempts').notNull().default(0),
+    /**
+     * The window send this message holds (`message` or `event`, and that window's opening time):
+     * counted in service_window when it was first tried, and kept by its retries, so a send that
+     * failed on the way neither loses its place nor spends a second one.
+     */
+    slot: text('slot', { enum: ['message', 'event'] }),
+    slotAt: integer('slot_at'),
+    /** 1 when the last attempt got no answer in time: WeChat may have delivered it. */
+    unsure: integer('unsure').notNull().default(0),
     createdAt: integer('created_at').notNull().default(nowMs),
     updatedAt: integer('updated_at').notNull().default(nowMs),
   },
@@ -34,9 +47,11 @@ export const messageLog = sqliteTable(
 );
 
 /**
- * A fan's customer-service window with an account, as far as the worker knows it: opened by the
- * fan's last message (WeChat then allows a few sends within 48 h), `sent` of those used. A fan
- * WeChat refused (45015/45047) without a known window gets `opened_at` 0: closed until they write.
+ * A fan's two customer-service windows with an account, as far as the worker knows them (WeChat
+ * keeps them apart): the one opened by the fan's last message (5 sends within 48 h), `sent` of
+ * those used; and the one opened by their last follow, scan or menu click (3 sends within a
+ * minute). A window WeChat refused (45015/45047) without the worker knowing it stays at its
+ * opening time with every send used: closed until the fan acts again.
  */
 export const serviceWindow = sqliteTable(
   'service_window',
@@ -45,6 +60,10 @@ export const serviceWindow = sqliteTable(
     openId: text('open_id').notNull(),
     openedAt: integer('opened_at').notNull(),
     sent: integer('sent').notNull().default(0),
+    eventOpenedAt: integer('event_opened_at').notNull().default(0),
+    eventSent: integer('event_sent').notNull().default(0),
+    /** The dedup key of the push that opened the minute's window: WeChat's retry of it opens nothing new. */
+    eventKey: text('event_key'),
   },
   (t) => [primaryKey({ columns: [t.appid, t.openId] })],
 );
