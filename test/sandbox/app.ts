@@ -3,7 +3,15 @@ import { html } from 'hono/html';
 import qrcode from 'qrcode-generator';
 import { PHONE_PAGE } from './phone-page';
 import { avatarPng } from './png';
+import { templateReceipt } from './pushes';
 import { type SandboxAccount, SandboxState, TOKEN_TTL_S } from './state';
+import { templateApis } from './templates';
+
+/** What the worker answered a fan's push with, as the phone shows it: a text, or a news card. */
+export interface PhoneReply {
+  text?: string;
+  news?: { title: string; description: string; url: string };
+}
 
 export interface SandboxOptions {
   componentAppid: string;
@@ -11,8 +19,8 @@ export interface SandboxOptions {
   /** This sandbox's own origin, for avatar and QR URLs. */
   origin: string;
   /** Called when a fan acts on the phone page; dev wires it to push to the worker. */
-  pushToWorker?: (appid: string, inner: string, ghId: string) => Promise<string>;
-  componentPush?: (inner: string) => Promise<string>;
+  pushToWorker?: (appid: string, inner: string, ghId: string) => Promise<PhoneReply>;
+  componentPush?: (inner: string) => Promise<unknown>;
 }
 
 const err = (errcode: number, errmsg: string) => ({ errcode, errmsg });
@@ -280,6 +288,20 @@ ${accounts.map(
     return c.json(err(0, 'ok'));
   });
 
+  app.route(
+    '/',
+    templateApis({
+      state,
+      gate,
+      pushReceipt: opts.pushToWorker
+        ? (appid, job) => {
+            const a = state.accounts.get(appid)!;
+            return opts.pushToWorker!(appid, templateReceipt({ ghId: a.ghId, openId: job.touser, msgid: job.msgid, status: job.status }), a.ghId);
+          }
+        : undefined,
+    }),
+  );
+
   app.post('/cgi-bin/media/upload', async (c) => {
     const g = await gate(c, 'media/upload');
     if (g) return g;
@@ -341,7 +363,8 @@ ${accounts.map(
    * Creates or updates a fan (nickname, avatar, following) and records an interaction.
    * `staffSends`: the account's own staff sends that many customer-service messages from the
    * official platform, spending the fan's windows as any send does. `age`: the fan's windows are
-   * that many ms older, as if the time had passed.
+   * that many ms older, as if the time had passed. `blocksTemplates`: the fan refuses the
+   * account's template messages.
    */
   app.post('/__sandbox/fans', async (c) => {
     const b = await body(c);
@@ -349,6 +372,7 @@ ${accounts.map(
     if (typeof b.nickname === 'string') f.nickname = b.nickname;
     if (typeof b.headimgurl === 'string') f.headimgurl = b.headimgurl;
     if (typeof b.following === 'boolean') f.following = b.following;
+    if (typeof b.blocksTemplates === 'boolean') f.blocksTemplates = b.blocksTemplates;
     if (b.interaction === 'message' || b.interaction === 'event') state.interact(b.appid, b.openid, b.interaction);
     for (let i = 0; i < (Number(b.staffSends) || 0); i++) state.spendSend(f);
     for (const w of [f.message, f.event]) w.until -= Number(b.age) || 0;
@@ -416,7 +440,8 @@ ${accounts.map(
     if (b.type === 'unsubscribe') f.following = false;
     else state.interact(a.appid, b.openid, b.type === 'text' ? 'message' : 'event');
     const inner = fanMessage({ ghId: a.ghId, openId: b.openid, createTime: Math.floor(Date.now() / 1000), type: b.type, content: b.content, scene: b.scene });
-    return c.json({ reply: await opts.pushToWorker(a.appid, inner, a.ghId) });
+    const reply = await opts.pushToWorker(a.appid, inner, a.ghId);
+    return c.json({ reply: reply.text ?? '', news: reply.news ?? null });
   });
 
   return { app, state };

@@ -43,7 +43,8 @@ export function fanMessage(m: {
   msgId?: string;
 }): string {
   const base = { ToUserName: m.ghId, FromUserName: m.openId, CreateTime: m.createTime };
-  if (m.type === 'text') return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? String(m.createTime * 1000 + Math.floor(Math.random() * 1000)) });
+  if (m.type === 'text')
+    return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? String(m.createTime * 1000 + Math.floor(Math.random() * 1000)) });
   const eventKey = m.type === 'subscribe' ? (m.scene ? `qrscene_${m.scene}` : '') : m.type === 'SCAN' ? (m.scene ?? '') : '';
   return buildXml({
     ...base,
@@ -57,4 +58,17 @@ export function fanMessage(m: {
 /** The inner XML of a push to the authorization-event URL. */
 export function componentMessage(componentAppid: string, infoType: string, fields: Record<string, string>, createTime = Math.floor(Date.now() / 1000)): string {
   return buildXml({ AppId: componentAppid, CreateTime: createTime, InfoType: infoType, ...fields });
+}
+
+/** The inner XML of a template message's receipt (TEMPLATESENDJOBFINISH), as WeChat pushes it to the account's message URL. */
+export function templateReceipt(m: { ghId: string; openId: string; msgid: string; status: string; createTime?: number }): string {
+  return buildXml({
+    ToUserName: m.ghId,
+    FromUserName: m.openId,
+    CreateTime: m.createTime ?? Math.floor(Date.now() / 1000),
+    MsgType: 'event',
+    Event: 'TEMPLATESENDJOBFINISH',
+    MsgID: m.msgid,
+    Status: m.status,
+  });
 }

@@ -21,6 +21,8 @@ export interface Fan {
   message: ServiceWindow;
   /** …and a follow, SCAN or menu click 3 sends within 1 minute. */
   event: ServiceWindow;
+  /** The fan refuses the account's template messages (their receipts say `failed:user block`). */
+  blocksTemplates: boolean;
 }
 
 /** One customer-service allowance: sends left until a moment. */
@@ -67,6 +69,25 @@ export interface Token {
 
 export const TOKEN_TTL_S = 7200;
 
+/** One of an account's templates (get_all_private_template's shape). */
+export interface PrivateTemplate {
+  template_id: string;
+  title: string;
+  primary_industry: string;
+  deputy_industry: string;
+  content: string;
+  example: string;
+}
+
+/** A template message WeChat took, and the receipt it pushes (TEMPLATESENDJOBFINISH). */
+export interface TemplateJob {
+  msgid: string;
+  appid: string;
+  touser: string;
+  status: 'success' | 'failed:user block' | 'failed: system failed';
+  at: number;
+}
+
 export class SandboxState {
   readonly tickets = new Set<string>();
   latestTicket = '';
@@ -80,6 +101,11 @@ export class SandboxState {
   readonly qrcodes = new Map<string, { appid: string; scene: string; expiresAt: number | null; url: string }>();
   readonly media = new Map<string, { appid: string; bytes: number }>();
   readonly sent: SentMessage[] = [];
+  /** Each account's templates (at most 25), and the template messages sent with them. */
+  readonly templates = new Map<string, PrivateTemplate[]>();
+  readonly templateJobs: TemplateJob[] = [];
+  /** Template messages each account may still send today (WeChat's default is 100,000). */
+  readonly templateQuota = new Map<string, number>();
   readonly calls = new Map<string, number>();
   /** api_component_token calls per verify ticket: each test file pushes its own ticket. */
   readonly tokenCallsByTicket = new Map<string, number>();
@@ -134,6 +160,7 @@ export class SandboxState {
         following: false,
         message: { until: 0, left: 0 },
         event: { until: 0, left: 0 },
+        blocksTemplates: false,
       };
       this.fans.set(key, f);
     }

@@ -51,19 +51,26 @@ export interface FanPush {
   msgId?: string;
 }
 
-/** What WeChat would see: status, raw body, and the decrypted passive reply text (if any). */
+/** What WeChat would see: status, raw body, and the decrypted passive reply: its text, or its news card. */
 export interface PushResult {
   status: number;
   body: string;
   reply: string | null;
+  news: { title: string; description: string; url: string } | null;
 }
+
+/** A field of a news card's one article (parseWeChatXml keeps only the flat fields). */
+const articleField = (xml: string, tag: string) => new RegExp(`<${tag}><!\\[CDATA\\[([\\s\\S]*?)\\]\\]></${tag}>`).exec(xml)?.[1] ?? '';
 
 export async function readReply(res: Response): Promise<PushResult> {
   const body = await res.text();
-  if (!body.startsWith('<xml>')) return { status: res.status, body, reply: null };
+  if (!body.startsWith('<xml>')) return { status: res.status, body, reply: null, news: null };
   const outer = parseWeChatXml(body);
-  const inner = outer.Encrypt ? parseWeChatXml(await box.decrypt(outer.Encrypt)) : outer;
-  return { status: res.status, body, reply: inner.Content ?? null };
+  const xml = outer.Encrypt ? await box.decrypt(outer.Encrypt) : body;
+  const inner = parseWeChatXml(xml);
+  const news =
+    inner.MsgType === 'news' ? { title: articleField(xml, 'Title'), description: articleField(xml, 'Description'), url: articleField(xml, 'Url') } : null;
+  return { status: res.status, body, reply: inner.Content ?? null, news };
 }
 
 /** Builds a fan's push once, so it can be delivered several times (WeChat's retries). */

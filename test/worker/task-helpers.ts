@@ -1,7 +1,7 @@
 import jsQR from 'jsqr';
-import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
 import { decodeJpeg } from '../../worker/poster/jpeg';
-import { api, authorizeAccount, fanPush, register, sandbox, uid, waitForMessages, worker, type Operator, type SandboxAccount } from './helpers';
+import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
+import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, uid, worker } from './helpers';
 
 export const BACKGROUND = Uint8Array.from(atob(backgroundDataUrl.slice(backgroundDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
 
@@ -49,14 +49,11 @@ export async function setupActivity(over: Record<string, unknown> = {}): Promise
   return { op, account, activity, keyword: activity.poster.key_word };
 }
 
-/** A fan sends the keyword; returns the OAuth link from the news card. */
+/** A fan sends the keyword; returns the poster's OAuth link from the news card the worker answers with. */
 export async function join(s: Setup, openId: string): Promise<string> {
-  const before = (await sandbox<unknown[]>(`/__sandbox/messages?appid=${s.account.appid}&touser=${openId}`)).length;
   const res = await fanPush(s.account, { type: 'text', openId, content: s.keyword });
-  if (res.body !== 'success') throw new Error(`join answered ${res.body}`);
-  const messages = await waitForMessages(s.account.appid, openId, before + 2);
-  const news = messages.slice(before).find((m) => m.msgtype === 'news');
-  return news!.body.news.articles[0].url;
+  if (!res.news) throw new Error(`join answered ${res.status} ${res.body}`);
+  return res.news.url;
 }
 
 /** The fan taps the link in WeChat: OAuth page → redirect back to the worker → poster page. */

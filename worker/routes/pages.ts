@@ -35,4 +35,10 @@ a.button{display:inline-block;padding:10px 20px;border-radius:6px;background:#07
 ol.tiers{list-style:none;padding:0;text-align:left}
 ol.tiers li{padding:8px 12px;margin:6px 0;border-radius:6px;background:#fff;color:#4e5969}
 ol.tiers li.reached{color:#07c160;font-weight:600}
+h2{font-size:16px;margin:24px 0 8px;text-align:left}
+.muted{color:#86909c;font-size:14px;text-align:left}
+.list{list-style:none;padding:0;margin:0;text-align:left;background:#fff;border-radius:8px}
+.list li{display:flex;justify-content:space-between;padding:8px 12px;border-bottom:1px solid #f2f3f5;color:#4e5969}
+.list li:last-child{border-bottom:0}
+.list li.me{color:#07c160;font-weight:600}
 `;

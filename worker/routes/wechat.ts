@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { handleFanPush } from '../campaign/push';
-import type { PushReply } from '../campaign/push-context';
+import { type PushReply, textReply } from '../campaign/push-context';
 import { AppError } from '../errors';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
 import { releaseTest } from '../platform/release-test';
 import { answerUrlCheck, openPush, type PushQuery, readCappedText, sealReply } from '../wechat/push';
-import { buildTextReply } from '../wechat/xml';
+import { buildReply } from '../wechat/xml';
 import { messagePage } from './pages';
 
 /** WeChat retries after 5 s; we answer before that and let slow work finish in the background. */
@@ -46,16 +46,18 @@ export const wechatRoutes = new Hono<AppEnv>()
 
     const release = releaseTest(services.wechat, opened.msg);
     if (release?.later) {
-      const sending = release.later.then((m) => services.outbox.send([m]));
+      const sending = release.later.then((m) => services.outbox.send([{ kind: 'text', ...m }]));
       c.executionCtx.waitUntil(sending.catch((e) => console.error('release test query_auth failed', e)));
     }
-    const handling = (release ? Promise.resolve(release.reply) : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })).catch(
-      async (e) => {
-        // Give the key back so WeChat's retry is handled, then fail this delivery.
-        if (claimed) await releasePush(db, key);
-        throw e;
-      },
-    );
+    const handling = (
+      release
+        ? Promise.resolve(release.reply === null ? null : textReply(release.reply))
+        : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })
+    ).catch(async (e) => {
+      // Give the key back so WeChat's retry is handled, then fail this delivery.
+      if (claimed) await releasePush(db, key);
+      throw e;
+    });
     const late = Symbol('late');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const reply: PushReply | typeof late = await Promise.race([
@@ -67,7 +69,7 @@ export const wechatRoutes = new Hono<AppEnv>()
       return text('success');
     }
     if (reply === null) return text('success');
-    const xml = buildTextReply(opened.msg.FromUserName, opened.msg.ToUserName, reply);
+    const xml = buildReply(opened.msg.FromUserName, opened.msg.ToUserName, reply);
     return new Response(opened.encrypted ? await sealReply(config.crypto, xml) : xml, {
       headers: { 'content-type': 'application/xml; charset=utf-8' },
     });

@@ -1,6 +1,6 @@
 import { DurableObject } from 'cloudflare:workers';
 import { Flag, ProtectSwitch } from '../../db/values';
-import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
+import { MAX_BUNDLE, type Notice, queueOutbox, type Replied } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { type FollowRecord, recordSubscribes, type Subscribe } from '../followers';
 import type { Tier } from '../tiers';
@@ -13,6 +13,7 @@ import {
   deductNote,
   judgeAssist,
   judgeUnfollow,
+  type Note,
   type Participant,
   type UnfollowOutcome,
 } from './rules';
@@ -28,6 +29,8 @@ export interface AssistInput {
   at: number;
   /** The push's CreateTime (ms): the helper's minute of customer-service sends starts there. */
   pushedAt: number;
+  /** The passive reply the helper gets if the assist counts, recorded with the decision. */
+  thanks: string;
 }
 
 export interface UnfollowInput {
@@ -40,6 +43,11 @@ export interface UnfollowInput {
 }
 
 type Settings = CounterSettings & { loadedAt: number };
+
+/** A note to a poster owner, as the message queue carries it. */
+function ownerNotice(key: string, input: { appid: string; activityId: number }, owner: Participant, note: Note): Notice {
+  return { kind: 'notice', key, appid: input.appid, openId: owner.openId, activityId: input.activityId, rowId: owner.rowId, ...note };
+}
 
 /** A participant row of this object's storage. */
 type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
@@ -56,8 +64,8 @@ const toParticipant = (r: ParticipantRow): Participant => ({
 /** Activity settings are re-read at least this often (edits also call `reload`). */
 const SETTINGS_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
-/** Outbox rows a round applies at most (their notes are one queue message: a bundle). */
-const ROUND_ROWS = MAX_BUNDLE;
+/** Outbox rows a round applies at most (their notes, at most two each, are one queue message: a bundle). */
+const ROUND_ROWS = MAX_BUNDLE / 2;
 /**
  * After a round of at least GATHER_FROM_ROWS rows (the activity is busy), the next round waits
  * GATHER_MS for more: every round costs the same fixed work in D1, the queue and this object's
@@ -150,6 +158,18 @@ export class ActivityCounter extends DurableObject<Env> {
     });
   }
 
+  /** A poster owner's latest counted helpers (newest first), for their progress page. */
+  async recentHelpers(ownerRowId: number, limit: number): Promise<{ openId: string; at: number }[]> {
+    return this.sql
+      .exec<{ open_id: string; at: number }>(
+        'SELECT open_id, at FROM helper WHERE owner_row_id = ? AND counted = 1 ORDER BY at DESC LIMIT ?',
+        ownerRowId,
+        limit,
+      )
+      .toArray()
+      .map((h) => ({ openId: h.open_id, at: h.at }));
+  }
+
   /** Forgets cached settings after the operator edited the activity. */
   async reload(): Promise<void> {
     this.settings = null;
@@ -211,6 +231,16 @@ export class ActivityCounter extends DurableObject<Env> {
       this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', c.tier.level);
     }
     const note = assistNote(settings.tiers, outcome, claims);
+    const thanks: Replied = {
+      kind: 'replied',
+      key: `${input.eventKey}:thanks`,
+      appid: input.appid,
+      openId: input.helperOpenId,
+      activityId: input.activityId,
+      scene: 'helper_thanks',
+      summary: input.thanks,
+      msgType: 'text',
+    };
     const lastOutbox = this.enqueue({
       helper: {
         activityId: input.activityId,
@@ -221,12 +251,7 @@ export class ActivityCounter extends DurableObject<Env> {
         at: input.at,
       },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: outcome.tier },
-      message: {
-        key: `${input.eventKey}:notify`,
-        appid: input.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`${input.eventKey}:notify`, input, owner, note), thanks],
     });
     return { outcome, lastOutbox };
   }
@@ -249,12 +274,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const lastOutbox = this.enqueue({
       left: { ...left, uncount: Flag.yes },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: owner.taskProgress },
-      message: {
-        key: `${input.eventKey}:deduct`,
-        appid: input.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`${input.eventKey}:deduct`, input, owner, note)],
     });
     return { outcome, lastOutbox };
   }
@@ -399,10 +419,10 @@ export class ActivityCounter extends DurableObject<Env> {
   private async flushRound(): Promise<{ last: number; rows: number }> {
     const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
     if (!rows.length) return { last: 0, rows: 0 };
-    const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
+    const { writes, notes } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
-      await queueOutbox(this.env.OUTBOX).send(messages);
+      await queueOutbox(this.env.OUTBOX).send(notes);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

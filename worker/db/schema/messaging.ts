@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, primaryKey, sqliteTable, text, uniqueIndex } from 'drizzle-orm/sqlite-core';
 import { nowMs } from './now';
 
@@ -11,7 +12,21 @@ export const messageDedup = sqliteTable(
   (t) => [index('message_dedup_created').on(t.createdAt)],
 );
 
-/** Every customer-service send attempt and WeChat's answer to it. */
+/** How a notice reached the fan (DESIGN.md's contract): in the reply to their push, by customer service, by template, or not at all. */
+export const CHANNELS = ['passive', 'custom', 'template', 'none'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/**
+ * Where each message to a fan stands: `sending`; `retrying` (the last attempt failed in a way
+ * worth another try: WeChat busy, unreachable or late); `sent` (WeChat took it); a template's
+ * receipt then makes it `delivered` or `blocked` (the fan refuses the account's templates), or
+ * `failed`; `failed` (WeChat refused it for good; errcode and errmsg say why); `skipped` (no
+ * channel could reach the fan; errmsg says why).
+ */
+export const MESSAGE_STATUSES = ['sending', 'retrying', 'sent', 'delivered', 'blocked', 'failed', 'skipped'] as const;
+export type MessageStatus = (typeof MESSAGE_STATUSES)[number];
+
+/** Every message to a fan, one row each, with how it went (or why it did not). */
 export const messageLog = sqliteTable(
   'message_log',
   {
@@ -20,14 +35,17 @@ export const messageLog = sqliteTable(
     idempotencyKey: text('idempotency_key').notNull(),
     appid: text('appid').notNull(),
     openId: text('open_id').notNull(),
+    /** The activity a notice belongs to (null: a message outside any campaign). */
+    activityId: integer('activity_id'),
+    /** The notice scene (messaging/notices.ts), `poster` for the poster image, null for other messages. */
+    scene: text('scene'),
+    /** Null until a channel was chosen. */
+    channel: text('channel', { enum: CHANNELS }),
+    /** text, news, image or template. */
     msgType: text('msg_type').notNull(),
+    /** What the fan read (or would have read). */
     summary: text('summary').notNull().default(''),
-    /**
-     * `retrying`: the last attempt failed in a way worth another try (WeChat busy, unreachable or
-     * late); the queue retries it. `skipped`: not sent, because the fan's customer-service window
-     * had no room for it (errmsg says why).
-     */
-    status: text('status', { enum: ['sending', 'retrying', 'sent', 'failed', 'skipped'] }).notNull(),
+    status: text('status', { enum: MESSAGE_STATUSES }).notNull(),
     errcode: integer('errcode'),
     errmsg: text('errmsg'),
     attempts: integer('attempts').notNull().default(0),
@@ -40,10 +58,36 @@ export const messageLog = sqliteTable(
     slotAt: integer('slot_at'),
     /** 1 when the last attempt got no answer in time: WeChat may have delivered it. */
     unsure: integer('unsure').notNull().default(0),
+    /** A template send's msgid, which its TEMPLATESENDJOBFINISH receipt names. */
+    msgid: text('msgid'),
     createdAt: integer('created_at').notNull().default(nowMs),
     updatedAt: integer('updated_at').notNull().default(nowMs),
   },
-  (t) => [uniqueIndex('message_log_key').on(t.idempotencyKey), index('message_log_fan').on(t.appid, t.openId)],
+  (t) => [
+    uniqueIndex('message_log_key').on(t.idempotencyKey),
+    // A fan's history, newest first (an index on (x) is (x, rowid) in SQLite).
+    index('message_log_fan').on(t.appid, t.openId),
+    // An activity's history, newest first.
+    index('message_log_activity').on(t.activityId),
+    index('message_log_msgid').on(t.appid, t.msgid).where(sql`msgid IS NOT NULL`),
+  ],
+);
+
+/**
+ * Template receipts (TEMPLATESENDJOBFINISH) as WeChat pushed them. A receipt can arrive before the
+ * consumer has recorded the send's msgid; the consumer then applies it from here.
+ */
+export const templateReceipt = sqliteTable(
+  'template_receipt',
+  {
+    appid: text('appid').notNull(),
+    msgid: text('msgid').notNull(),
+    /** delivered, blocked or failed. */
+    status: text('status', { enum: ['delivered', 'blocked', 'failed'] }).notNull(),
+    detail: text('detail').notNull(),
+    createdAt: integer('created_at').notNull().default(nowMs),
+  },
+  (t) => [primaryKey({ columns: [t.appid, t.msgid] }), index('template_receipt_created').on(t.createdAt)],
 );
 
 /**

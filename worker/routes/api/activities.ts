@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
-import { effectiveNotices, storedNotices } from '../../campaign/activity-notices';
+import { effectiveNotices } from '../../campaign/activity-notices';
 import { activityStats, type DayCounts as DayFigures } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
-import { NOTICE_SCENES } from '../../messaging/notices';
+import { NOTICE_SCENES, storedNotices } from '../../messaging/notices';
 import { resolveLayout } from '../../poster/layout';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 

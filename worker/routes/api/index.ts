@@ -6,6 +6,7 @@ import { postersApi } from './posters';
 import { promosApi } from './promos';
 import { requireOperator } from './require-operator';
 import { loginApi, sessionApi } from './session';
+import { templatesApi } from './templates';
 import { uploadsApi } from './uploads';
 import { usersApi } from './users';
 
@@ -26,6 +27,7 @@ api.route('/', loginApi);
 api.use('*', requireOperator());
 api.route('/', sessionApi);
 api.route('/', accountsApi);
+api.route('/', templatesApi);
 api.route('/', activitiesApi);
 api.route('/', uploadsApi);
 api.route('/', postersApi);
