@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { sendReminders } from './campaign/reminders';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
@@ -12,5 +13,10 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
-  scheduled: async (_controller, env) => purgeExpired(createServices(env).db),
+  // Hourly: housekeeping, and the activities' reminders (each participant's once).
+  scheduled: async (_controller, env) => {
+    const services = createServices(env);
+    await purgeExpired(services.db);
+    await sendReminders(services);
+  },
 } satisfies ExportedHandler<Env, MessageBundle>;
