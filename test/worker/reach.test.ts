@@ -347,3 +347,55 @@ describe('templates in the admin API', () => {
     expect((await refused.json<any>()).error.message).toContain('认证服务号');
   });
 });
+
+describe('the operator sees reach', () => {
+  it('an activity’s messages and a fan’s: what each fan was sent, how, and why not; filtered and paged by cursor', async () => {
+    const s = await setupActivity();
+    const a = await owner(s, '小明');
+    const helper = uid('oH');
+    await fanPush(s.account, { type: 'subscribe', openId: helper, scene: a.scene });
+    // The owner's poster image, the prize, the join answer, and the helper's thanks.
+    await logOf(a.openId, 3);
+    await logOf(helper, 1);
+    const list = async (query = '') => {
+      const res = await api(s.op, `/activities/${s.activity.id}/messages${query}`);
+      expect(res.status, await res.clone().text()).toBe(200);
+      return res.json<any>();
+    };
+    const all = await list();
+    expect(all.items).toHaveLength(4);
+    expect(all.next_cursor).toBeNull();
+    const prize = all.items.find((m: any) => m.scene === 'tier_reached');
+    expect(prize).toMatchObject({
+      open_id: a.openId,
+      nick_name: '小明',
+      activity: { id: s.activity.id, name: '拉新有礼' },
+      scene_label: '达成奖励档位',
+      channel: 'custom',
+      channel_label: '客服消息',
+      status: 'sent',
+      status_label: '已发送',
+      summary: expect.stringContaining('恭喜你达成第一档'),
+      detail: null,
+      attempts: 1,
+    });
+    expect(all.items.map((m: any) => m.channel).sort()).toEqual(['custom', 'custom', 'passive', 'passive']);
+    expect((await list('?channel=passive')).items.map((m: any) => m.scene).sort()).toEqual(['helper_thanks', 'join_rules']);
+    expect((await list(`?open_id=${helper}`)).items).toEqual([expect.objectContaining({ scene: 'helper_thanks', nick_name: null })]);
+    const first = await list('?page_size=3');
+    expect(first.items).toHaveLength(3);
+    const rest = await list(`?page_size=3&cursor=${first.next_cursor}`);
+    expect([...first.items, ...rest.items].map((m: any) => m.id)).toEqual(all.items.map((m: any) => m.id));
+    expect(rest.next_cursor).toBeNull();
+    expect((await api(s.op, `/activities/${s.activity.id}/messages?cursor=x1`)).status).toBe(422);
+
+    const fan = await (await api(s.op, `/fans/${a.rowId}/messages`)).json<any>();
+    expect(fan).toMatchObject({ open_id: a.openId, appid: s.account.appid, next_cursor: null });
+    expect(fan.items.map((m: any) => m.scene).sort()).toEqual(['join_rules', 'poster', 'tier_reached']);
+
+    const other = await register();
+    expect((await api(other, `/activities/${s.activity.id}/messages`)).status).toBe(404);
+    expect((await api(other, `/fans/${a.rowId}/messages`)).status).toBe(404);
+    expect((await api(null, `/activities/${s.activity.id}/messages`)).status).toBe(401);
+  });
+});

@@ -1,6 +1,7 @@
 import { accountsApi } from './accounts';
 import { activitiesApi } from './activities';
 import { fansApi } from './fans';
+import { messagesApi } from './messages';
 import { createApi } from './openapi';
 import { postersApi } from './posters';
 import { promosApi } from './promos';
@@ -33,3 +34,4 @@ api.route('/', uploadsApi);
 api.route('/', postersApi);
 api.route('/', promosApi);
 api.route('/', fansApi);
+api.route('/', messagesApi);
