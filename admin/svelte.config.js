@@ -9,6 +9,9 @@ export default {
     alias: {
       // The worker's poster geometry (canvas size, default layout): one source for both sides.
       '$poster-layout': '../worker/poster/layout.ts',
+      // The notices' scenes, variables, default texts and renderer: the form's live preview words
+      // a notice exactly as the worker will.
+      $notices: '../worker/messaging/notices.ts',
     },
   },
 };

@@ -2,11 +2,12 @@ import { redirect } from '@sveltejs/kit';
 import { newActivityValues } from '$lib/activity-form';
 import { activityBody, formFailure, readActivityForm, uploadPostedBackground } from '$lib/server/activity-form';
 import { api, load as apiLoad, call } from '$lib/server/api';
+import { templateChoices } from '$lib/server/templates';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const { items } = await apiLoad(event, api(event).GET('/accounts'));
-  return { accounts: items, values: newActivityValues() };
+  return { accounts: items, values: newActivityValues(), templates: await templateChoices(event, items) };
 }) satisfies PageServerLoad;
 
 export const actions = {
