@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
-import type { PrivateTemplate, SandboxState } from './state';
+import type { PrivateTemplate, SandboxState, TemplateJob } from './state';
+import { body, err, gate } from './wechat-api';
 
 /** Templates in WeChat's library, by the short id `api_add_template` takes; fields as `{{KEY.DATA}}`. */
 export const TEMPLATE_LIBRARY: Record<string, Omit<PrivateTemplate, 'template_id'>> = {
@@ -31,20 +32,11 @@ const MAX_TEMPLATES = 25;
 /** WeChat's default daily quota of template messages per account. */
 export const TEMPLATE_DAILY_QUOTA = 100_000;
 
-const err = (errcode: number, errmsg: string) => ({ errcode, errmsg });
 /** msgids are numbers; one per send. */
 let sends = 0;
 
 /** The `{{KEY.DATA}}` fields of a template's content. */
 const fieldsOf = (content: string) => [...content.matchAll(/\{\{(\w+)\.DATA\}\}/g)].map((m) => m[1]);
-
-export interface TemplateApiOptions {
-  state: SandboxState;
-  /** The sandbox's gate: counts the call and applies injected faults. */
-  gate: (c: Context, api: string) => Promise<Response | null>;
-  /** Pushes a template message's receipt to the worker, as WeChat does (dev only; tests deliver receipts themselves). */
-  pushReceipt?: (appid: string, job: { msgid: string; touser: string; status: string }) => Promise<unknown>;
-}
 
 /**
  * WeChat's template message APIs (WECHAT.md "Template messages"): an account's templates (list,
@@ -52,9 +44,10 @@ export interface TemplateApiOptions {
  * for accounts that are not verified service accounts, 43004 for fans who do not follow, 40037
  * for a template the account does not have, 47003 for fields the template lacks or a `thing`
  * value over 20 characters, 45009 past the day's quota. Each send is recorded, and its receipt
- * says `success`, or `failed:user block` for a fan who refuses the account's templates.
+ * says `success`, or `failed:user block` for a fan who refuses the account's templates; with
+ * `pushReceipt` (dev) it is pushed to the worker as WeChat does.
  */
-export function templateApis({ state, gate, pushReceipt }: TemplateApiOptions) {
+export function templateApp(state: SandboxState, pushReceipt?: (appid: string, job: TemplateJob) => Promise<unknown>) {
   const app = new Hono();
   /** The account behind the authorizer token, or WeChat's refusal. */
   const account = (c: Context) => {
@@ -64,11 +57,10 @@ export function templateApis({ state, gate, pushReceipt }: TemplateApiOptions) {
     if (a.serviceType !== 2 || a.verifyType < 0) return { refusal: c.json(err(48001, 'api unauthorized')) };
     return { appid: a.appid };
   };
-  const body = async (c: Context): Promise<Record<string, any>> => c.req.json().catch(() => ({}));
   const templatesOf = (appid: string) => state.templates.get(appid) ?? [];
 
   app.get('/cgi-bin/template/get_all_private_template', async (c) => {
-    const g = await gate(c, 'template/get_all_private_template');
+    const g = await gate(state, c, 'template/get_all_private_template');
     if (g) return g;
     const a = account(c);
     if (a.refusal) return a.refusal;
@@ -76,7 +68,7 @@ export function templateApis({ state, gate, pushReceipt }: TemplateApiOptions) {
   });
 
   app.post('/cgi-bin/template/api_add_template', async (c) => {
-    const g = await gate(c, 'template/api_add_template');
+    const g = await gate(state, c, 'template/api_add_template');
     if (g) return g;
     const a = account(c);
     if (a.refusal) return a.refusal;
@@ -91,7 +83,7 @@ export function templateApis({ state, gate, pushReceipt }: TemplateApiOptions) {
   });
 
   app.post('/cgi-bin/template/del_private_template', async (c) => {
-    const g = await gate(c, 'template/del_private_template');
+    const g = await gate(state, c, 'template/del_private_template');
     if (g) return g;
     const a = account(c);
     if (a.refusal) return a.refusal;
@@ -106,7 +98,7 @@ export function templateApis({ state, gate, pushReceipt }: TemplateApiOptions) {
   });
 
   app.post('/cgi-bin/message/template/send', async (c) => {
-    const g = await gate(c, 'message/template/send');
+    const g = await gate(state, c, 'message/template/send');
     if (g) return g;
     const a = account(c);
     if (a.refusal) return a.refusal;

@@ -1,6 +1,7 @@
 import { env, exports } from 'cloudflare:workers';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
+import { pickAccount } from '../sandbox/authorization-page';
 import { componentMessage, fanMessage, type PushKeys, sealPush } from '../sandbox/pushes';
 import { TEST_SECRETS } from '../sandbox/test-config';
 
@@ -142,14 +143,7 @@ export async function authorizeAccount(op: Operator, opts: { nickName?: string; 
     verifyType: opts.verifyType,
   });
   const { url } = await (await api(op, '/accounts/authorize', { method: 'POST' })).json<{ url: string }>();
-  const page = new URL(url);
-  const form = new URLSearchParams({
-    pre_auth_code: page.searchParams.get('pre_auth_code')!,
-    redirect_uri: page.searchParams.get('redirect_uri')!,
-    appid: account.appid,
-  });
-  const back = await fetch(`${page.origin}/sandbox/authorize`, { method: 'POST', body: form, redirect: 'manual' });
-  const redirect = new URL(back.headers.get('location')!);
+  const redirect = new URL(await pickAccount(url, account.appid));
   const done = await worker(`${redirect.pathname}${redirect.search}`);
   if (done.status !== 303) throw new Error(`authorization failed: ${done.status} ${await done.text()}`);
   return { ...account, redirect: done.headers.get('location')! };
