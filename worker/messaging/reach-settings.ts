@@ -88,13 +88,28 @@ export function keepReachSettings(ids: number[], [activities, tiers]: [Row[], Ro
   return out;
 }
 
+/** Reads in flight, by activity: a burst of assists on a cold isolate waits for one read, not one each. */
+const loading = new Map<number, Promise<ReachSettings | undefined>>();
+
 /** The settings of activities (missing ones are not in the map), from this isolate's copy or D1. */
 export async function loadReachSettings(db: Db, ids: number[], now = Date.now()): Promise<Map<number, ReachSettings>> {
   const { hit, missing } = cachedReachSettings(ids, now);
-  if (!missing.length) return hit;
-  const d1 = db.$client;
-  const [activities, tiers] = await d1.batch<Row>(reachSettingsQueries(d1, missing));
-  for (const [id, s] of keepReachSettings(missing, [activities.results, tiers.results], now)) hit.set(id, s);
+  const unread = missing.filter((id) => !loading.has(id));
+  if (unread.length) {
+    const d1 = db.$client;
+    const read = d1
+      .batch<Row>(reachSettingsQueries(d1, unread))
+      .then(([activities, tiers]) => keepReachSettings(unread, [activities.results, tiers.results], now));
+    for (const id of unread) {
+      const one = read.then((m) => m.get(id)).finally(() => loading.delete(id));
+      loading.set(id, one);
+    }
+  }
+  const reads = missing.map((id) => [id, loading.get(id)] as const);
+  for (const [id, read] of reads) {
+    const s = await read;
+    if (s) hit.set(id, s);
+  }
   return hit;
 }
 
