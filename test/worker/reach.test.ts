@@ -301,7 +301,11 @@ describe('channels: customer service while a window has room, else the template 
 
 describe('the operator’s wording', () => {
   it('fills a custom text’s variables per fan: nickname, rank and a link to their page', async () => {
-    const s = await setupActivity({ notices: { tier_reached: { text: '{nickname}，你达成了{tier}，排名第 {rank}。进度：{progress_url}' } } });
+    const s = await setupActivity({
+      notices: { tier_reached: { text: '{nickname}，你达成了{tier}，排名第 {rank}。进度：{progress_url}' }, ended: { text: '活动结束啦\r\n{result}' } },
+    });
+    // A form posts line breaks as CRLF; they are kept as LF.
+    expect(s.activity.notices.ended.text).toBe('活动结束啦\n{result}');
     const a = await owner(s, '小明');
     await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: a.scene });
     const note = (await logOf(a.openId, 3)).at(-1);

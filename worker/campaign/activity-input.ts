@@ -64,7 +64,7 @@ export const KeywordsInput = z
   .object({ progress: Keyword.optional(), claim: Keyword.optional() })
   .openapi({ description: '查询进度与领奖的回复关键词（默认“进度”“领奖”）' });
 
-/** A notice text: its `{variables}` must exist, so fans never read a raw placeholder. */
+/** A notice text: its `{variables}` must exist, so fans never read a raw placeholder. Line breaks are stored as LF (forms post CRLF). */
 const NoticeText = (max: number) =>
   z
     .string()
@@ -80,7 +80,8 @@ const NoticeText = (max: number) =>
             .map((v) => `{${v}}`)
             .join(' ')}`,
         });
-    });
+    })
+    .transform((text) => text.replace(/\r\n?/g, '\n'));
 
 const TemplateBinding = z
   .object({

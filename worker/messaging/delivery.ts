@@ -47,7 +47,8 @@ const RECORD = `UPDATE message_log SET status = r.value ->> 1, channel = r.value
     unsure = r.value ->> 10, updated_at = ?2
   FROM json_each(?1) AS r WHERE message_log.id = r.value ->> 0`;
 // A template's receipt that arrived before its msgid was recorded.
-const APPLY_RECEIPTS = `UPDATE message_log SET status = r.status, errmsg = r.detail, updated_at = ?2 FROM template_receipt AS r
+const APPLY_RECEIPTS = `UPDATE message_log SET status = r.status, errmsg = CASE WHEN r.status = 'delivered' THEN message_log.errmsg ELSE r.detail END,
+    updated_at = ?2 FROM template_receipt AS r
   WHERE message_log.id IN (SELECT value FROM json_each(?1)) AND r.appid = message_log.appid AND r.msgid = message_log.msgid`;
 // Other messages to the fan whose last attempt got no answer while holding a send of the same window.
 const OTHER_UNSURE = `SELECT count(*) AS n FROM message_log WHERE appid = ?1 AND open_id = ?2 AND slot = ?3 AND slot_at = ?4 AND unsure = 1 AND id != ?5`;

@@ -6,7 +6,9 @@ const DETAIL = { delivered: '已送达（微信回执 success）', blocked: '粉
 const MSGID = /^\d{1,24}$/;
 
 const KEEP = `INSERT INTO template_receipt (appid, msgid, status, detail, created_at) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING`;
-const APPLY = `UPDATE message_log SET status = ?3, errmsg = ?4, updated_at = ?5 WHERE appid = ?1 AND msgid = ?2 AND channel = 'template'`;
+// A delivered message keeps its note of why it went by template; a refusal says what WeChat answered.
+const APPLY = `UPDATE message_log SET status = ?3, errmsg = CASE WHEN ?3 = 'delivered' THEN errmsg ELSE ?4 END, updated_at = ?5
+  WHERE appid = ?1 AND msgid = ?2 AND channel = 'template'`;
 
 /**
  * A TEMPLATESENDJOBFINISH push: the template message it names was delivered, refused by the fan

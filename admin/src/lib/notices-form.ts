@@ -46,7 +46,9 @@ export function readNotices(form: FormData): NoticesValues {
     const prefix = `notices.${s}.data.`;
     const data = Object.fromEntries([...form.keys()].filter((k) => k.startsWith(prefix)).map((k) => [k.slice(prefix.length), str(k)]));
     const url = str(`notices.${s}.url`);
-    return { text: str(`notices.${s}.text`), template_id: str(`notices.${s}.template_id`), data, url: url === 'progress' || url === 'claim' ? url : '' };
+    // Browsers post a textarea's line breaks as CRLF; the texts are stored with LF.
+    const text = str(`notices.${s}.text`).replace(/\r\n?/g, '\n');
+    return { text, template_id: str(`notices.${s}.template_id`), data, url: url === 'progress' || url === 'claim' ? url : '' };
   });
 }
 
