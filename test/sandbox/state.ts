@@ -1,4 +1,5 @@
 /** What the sandbox remembers: WeChat's side of the world, in memory. */
+import type { PrivateTemplate } from '../../worker/wechat/authorizer';
 
 export interface SandboxAccount {
   appid: string;
@@ -68,16 +69,6 @@ export interface Token {
 }
 
 export const TOKEN_TTL_S = 7200;
-
-/** One of an account's templates (get_all_private_template's shape). */
-export interface PrivateTemplate {
-  template_id: string;
-  title: string;
-  primary_industry: string;
-  deputy_industry: string;
-  content: string;
-  example: string;
-}
 
 /** A template message WeChat took, and the receipt it pushes (TEMPLATESENDJOBFINISH). */
 export interface TemplateJob {

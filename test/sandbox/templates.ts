@@ -1,5 +1,6 @@
 import { type Context, Hono } from 'hono';
-import type { PrivateTemplate, SandboxState, TemplateJob } from './state';
+import type { PrivateTemplate } from '../../worker/wechat/authorizer';
+import type { SandboxState, TemplateJob } from './state';
 import { body, err, gate } from './wechat-api';
 
 /** Templates in WeChat's library, by the short id `api_add_template` takes; fields as `{{KEY.DATA}}`. */

@@ -1,11 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deliverMessages } from '../../worker/messaging/delivery';
-import type { Notice } from '../../worker/messaging/outbox';
 import { createServices } from '../../worker/services';
 import { sealPush, templateReceipt } from '../sandbox/pushes';
 import { api, authorizeAccount, deliver, fanPush, KEYS, pushTicket, register, sandbox, sentTo, uid, waitFor, worker } from './helpers';
-import { activityBody, join, openLink, posterOf, rowOf, type Setup, setupActivity } from './task-helpers';
+import { activityBody, join, noticeFor, openLink, posterOf, rowOf, type Setup, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -217,18 +216,7 @@ describe('channels: customer service while a window has room, else the template 
     const { appid } = s.account;
     const services = createServices(env);
     const template = await bindTemplate(s, 'tier_reached', { thing1: '{good}' });
-    const notice = (openId: string): Notice => ({
-      kind: 'notice',
-      key: uid('n'),
-      appid,
-      openId,
-      activityId: s.activity.id,
-      rowId: 0,
-      scene: 'tier_reached',
-      vars: { number: 1, level: 1, tier: '第一档', good: '优惠券' },
-      mustArrive: true,
-      reserve: 0,
-    });
+    const notice = (openId: string) => noticeFor(s, openId, { scene: 'tier_reached', vars: { number: 1, level: 1, tier: '第一档', good: '优惠券' } });
     /** A following fan the worker knows has no window open: the template is the only way. */
     const closedFan = async (following = true) => {
       const fan = uid('oC');
@@ -273,18 +261,7 @@ describe('channels: customer service while a window has room, else the template 
     await env.DB.prepare('INSERT INTO service_window (appid, open_id, opened_at, sent) VALUES (?, ?, 0, 0)').bind(appid, fan).run();
     // WeChat takes the send at once but answers it late; its receipt comes first.
     await sandbox('/__sandbox/faults', { api: 'message/template/send', appid, lateMs: 1500 });
-    const n: Notice = {
-      kind: 'notice',
-      key: uid('n'),
-      appid,
-      openId: fan,
-      activityId: s.activity.id,
-      rowId: 0,
-      scene: 'tier_reached',
-      vars: { good: '优惠券' },
-      mustArrive: true,
-      reserve: 0,
-    };
+    const n = noticeFor(s, fan, { scene: 'tier_reached', vars: { good: '优惠券' } });
     const sending = deliverMessages(createServices(env), [n]);
     await waitFor(async () => (await sandbox<unknown[]>(`/__sandbox/template-jobs?appid=${appid}&touser=${fan}`)).length === 1, 'WeChat took the send');
     await pushReceipts(s, fan);

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { deliverBatch, deliverMessages } from '../../worker/messaging/delivery';
-import type { MessageBundle, Notice, Outbound, PlainText } from '../../worker/messaging/outbox';
+import type { MessageBundle, Outbound, PlainText } from '../../worker/messaging/outbox';
 import { createServices } from '../../worker/services';
 import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
-import { join, openLink, posterOf, rowOf, type Setup, setupActivity } from './task-helpers';
+import { join, noticeFor, openLink, posterOf, rowOf, type Setup, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -220,20 +220,10 @@ describe('two windows, apart as WeChat keeps them', () => {
     const fan = uid('oF');
     const services = createServices(env);
     const calls = async () => (await sandbox<Record<string, number>>('/__sandbox/calls'))[`message/custom/send@${appid}`] ?? 0;
-    // Progress notes to a fan of the activity (row 0: their wording names no row).
-    const notes = (n: number, reserve = 0): Notice[] =>
-      Array.from({ length: n }, (_, i) => ({
-        kind: 'notice',
-        key: uid('n'),
-        appid,
-        openId: fan,
-        activityId: s.activity.id,
-        rowId: 0,
-        scene: 'progress',
-        vars: { number: i + 1, next_step: '再邀请 1 人可得第一档【优惠券】' },
-        mustArrive: false,
-        reserve,
-      }));
+    const notes = (n: number, reserve = 0) =>
+      Array.from({ length: n }, (_, i) =>
+        noticeFor(s, fan, { scene: 'progress', vars: { number: i + 1, next_step: '再邀请 1 人可得第一档【优惠券】' }, reserve }),
+      );
     const deliver = async (batch: Outbound[]) => {
       await deliverMessages(services, batch);
       const keys = batch.map((m) => m.key);

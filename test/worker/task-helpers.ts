@@ -1,4 +1,6 @@
 import jsQR from 'jsqr';
+import { MUST_ARRIVE } from '../../worker/messaging/notices';
+import type { Notice } from '../../worker/messaging/outbox';
 import { decodeJpeg } from '../../worker/poster/jpeg';
 import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
 import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, uid, worker } from './helpers';
@@ -83,4 +85,19 @@ export async function decodePosterQr(jpeg: Uint8Array): Promise<string | null> {
 export async function rowOf(activityId: number, openId: string) {
   const { env } = await import('cloudflare:workers');
   return env.DB.prepare('SELECT * FROM take_part_in WHERE activity_id = ? AND open_id = ?').bind(activityId, openId).first<any>();
+}
+
+/** A notice to `openId` in `s`'s activity, queued as the counter or the cron would (row 0: its wording names no row). */
+export function noticeFor(s: Setup, openId: string, n: Pick<Notice, 'scene' | 'vars'> & Partial<Notice>): Notice {
+  return {
+    kind: 'notice',
+    key: uid('n'),
+    appid: s.account.appid,
+    openId,
+    activityId: s.activity.id,
+    rowId: 0,
+    mustArrive: MUST_ARRIVE.has(n.scene),
+    reserve: 0,
+    ...n,
+  };
 }

@@ -23,5 +23,5 @@ export const load = (async (event) => {
       }),
     ),
   ]);
-  return { activity, messages, filters, paged: Boolean(cursor) };
+  return { activity, messages, filters };
 }) satisfies PageServerLoad;

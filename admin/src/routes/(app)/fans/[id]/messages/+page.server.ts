@@ -9,5 +9,5 @@ export const load = (async (event) => {
     event,
     api(event).GET('/fans/{id}/messages', { params: { path: { id }, query: { ...(cursor && /^\d+$/.test(cursor) ? { cursor } : {}), page_size: 50 } } }),
   );
-  return { messages, paged: Boolean(cursor) };
+  return { messages };
 }) satisfies PageServerLoad;
