@@ -165,7 +165,7 @@ export async function deliverMessages(deps: DeliveryDeps, items: Outbound[], now
   const rendered = await renderAll(deps, claimed, settings, now);
   const windows = new Map(read.results.map((w) => [fanKey(String(w.appid), String(w.open_id)), windowsOf(w)]));
   const plan = planWindows(
-    claimed.map(({ item, held }) => ({ appid: item.appid, openId: item.openId, reserve: item.kind === 'text' ? 0 : item.reserve, held })),
+    claimed.map(({ item, held }) => ({ appid: item.appid, openId: item.openId, reserve: reserveOf(item), held })),
     windows,
     now,
   );
@@ -207,6 +207,9 @@ export async function deliverMessages(deps: DeliveryDeps, items: Outbound[], now
   ]);
   return items.map((i) => settled.get(i.key)?.outcome ?? 'done');
 }
+
+/** Sends the fan's message window must keep after this item: none for what must arrive (it may take the last ones). */
+const reserveOf = (i: Sendable) => (i.kind === 'text' || (i.kind === 'notice' && i.mustArrive) ? 0 : i.reserve);
 
 const sceneOf = (i: Sendable) => (i.kind === 'notice' ? i.scene : i.kind === 'poster' ? 'poster' : null);
 

@@ -20,9 +20,9 @@ export interface Notice extends Addressed {
   scene: NoticeScene;
   /** What the producer knows (counts, tiers); the consumer adds the activity's own (name, links…). */
   vars: NoticeVars;
-  /** It may take a window's last sends and fall back to a template (messaging/notices.ts MUST_ARRIVE). */
+  /** It may take a window's last sends (messaging/notices.ts MUST_ARRIVE): its `reserve` does not apply. */
   mustArrive: boolean;
-  /** Sends the message window must keep after this one, for must-arrive notices still ahead. */
+  /** For a notice that gives way: the sends the message window must keep after it, for must-arrive notices still ahead. */
   reserve: number;
   /** A tier reached whose prize is gone: told in the built-in words, never by the scene's template. */
   soldOut?: boolean;
