@@ -12,6 +12,8 @@ export default {
       // The notices' scenes, variables, default texts and renderer: the form's live preview words
       // a notice exactly as the worker will.
       $notices: '../worker/messaging/notices.ts',
+      // An activity's figures and a fan's progress, in the words every page and the CSV export use.
+      $figures: '../worker/campaign/figures.ts',
     },
   },
 };

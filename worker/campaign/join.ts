@@ -11,15 +11,21 @@ import { texts } from './texts';
 import { activityStatus } from './time';
 
 /**
- * A fan sent an activity's keyword. Outside its window, or blacklisted, they are told why;
+ * A fan sent an activity's keyword. Outside its window (a deleted activity has ended), or
+ * blacklisted, they are told why;
  * otherwise their row is created (or reused) and the answer itself is one news card: the rule in
  * its description (the scene join_rules, as the operator words it) and the link to their poster.
  * Joining costs no customer-service send. Sending the keyword again gives a fresh link.
  */
 export async function joinByKeyword(ctx: PushContext, [{ activity, poster }]: KeywordActivity[]): Promise<PushAnswer> {
   const { deps, account, openId, now } = ctx;
-  const status = activityStatus(activity, now);
   const refuse = (content: string): PushAnswer => ({ reply: textReply(content), items: [] });
+  if (activity.deletedAt !== null) {
+    // Deleted while running, it ended then; deleted before its start, it keeps the window it announced.
+    const end = activity.deletedAt > activity.startTime ? Math.min(activity.endTime, activity.deletedAt) : activity.endTime;
+    return refuse(texts.ended(activity.startTime, end));
+  }
+  const status = activityStatus(activity, now);
   if (status === 'pending') return refuse(texts.notStarted(activity.startTime, activity.endTime));
   if (status === 'ended') return refuse(texts.ended(activity.startTime, activity.endTime));
 

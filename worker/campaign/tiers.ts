@@ -1,3 +1,5 @@
+import { TIER_NAMES } from './figures';
+
 export interface Tier {
   level: number;
   number: number;
@@ -29,7 +31,5 @@ export function tiersAhead(tiers: readonly Tier[], progress: number): number {
   return tiers.filter((t) => t.level > progress).length;
 }
 
-const TIER_NUMBERS = ['一', '二', '三'];
-
 /** "第一档": a tier as fans and the admin name it. */
-export const tierName = (level: number) => `第${TIER_NUMBERS[level - 1] ?? level}档`;
+export const tierName = (level: number) => `第${TIER_NAMES[level - 1] ?? level}档`;

@@ -41,4 +41,6 @@ h2{font-size:16px;margin:24px 0 8px;text-align:left}
 .list li{display:flex;justify-content:space-between;padding:8px 12px;border-bottom:1px solid #f2f3f5;color:#4e5969}
 .list li:last-child{border-bottom:0}
 .list li.me{color:#07c160;font-weight:600}
+dl.surfaces{text-align:left;background:#fff;border-radius:8px;padding:12px 16px}
+dl.surfaces dt{margin-top:8px}dl.surfaces dd{margin:2px 0 0;color:#4e5969}
 `;

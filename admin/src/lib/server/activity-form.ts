@@ -77,7 +77,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * prizes and stock, and the notices. The form disables the rest, so they are not posted at all;
+ * poster layout, prizes and stock, and the notices. The form disables the rest, so they are not posted at all;
  * `values` is the posted form completed from the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
@@ -87,6 +87,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     name: posted.name,
     end_time: posted.end_time,
     rule: posted.rule,
+    layout: posted.layout,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
     notices: posted.notices,
   };
@@ -97,7 +98,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards, notices: noticesBody(v.notices) };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards, notices: noticesBody(v.notices) };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
