@@ -280,7 +280,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await sandbox('/__sandbox/fans', { appid: APPID, openid: FAN_A.openid, nickname: FAN_A.nickname });
     await push(FAN_A.openid, 'subscribe');
     const joined = await push(FAN_A.openid, 'text', { content: KEYWORD });
-    expect(joined.news).toMatchObject({ title: '点击链接生成我的专属海报', description: expect.stringContaining('邀请 1 位好友扫码关注即得帆布袋') });
+    expect(joined.news).toMatchObject({ title: '点击链接生成我的专属海报', description: expect.stringContaining('邀请 1 位好友扫码关注即得定制帆布袋一个') });
     const scene = await fanOpensPoster(browser, joined.news!.url, FAN_A.openid);
     expect(scene).toMatch(/^1_\d+$/);
     // The poster itself comes into the chat, so the fan can forward it.
