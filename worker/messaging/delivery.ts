@@ -199,6 +199,8 @@ export async function deliverMessages(deps: DeliveryDeps, items: Outbound[], now
     if (settled.get(item.key)?.refused) spent.set(fan, { appid: item.appid, openId: item.openId, windows: windows.get(fan) });
   }
   const templates = claimed.filter((c) => settled.get(c.item.key)?.template).map((c) => c.id);
+  // Every item was claimed before (a redelivery): nothing to record.
+  if (!records.length) return items.map(() => 'done');
   const at = Date.now();
   await d1.batch([
     d1.prepare(RECORD).bind(JSON.stringify(records), at),
