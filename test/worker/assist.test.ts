@@ -37,8 +37,9 @@ async function expectConsistent(activityId: number) {
   expect(sum).toBe(counted);
 }
 
+/** The owner's notes the queue consumer has settled (a row being sent has no summary yet). */
 const notifications = (openId: string) =>
-  env.DB.prepare("SELECT summary FROM message_log WHERE open_id = ? AND idempotency_key LIKE '%:notify'")
+  env.DB.prepare("SELECT summary FROM message_log WHERE open_id = ? AND idempotency_key LIKE '%:notify' AND status <> 'sending'")
     .bind(openId)
     .all<{ summary: string }>()
     .then((r) => r.results);
