@@ -1,7 +1,7 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
-import { fanMessage, sealPush } from '../sandbox/pushes';
+import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import { api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker } from './helpers';
 
 const calls = async (name: string) => (await sandbox<Record<string, number>>('/__sandbox/calls'))[name] ?? 0;
@@ -61,6 +61,11 @@ describe('message URL', () => {
       `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`,
     );
     expect(forged.status).toBe(401);
+    // Plain mode: the echostr itself comes back when the signature holds.
+    const plain = await worker(
+      `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&signature=${await box.signatureOf(timestamp, 'n1')}&echostr=plain-echo`,
+    );
+    expect(await plain.text()).toBe('plain-echo');
   });
 
   it('全网发布: echoes TESTCOMPONENT_MSG_TYPE_TEXT (encrypted) and answers QUERY_AUTH_CODE via the API', async () => {
@@ -131,6 +136,27 @@ describe('hostile pushes change nothing', () => {
     const noSig = good.query.replace(/&?msg_signature=[0-9a-f]+/, '');
     expect((await worker(`/wechat/callback/${account.appid}?${noSig}`, { method: 'POST', body: good.body })).status).toBe(401);
     expect(await dedupCount()).toBe(before);
+  });
+
+  it('refuses plain-mode bodies on both push URLs, though the URL signature is genuine', async () => {
+    const op = await register();
+    const account = await authorizeAccount(op);
+    const before = await dedupCount();
+    // Every genuine push URL carries signature = sha1(token, timestamp, nonce), which does not
+    // cover the body: whoever saw one URL could post any plaintext with its query for 300 s.
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = await box.signatureOf(timestamp, 'n1');
+    const seen = `timestamp=${timestamp}&nonce=n1&signature=${signature}`;
+    const keyword = fanMessage({ ghId: account.ghId, openId: uid('o'), createTime: Number(timestamp), type: 'text', content: 'hello' });
+    for (const query of [seen, `${seen}&encrypt_type=raw`]) {
+      const res = await worker(`/wechat/callback/${account.appid}?${query}`, { method: 'POST', body: keyword });
+      expect(res.status).toBe(401);
+    }
+    const revoke = componentMessage(KEYS.componentAppid, 'unauthorized', { AuthorizerAppid: account.appid });
+    expect((await worker(`/wechat/component?${seen}`, { method: 'POST', body: revoke })).status).toBe(401);
+    expect(await dedupCount()).toBe(before);
+    const { items } = await (await api(op, '/accounts')).json<{ items: { appid: string; authorized: boolean }[] }>();
+    expect(items.find((a) => a.appid === account.appid)?.authorized).toBe(true);
   });
 
   it('refuses the wrong appid inside the ciphertext', async () => {

@@ -9,13 +9,6 @@ export interface PushQuery {
   nonce?: string;
   signature?: string;
   msg_signature?: string;
-  encrypt_type?: string;
-}
-
-export interface OpenedPush {
-  msg: WeChatXml;
-  /** Whether the push came encrypted, and so the passive reply must be too. */
-  encrypted: boolean;
 }
 
 /** Reads at most `max` bytes of a body; a larger body is refused before it is buffered whole. */
@@ -61,24 +54,20 @@ function checkFreshness(timestamp: string | undefined, now: number) {
 }
 
 /**
- * Verifies and opens a push: safe mode (msg_signature over Encrypt, then decrypt) or plain mode
- * (signature). Throws WeChatCryptoError / XmlError; the route answers those with 401 / 400.
+ * Verifies and opens a push. A third-party platform always pushes in safe mode (WECHAT.md), and
+ * plain mode's `signature` covers only the URL's timestamp and nonce, not the body: a plaintext
+ * body would let anyone who saw one push URL post anything with its query. So only an `Encrypt`
+ * body under a matching `msg_signature` is opened. Throws WeChatCryptoError / XmlError; the
+ * route answers those with 401 / 400.
  */
-export async function openPush(crypto: WXBizMsgCrypt, q: PushQuery, body: string, now = Date.now()): Promise<OpenedPush> {
+export async function openPush(crypto: WXBizMsgCrypt, q: PushQuery, body: string, now = Date.now()): Promise<WeChatXml> {
   checkFreshness(q.timestamp, now);
-  const nonce = q.nonce ?? '';
   const outer = parseWeChatXml(body);
-  if (q.encrypt_type === 'aes' || outer.Encrypt !== undefined) {
-    if (!outer.Encrypt || !q.msg_signature) throw new WeChatCryptoError('missing Encrypt or msg_signature');
-    if (!(await crypto.verifyMsgSignature(q.msg_signature, q.timestamp!, nonce, outer.Encrypt))) {
-      throw new WeChatCryptoError('msg_signature mismatch');
-    }
-    return { msg: parseWeChatXml(await crypto.decrypt(outer.Encrypt)), encrypted: true };
+  if (!outer.Encrypt || !q.msg_signature) throw new WeChatCryptoError('not in safe mode: missing Encrypt or msg_signature');
+  if (!(await crypto.verifyMsgSignature(q.msg_signature, q.timestamp!, q.nonce ?? '', outer.Encrypt))) {
+    throw new WeChatCryptoError('msg_signature mismatch');
   }
-  if (!q.signature || !(await crypto.verifySignature(q.signature, q.timestamp!, nonce))) {
-    throw new WeChatCryptoError('signature mismatch');
-  }
-  return { msg: outer, encrypted: false };
+  return parseWeChatXml(await crypto.decrypt(outer.Encrypt));
 }
 
 /** The URL check: `echostr` back (plain) or its decryption (safe mode) when the signature holds. */
