@@ -176,4 +176,22 @@ describe('hostile pushes change nothing', () => {
     const huge = await worker(`/wechat/component?${q}`, { method: 'POST', body: `<xml><Encrypt>${'A'.repeat(10 * 1024 * 1024)}</Encrypt></xml>` });
     expect(huge.status).toBe(413);
   });
+
+  it('reads an oversized chunked push to its end, never cancelling it (wrangler dev died of the cancel)', async () => {
+    let sent = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent === 10) return c.close();
+        sent += 1;
+        c.enqueue(new Uint8Array(16 * 1024).fill(65));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const res = await worker('/wechat/component', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect({ cancelled, sent }).toEqual({ cancelled: false, sent: 10 });
+  });
 });

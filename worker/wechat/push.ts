@@ -1,3 +1,5 @@
+import { readBodyAtMost } from '../lib/body';
+import { fromUtf8 } from '../lib/bytes';
 import { WeChatCryptoError, type WXBizMsgCrypt } from './crypto';
 import { buildXml, MAX_PUSH_BYTES, parseWeChatXml, type WeChatXml, XmlError } from './xml';
 
@@ -11,38 +13,16 @@ export interface PushQuery {
   msg_signature?: string;
 }
 
-/** Reads at most `max` bytes of a body; a larger body is refused before it is buffered whole. */
+/** Reads a push body of at most `max` bytes (readBodyAtMost); a larger one is refused. */
 export async function readCappedText(req: Request, max = MAX_PUSH_BYTES): Promise<string> {
-  const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > max) throw new XmlError('body too large');
-  if (!req.body) return '';
-  // A declared length frames the body (the runtime never reads past it): read it in one go.
-  if (req.headers.has('content-length')) return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw new XmlError('body too large');
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return decodeUtf8(all);
+  const bytes = await readBodyAtMost(req, max);
+  if (!bytes) throw new XmlError('body too large');
+  return decodeUtf8(bytes);
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return fromUtf8(bytes);
   } catch {
     throw new XmlError('body is not UTF-8');
   }
