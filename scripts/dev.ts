@@ -2,7 +2,7 @@
  * `npm run dev`: the whole product on this machine — local D1/R2/DO worker, the admin, the
  * WeChat sandbox (with its phone page), and demo data. No network beyond loopback.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { startSandbox } from '../test/sandbox/server';
 import { DEMO, seedDemo } from './demo';
 import { type Child, killAllSync, spawnGroup, stopAll } from './lib/processes';
@@ -12,14 +12,28 @@ const WORKER_PORT = 8787;
 const SANDBOX_PORT = 8788;
 const ADMIN_PORT = 5173;
 
-function vars(): Record<string, string> {
-  if (!existsSync('.dev.vars')) copyFileSync('.dev.vars.example', '.dev.vars');
-  return Object.fromEntries(
-    readFileSync('.dev.vars', 'utf8')
+const parseVars = (file: string): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => /^[A-Z_]+=/.test(l))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
   );
+
+/**
+ * `.dev.vars`, made from `.dev.vars.example` when missing. Variables added to the example since
+ * a copy was made are appended to it, so an older checkout's copy keeps working.
+ */
+function vars(): Record<string, string> {
+  if (!existsSync('.dev.vars')) copyFileSync('.dev.vars.example', '.dev.vars');
+  const example = parseVars('.dev.vars.example');
+  const own = parseVars('.dev.vars');
+  const missing = Object.keys(example).filter((k) => !(k in own));
+  if (missing.length) {
+    appendFileSync('.dev.vars', `\n# Added by npm run dev from .dev.vars.example\n${missing.map((k) => `${k}=${example[k]}`).join('\n')}\n`);
+    console.log(`Added ${missing.join(', ')} to .dev.vars (from .dev.vars.example)`);
+  }
+  return { ...example, ...own };
 }
 
 /** Prints a child's output line by line under its name, stderr to stderr. */
@@ -71,7 +85,8 @@ async function main() {
   if (existsSync('admin/package.json')) {
     stopAllWith(
       spawnGroup('admin', 'npm', ['run', 'dev', '-w', 'admin'], {
-        env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}` },
+        // The admin's server tells the API its browsers' addresses with the secret the worker shares.
+        env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}`, ADMIN_API_SECRET: v.ADMIN_API_SECRET },
         onOutput: printAs('admin'),
       }),
     );
