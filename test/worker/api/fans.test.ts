@@ -1,7 +1,7 @@
-/** `GET /api/fans`, `/api/fans/export`: cursor paging, nickname search, the CSV. (Blacklisting: assist.test.ts.) */
+/** `GET /api/fans`, `/api/fans/export`: cursor paging, nickname search, the CSV; blacklisting many at once. (Blacklist rules: assist.test.ts.) */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, pushTicket, register, sandbox, uid } from '../helpers';
+import { api, fanPush, pushTicket, register, sandbox, uid } from '../helpers';
 import { join, openLink, posterOf, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
@@ -96,6 +96,37 @@ describe('security', () => {
     expect(csv).not.toMatch(/(^|,)"?=cmd/m);
     const list = await (await api(s.op, `/fans?activity=${s.activity.id}&q=cmd`)).json<any>();
     expect(list.items[0]).toMatchObject({ open_id: fan, nick_name: "=cmd|' /C calc'!A0", origin_label: '其他', following: true });
+  });
+
+  it("blacklists 150 fans in one go (past D1's 100 bound parameters), all or nothing, and the counter bars them", async () => {
+    const s = await setupActivity();
+    const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
+    const openIds = Array.from({ length: 150 }, (_, i) => `oMany${i}`);
+    await env.DB.batch(
+      openIds.map((openId) =>
+        env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, ctime) VALUES (?, ?, ?, ?, ?)').bind(
+          s.activity.id,
+          accountId,
+          s.op.id,
+          openId,
+          Date.now(),
+        ),
+      ),
+    );
+    const ids = (await env.DB.prepare('SELECT id FROM take_part_in WHERE activity_id = ?').bind(s.activity.id).all<{ id: number }>()).results.map((r) => r.id);
+    const blacklisted = async () =>
+      (await env.DB.prepare('SELECT count(*) AS n FROM take_part_in WHERE activity_id = ? AND black = 1').bind(s.activity.id).first<{ n: number }>())!.n;
+
+    const res = await api(s.op, '/fans/blacklist', { method: 'POST', json: { ids, black: true } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ updated: 150 });
+    expect(await blacklisted()).toBe(150);
+    expect((await fanPush(s.account, { type: 'text', openId: openIds[149], content: s.keyword })).reply).toBe('抱歉，你暂时无法参与本活动。');
+
+    // One id that is not this operator's fan: nothing changes.
+    const refused = await api(s.op, '/fans/blacklist', { method: 'POST', json: { ids: [...ids, 2 ** 31], black: false } });
+    expect(refused.status).toBe(404);
+    expect(await blacklisted()).toBe(150);
   });
 
   it("another operator's nickname search finds none of these fans", async () => {
