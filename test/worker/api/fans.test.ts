@@ -98,6 +98,27 @@ describe('security', () => {
     expect(list.items[0]).toMatchObject({ open_id: fan, nick_name: "=cmd|' /C calc'!A0", origin_label: '其他', following: true });
   });
 
+  it('defuses fullwidth and whitespace-led formulas in the CSV too', async () => {
+    const s = await setupActivity();
+    const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
+    const hostile = ["＝cmd|' /C calc'!A0", '＋1+1', '－1+1', '＠SUM(1)', ' =1+1', '\u3000=1+1', '\t=1+1', '  ＋1'];
+    await env.DB.batch(
+      hostile.map((name, i) =>
+        env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, nick_name, ctime) VALUES (?, ?, ?, ?, ?, ?)').bind(
+          s.activity.id,
+          accountId,
+          s.op.id,
+          `oCsv${i}`,
+          name,
+          Date.now(),
+        ),
+      ),
+    );
+    const csv = await (await api(s.op, `/fans/export?activity=${s.activity.id}`)).text();
+    for (const name of hostile) expect(csv, JSON.stringify(name)).toContain(`"'${name}"`);
+    expect(csv).toContain('"oCsv0"');
+  });
+
   it("blacklists 150 fans in one go (past D1's 100 bound parameters), all or nothing, and the counter bars them", async () => {
     const s = await setupActivity();
     const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
