@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
 import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import { api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker } from './helpers';
+import { setupActivity } from './task-helpers';
 
 const calls = async (name: string) => (await sandbox<Record<string, number>>('/__sandbox/calls'))[name] ?? 0;
 
@@ -99,6 +100,15 @@ describe('message URL', () => {
     await waitForMessages(account.appid, fan, 2);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await sandbox(`/__sandbox/messages?appid=${account.appid}&touser=${fan}`)).toHaveLength(2);
+  });
+
+  it('answers the keyword of an activity whose times were stored out of range (around the API), never 500', async () => {
+    const s = await setupActivity();
+    await env.DB.prepare('UPDATE activity SET start_time = ?, end_time = ? WHERE id = ?').bind(8640000000001000, 8640000000002000, s.activity.id).run();
+    await createServices(env).counters(s.activity.id).reload();
+    const res = await fanPush(s.account, { type: 'text', openId: uid('o'), content: s.keyword });
+    expect(res.status).toBe(200);
+    expect(res.reply).toBe('活动未开始，活动时间：2100-01-01 00:00 至 2100-01-01 00:00，敬请期待。');
   });
 
   it('answers success to unknown accounts and unknown message types', async () => {

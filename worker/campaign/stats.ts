@@ -2,12 +2,11 @@ import { and, desc, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
-import { shanghaiDayStart } from './time';
+import { shanghaiDate, shanghaiDayStart } from './time';
 
 const t = schema.takePartIn;
 const DAY = 86_400_000;
 const day = (col: SQLWrapper) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
-const dateOf = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 
 /** One Asia/Shanghai day's figures of an activity. */
 export interface DayCounts {
@@ -82,14 +81,14 @@ export async function activityStats(db: Db, activityId: number, from: number, to
 
   const days = [];
   for (let d = start; d < end; d += DAY) {
-    const date = dateOf(d);
+    const date = shanghaiDate(d);
     days.push({ date, ...(byDate.get(date) ?? emptyDay()) });
   }
   const pick = (date: string) => byDate.get(date) ?? emptyDay();
   return {
     days,
-    today: pick(dateOf(today)),
-    yesterday: pick(dateOf(today - DAY)),
+    today: pick(shanghaiDate(today)),
+    yesterday: pick(shanghaiDate(today - DAY)),
     tiers: awards.map((w) => ({
       level: w.level,
       number: w.number,
