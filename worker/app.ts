@@ -6,6 +6,7 @@ import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
 import { oauthRoutes, posterRoutes } from './routes/fans';
 import { h5Routes } from './routes/h5';
+import { pageSecurity } from './routes/pages';
 import { wechatRoutes } from './routes/wechat';
 import { createServices } from './services';
 import { WeChatApiError } from './wechat/api';
@@ -29,6 +30,7 @@ export function toAppError(e: unknown): AppError {
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', pageSecurity());
   app.use('*', async function services(c, next) {
     c.set('services', createServices(c.env));
     await next();

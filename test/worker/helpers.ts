@@ -1,4 +1,5 @@
 import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
 import { pickAccount } from '../sandbox/authorization-page';
@@ -173,3 +174,27 @@ export const waitForMessages = (appid: string, touser: string, n: number) =>
     const list = await sentTo(appid, touser);
     return list.length >= n ? list : null;
   }, `${n} messages to ${touser}`);
+
+/**
+ * Reads one of the worker's HTML pages, asserting its Content-Security-Policy: nothing may run,
+ * nothing loads but images from this origin and the page's own stylesheet (named by its hash),
+ * and the page has no script, inline handler or style attribute that the policy would block.
+ */
+export async function strictPage(res: Response): Promise<string> {
+  const html = await res.text();
+  const policy = res.headers.get('content-security-policy') ?? '';
+  const directives = Object.fromEntries(
+    policy
+      .split(';')
+      .map((d) => d.trim().split(/\s+/))
+      .map(([name, ...values]) => [name, values]),
+  );
+  expect(directives).toMatchObject({ 'default-src': ["'none'"], 'img-src': ["'self'"], 'base-uri': ["'none'"], 'frame-ancestors': ["'none'"] });
+  expect(directives['script-src']).toBeUndefined();
+  expect(policy).not.toContain('unsafe');
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(style)));
+  expect(directives['style-src']).toEqual([`'sha256-${btoa(String.fromCharCode(...digest))}'`]);
+  expect(html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+  return html;
+}
