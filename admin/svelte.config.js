@@ -1,6 +1,11 @@
 import adapter from '@sveltejs/adapter-cloudflare';
 import { vitePreprocess } from '@sveltejs/vite-plugin-svelte';
 
+// `vite build` sets NODE_ENV=production before this file is read. In dev the WeChat sandbox (its
+// authorization page, fans' avatars) is plain http on loopback; in production WeChat is https.
+const dev = process.env.NODE_ENV !== 'production';
+const loopback = dev ? ['http://127.0.0.1:*', 'http://localhost:*'] : [];
+
 /** @type {import('@sveltejs/kit').Config} */
 export default {
   preprocess: vitePreprocess(),
@@ -9,6 +14,26 @@ export default {
     alias: {
       // The worker's poster geometry (canvas size, default layout): one source for both sides.
       '$poster-layout': '../worker/poster/layout.ts',
+    },
+    // Scripts only from this origin and SvelteKit's own inline ones (hashed or nonce'd per page).
+    // style-src-attr allows style="" attributes (positions and bar widths the server renders),
+    // not <style> elements. Images: fans' avatars come from WeChat's https hosts. Forms may lead
+    // to WeChat's authorization page (授权公众号 redirects there). Nobody may frame the console.
+    csp: {
+      mode: 'auto',
+      directives: {
+        'default-src': ['self'],
+        'script-src': ['self'],
+        'style-src': ['self'],
+        'style-src-attr': ['unsafe-inline'],
+        'img-src': ['self', 'data:', 'blob:', 'https:', ...loopback],
+        'font-src': ['self'],
+        'connect-src': ['self'],
+        'object-src': ['none'],
+        'base-uri': ['self'],
+        'form-action': ['self', 'https://mp.weixin.qq.com', 'https://open.weixin.qq.com', ...loopback],
+        'frame-ancestors': ['none'],
+      },
     },
   },
 };
