@@ -16,6 +16,8 @@ export default {
       '$poster-layout': '../worker/poster/layout.ts',
     },
     // Scripts only from this origin and SvelteKit's own inline ones (hashed or nonce'd per page).
+    // The one inline handler allowed is Svelte's `this.__e=event`, which server-rendered <img>s
+    // with load/error handlers carry until hydration (by its hash, for attributes only).
     // style-src-attr allows style="" attributes (positions and bar widths the server renders),
     // not <style> elements. Images: fans' avatars come from WeChat's https hosts. Forms may lead
     // to WeChat's authorization page (授权公众号 redirects there). Nobody may frame the console.
@@ -24,6 +26,7 @@ export default {
       directives: {
         'default-src': ['self'],
         'script-src': ['self'],
+        'script-src-attr': ['unsafe-hashes', 'sha256-7dQwUgLau1NFCCGjfn9FsYptB6ZtWxJin6VohGIu20I='],
         'style-src': ['self'],
         'style-src-attr': ['unsafe-inline'],
         'img-src': ['self', 'data:', 'blob:', 'https:', ...loopback],
