@@ -97,11 +97,11 @@ async function main() {
   await sandbox.pushTicket();
   // WeChat pushes a fresh verify ticket every 10 minutes.
   setInterval(() => sandbox.pushTicket().catch((e) => console.error('[sandbox] ticket push failed', e)), 10 * 60_000);
-  await seedDemo(`http://127.0.0.1:${WORKER_PORT}`, sandbox);
+  const password = await seedDemo(`http://127.0.0.1:${WORKER_PORT}`, sandbox);
 
   console.log(`
   任务宝 on the edge is running:
-    admin    http://localhost:${ADMIN_PORT}   (operator ${DEMO.username} / ${DEMO.password})
+    admin    http://localhost:${ADMIN_PORT}   (operator ${DEMO.username} / ${password})
     phone    http://127.0.0.1:${SANDBOX_PORT}/phone   (play a fan: send「${DEMO.keyword}」to ${DEMO.accountName})
     worker   http://127.0.0.1:${WORKER_PORT}   (API document at /api/openapi.json)
 `);
