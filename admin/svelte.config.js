@@ -14,6 +14,8 @@ export default {
     alias: {
       // The worker's poster geometry (canvas size, default layout): one source for both sides.
       '$poster-layout': '../worker/poster/layout.ts',
+      // An activity's figures and a fan's progress, in the words every page and the CSV export use.
+      $figures: '../worker/campaign/figures.ts',
     },
     // Scripts only from this origin and SvelteKit's own inline ones (hashed or nonce'd per page).
     // The one inline handler allowed is Svelte's `this.__e=event`, which server-rendered <img>s

@@ -2,28 +2,40 @@ import { and, desc, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
+import { figureQueries, figuresOf } from './figure-counts';
 import { shanghaiDate, shanghaiDayStart } from './time';
 
 const t = schema.takePartIn;
 const DAY = 86_400_000;
 const day = (col: SQLWrapper) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
 
-/** One Asia/Shanghai day's figures of an activity. */
+/** One Asia/Shanghai day's figures of an activity (participants and assists as in figures.ts, by the day they came). */
 export interface DayCounts {
   participants: number;
-  assists: number;
+  assistsGross: number;
   newFollowers: number;
   /** Of the day's new followers, those still following. */
   netNew: number;
   unfollows: number;
 }
 
-const emptyDay = (): DayCounts => ({ participants: 0, assists: 0, newFollowers: 0, netNew: 0, unfollows: 0 });
+const emptyDay = (): DayCounts => ({ participants: 0, assistsGross: 0, newFollowers: 0, netNew: 0, unfollows: 0 });
 
 /**
- * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword),
- * assists (helpers brought by posters), new followers (everyone who followed into the activity),
- * net new (of those, still following), unfollows, plus tiers, fission depth and top inviters.
+ * The last `days` days of an activity up to today, or up to its last day once it has ended, never
+ * starting before its first day (what the statistics show when no range is asked for).
+ */
+export function recentDays(a: { startTime: number; endTime: number }, days: number, now: number): { from: number; to: number } {
+  const to = Math.max(Math.min(now, a.endTime - 1), a.startTime);
+  return { from: Math.max(to - (days - 1) * DAY, a.startTime), to };
+}
+
+/**
+ * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword), gross
+ * assists (helpers brought by posters, by the day they followed), new followers (everyone who
+ * followed into the activity), net new (of those, still following), unfollows; plus the
+ * activity's totals (figures.ts), tiers, fission depth and top inviters. Over the whole activity
+ * the days add up to the totals' participants and gross assists.
  */
 export async function activityStats(db: Db, activityId: number, from: number, to: number, now = Date.now()) {
   const start = shanghaiDayStart(from);
@@ -33,7 +45,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qStart = Math.min(start, today - DAY);
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
-  const [joined, followed, left, tiers, awards, depth, leaders] = await db.batch([
+  const [joined, followed, left, tiers, awards, depth, leaders, ...figureRows] = await db.batch([
     db
       .select({ date: day(t.ctime), n: sql<number>`count(*)` })
       .from(t)
@@ -43,7 +55,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .select({
         date: day(t.subscribeTime),
         all: sql<number>`count(*)`,
-        assists: sql<number>`sum(${t.origin} = ${Origin.poster} AND ${t.partIn} = ${PartIn.helper})`,
+        assists: sql<number>`sum(${t.origin} = ${Origin.poster})`,
         still: sql<number>`sum(${t.looking} = ${Looking.following})`,
       })
       .from(t)
@@ -67,6 +79,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`))
       .orderBy(desc(t.number), t.id)
       .limit(10),
+    ...figureQueries(db, [activityId]),
   ]);
 
   const byDate = new Map<string, DayCounts>();
@@ -76,7 +89,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
     return v;
   };
   for (const r of joined) at(r.date).participants = Number(r.n);
-  for (const r of followed) Object.assign(at(r.date), { assists: Number(r.assists ?? 0), newFollowers: Number(r.all), netNew: Number(r.still ?? 0) });
+  for (const r of followed) Object.assign(at(r.date), { assistsGross: Number(r.assists ?? 0), newFollowers: Number(r.all), netNew: Number(r.still ?? 0) });
   for (const r of left) at(r.date).unfollows = Number(r.n);
 
   const days = [];
@@ -86,6 +99,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   }
   const pick = (date: string) => byDate.get(date) ?? emptyDay();
   return {
+    totals: figuresOf(activityId, figureRows),
     days,
     today: pick(shanghaiDate(today)),
     yesterday: pick(shanghaiDate(today - DAY)),

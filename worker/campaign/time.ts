@@ -28,14 +28,14 @@ export function formatShanghai(ms: number): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
 }
 
+/** "2026-11-23", the Asia/Shanghai date of `ms`. */
+export const shanghaiDate = (ms: number): string => isoShanghai(ms).slice(0, 10);
+
 /** ISO 8601 with the +08:00 offset, how the API shows times. */
 export function isoShanghai(ms: number): string {
   const d = new Date(shown(ms) + 8 * HOUR);
   return `${d.toISOString().slice(0, 19)}+08:00`;
 }
-
-/** The Asia/Shanghai date ("2026-11-23") of `ms`. */
-export const shanghaiDate = (ms: number): string => new Date(ms + 8 * HOUR).toISOString().slice(0, 10);
 
 /** The start of the Asia/Shanghai day `date` ("2026-11-23"), or null unless it is a real day within the product's years. */
 export function parseShanghaiDay(date: string): number | null {

@@ -1,10 +1,10 @@
 import { type Context, Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
-import { admitFan, FAN_SESSION_COOKIE, FAN_SESSION_TTL_MS, type FanPage, type FanRow } from '../campaign/fan-access';
+import { admitFan, type FanPage, type FanRow } from '../campaign/fan-access';
 import { fanProgress } from '../campaign/progress';
 import { formatShanghai } from '../campaign/time';
+import { fanSession, keepFanSession } from './fan-session';
 import { messagePage, page } from './pages';
 
 /**
@@ -13,12 +13,12 @@ import { messagePage, page } from './pages';
  */
 async function asFan(c: Context<AppEnv>, which: FanPage, show: (fan: FanRow) => Promise<Response>): Promise<Response> {
   c.header('cache-control', 'no-store');
-  const admission = await admitFan(c.var.services, which, c.req.query(), getCookie(c, FAN_SESSION_COOKIE), Date.now());
+  const admission = await admitFan(c.var.services, which, c.req.query(), fanSession(c), Date.now());
   switch (admission.kind) {
     case 'admitted':
       return show(admission.fan);
     case 'confirmed':
-      setCookie(c, FAN_SESSION_COOKIE, admission.session, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/h5', maxAge: FAN_SESSION_TTL_MS / 1000 });
+      keepFanSession(c, admission.session);
       return c.redirect(admission.location, 303);
     case 'authorize':
       return c.redirect(admission.location, 302);

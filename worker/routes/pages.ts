@@ -63,4 +63,6 @@ progress.bar::-moz-progress-bar{background:#07c160}
 ol.tiers{list-style:none;padding:0;text-align:left}
 ol.tiers li{padding:8px 12px;margin:6px 0;border-radius:6px;background:#fff;color:#4e5969}
 ol.tiers li.reached{color:#07c160;font-weight:600}
+dl.surfaces{text-align:left;background:#fff;border-radius:8px;padding:12px 16px}
+dl.surfaces dt{margin-top:8px}dl.surfaces dd{margin:2px 0 0;color:#4e5969}
 `;

@@ -74,8 +74,8 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * prizes and stock. The form disables the rest, so they are not posted at all; `values` is the
- * posted form completed from the activity, to re-render it if the API refuses.
+ * poster layout, prizes and stock. The form disables the rest, so they are not posted at all;
+ * `values` is the posted form completed from the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const base = activityValues(current);
@@ -84,6 +84,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     name: posted.name,
     end_time: posted.end_time,
     rule: posted.rule,
+    layout: posted.layout,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
   };
   const errors: Errors = {};
@@ -93,7 +94,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
