@@ -5,6 +5,7 @@
  */
 import { request } from 'node:http';
 import { expect, test } from '@playwright/test';
+import { cspDirectives } from '../csp';
 
 const admin = process.env.E2E_ADMIN_URL!;
 const workerUrl = process.env.E2E_WORKER_URL!;
@@ -129,12 +130,7 @@ test('a wrong short password is answered as wrong, not with the registration rul
 test('the console sends its Content-Security-Policy and framing, sniffing and referrer headers', async () => {
   const res = await fetch(`${admin}/login`);
   const policy = res.headers.get('content-security-policy') ?? '';
-  const directives = Object.fromEntries(
-    policy
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...values]) => [name, values]),
-  );
+  const directives = cspDirectives(policy);
   // Scripts: this origin and SvelteKit's nonce'd ones; of inline handlers only Svelte's image one, by hash.
   expect(directives['script-src']).toEqual(["'self'", expect.stringMatching(/^'nonce-[A-Za-z0-9+/=]+'$/)]);
   expect(directives['script-src-attr']).toEqual(["'unsafe-hashes'", "'sha256-7dQwUgLau1NFCCGjfn9FsYptB6ZtWxJin6VohGIu20I='"]);

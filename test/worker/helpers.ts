@@ -2,6 +2,7 @@ import { env, exports } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
+import { cspDirectives } from '../csp';
 import { pickAccount } from '../sandbox/authorization-page';
 import { componentMessage, fanMessage, type PushKeys, sealPush } from '../sandbox/pushes';
 import { TEST_SECRETS } from '../sandbox/test-config';
@@ -183,12 +184,7 @@ export const waitForMessages = (appid: string, touser: string, n: number) =>
 export async function strictPage(res: Response): Promise<string> {
   const html = await res.text();
   const policy = res.headers.get('content-security-policy') ?? '';
-  const directives = Object.fromEntries(
-    policy
-      .split(';')
-      .map((d) => d.trim().split(/\s+/))
-      .map(([name, ...values]) => [name, values]),
-  );
+  const directives = cspDirectives(policy);
   expect(directives).toMatchObject({ 'default-src': ["'none'"], 'img-src': ["'self'"], 'base-uri': ["'none'"], 'frame-ancestors': ["'none'"] });
   expect(directives['script-src']).toBeUndefined();
   expect(policy).not.toContain('unsafe');
