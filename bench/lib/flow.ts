@@ -17,6 +17,7 @@ export const SECRETS = {
   WECHAT_COMPONENT_TOKEN: 'sandboxtoken',
   WECHAT_COMPONENT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
   SESSION_SECRET: 'bench-session-secret-0123456789abcdef0123456789',
+  ADMIN_API_SECRET: 'bench-admin-api-secret-0123456789abcdef0123456789',
 } as const;
 export const COMPONENT_APPID = 'wx0000000000component';
 export const KEYS: PushKeys = { token: SECRETS.WECHAT_COMPONENT_TOKEN, aesKey: SECRETS.WECHAT_COMPONENT_AES_KEY, componentAppid: COMPONENT_APPID };

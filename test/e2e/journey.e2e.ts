@@ -18,6 +18,19 @@ const background = join(process.cwd(), 'test/fixtures/poster-background.jpg');
 const photo = join(process.cwd(), 'test/fixtures/photo-4000x3000.jpg');
 const jsqrScript = createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js');
 
+/**
+ * Collects what the browser reports as Content-Security-Policy violations on `page` (a blocked
+ * script, style or image is a console error naming the policy): the console's and the fans' pages
+ * must work within their policies, so the journey ends with none.
+ */
+function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) seen.push(`${page.url()}: ${m.text()}`);
+  });
+  return seen;
+}
+
 const APPID = 'wxe2e0000000000001';
 const ACCOUNT_NAME = '任务宝沙箱服务号';
 const KEYWORD = '领礼品';
@@ -103,6 +116,7 @@ async function phoneOf(browser: Browser, openid: string) {
 async function fanOpensPoster(browser: Browser, link: string, openid: string) {
   const phone = await phoneOf(browser, openid);
   const page = await phone.newPage();
+  const violations = cspViolations(page);
   await page.goto(link);
   const poster = page.locator('img.poster');
   await expect(poster).toBeVisible();
@@ -112,9 +126,12 @@ async function fanOpensPoster(browser: Browser, link: string, openid: string) {
   await page.reload();
   await expect(poster).toBeVisible();
   await expect.poll(() => poster.evaluate(loadedWidth)).toBeGreaterThan(0);
-  await page.addScriptTag({ path: jsqrScript });
+  // The page's policy lets no script in, as it should; the test's own code is evaluated from
+  // outside the page (DevTools), which the policy does not govern.
+  await page.evaluate(await readFile(jsqrScript, 'utf8'));
   const qr = await poster.evaluate(decodeQr);
   await phone.close();
+  expect(violations, 'the poster page works within its Content-Security-Policy').toEqual([]);
   expect(qr, 'the poster carries a readable QR code').toBeTruthy();
   const { scene } = await sandbox<{ scene: string }>(`/__sandbox/qrcode-by-url?url=${encodeURIComponent(qr!)}`);
   return scene;
@@ -123,6 +140,7 @@ async function fanOpensPoster(browser: Browser, link: string, openid: string) {
 test('operator journey: account → activity → fans assist → lists, stats, blacklist, export', async ({ page, browser }) => {
   const username = `op${Date.now().toString(36)}`;
   const password = 'e2e-password-123';
+  const violations = cspViolations(page);
 
   await test.step('every page is behind the session', async () => {
     await open(page, '/fans');
@@ -547,6 +565,10 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await open(page, '/stats');
     await expect(page).toHaveURL(/\/login\?next=%2Fstats/);
   });
+
+  await test.step('every page worked within the console’s Content-Security-Policy', async () => {
+    expect(violations).toEqual([]);
+  });
 });
 
 test('forms work without JavaScript: authorize, create with upload, field errors, delete', async ({ browser }) => {
@@ -554,6 +576,7 @@ test('forms work without JavaScript: authorize, create with upload, field errors
   await sandbox('/__sandbox/accounts', { appid, nickName: '无脚本测试号', serviceType: 2, verifyType: 0 });
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  const violations = cspViolations(page);
 
   await test.step('register', async () => {
     await page.goto(`${admin}/register`);
@@ -602,4 +625,5 @@ test('forms work without JavaScript: authorize, create with upload, field errors
     await expect(page.getByText('还没有活动')).toBeVisible();
   });
   await context.close();
+  expect(violations, 'no page broke the console’s Content-Security-Policy').toEqual([]);
 });

@@ -2,7 +2,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fanLink } from '../../worker/campaign/fan-access';
 import { createServices } from '../../worker/services';
-import { fanPush, pushTicket, sandbox, uid, worker } from './helpers';
+import { fanPush, pushTicket, sandbox, strictPage, uid, worker } from './helpers';
 import { join, openLink, rowOf, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
@@ -115,5 +115,19 @@ describe('fans’ progress page', () => {
     const again = await worker(`${back.pathname}${back.search}`);
     expect(again.status).toBe(302);
     expect(again.headers.get('location')).toContain('/connect/oauth2/authorize');
+  });
+});
+
+describe('security', () => {
+  it('every fans’ page carries a strict Content-Security-Policy: the poster, the progress page, a refusal', async () => {
+    const s = await setupActivity();
+    const owner = uid('oP');
+    const poster = await openLink(await join(s, owner), owner);
+    expect(await strictPage(poster)).toContain('class="poster"');
+    const row = await rowOf(s.activity.id, owner);
+    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const cookie = (await throughOAuth(await worker(link), owner)).headers.get('set-cookie')!.split(';')[0];
+    expect(await strictPage(await worker(link, { headers: { cookie } }))).toContain('<progress');
+    expect(await strictPage(await throughOAuth(await worker(link), uid('oS')))).toContain('这不是你的链接');
   });
 });

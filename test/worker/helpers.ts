@@ -1,6 +1,8 @@
 import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
+import { cspDirectives } from '../csp';
 import { pickAccount } from '../sandbox/authorization-page';
 import { componentMessage, fanMessage, type PushKeys, sealPush } from '../sandbox/pushes';
 import { TEST_SECRETS } from '../sandbox/test-config';
@@ -104,10 +106,16 @@ export interface Operator {
   token: string;
 }
 
+/**
+ * A client address of its own (IPv6 documentation range), as Cloudflare's `cf-connecting-ip`
+ * would give: registrations are rate-limited per address.
+ */
+export const newAddress = () => `2001:db8::${[...crypto.getRandomValues(new Uint16Array(2))].map((n) => n.toString(16)).join(':')}`;
+
 export async function register(username = uid('op')): Promise<Operator> {
   const res = await worker('/api/users', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': newAddress() },
     body: JSON.stringify({ username, password: 'correct horse 1' }),
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
@@ -175,3 +183,22 @@ export const waitForMessages = (appid: string, touser: string, n: number) =>
     const list = await sentTo(appid, touser);
     return list.length >= n ? list : null;
   }, `${n} messages to ${touser}`);
+
+/**
+ * Reads one of the worker's HTML pages, asserting its Content-Security-Policy: nothing may run,
+ * nothing loads but images from this origin and the page's own stylesheet (named by its hash),
+ * and the page has no script, inline handler or style attribute that the policy would block.
+ */
+export async function strictPage(res: Response): Promise<string> {
+  const html = await res.text();
+  const policy = res.headers.get('content-security-policy') ?? '';
+  const directives = cspDirectives(policy);
+  expect(directives).toMatchObject({ 'default-src': ["'none'"], 'img-src': ["'self'"], 'base-uri': ["'none'"], 'frame-ancestors': ["'none'"] });
+  expect(directives['script-src']).toBeUndefined();
+  expect(policy).not.toContain('unsafe');
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(style)));
+  expect(directives['style-src']).toEqual([`'sha256-${btoa(String.fromCharCode(...digest))}'`]);
+  expect(html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+  return html;
+}

@@ -38,7 +38,7 @@ export const h5Routes = new Hono<AppEnv>().get('/progress', (c) =>
         `${fan.activity.name} · 我的助力进度`,
         html`<h1>${fan.activity.name}</h1>
 <p class="tip">已有 ${p.number} 位好友为你助力 · 第 ${p.rank} 名</p>
-<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="${top}" aria-valuenow="${p.number}"><span style="width:${Math.min(100, Math.round((p.number / top) * 100))}%"></span></div>
+<progress class="bar" max="${top}" value="${Math.min(p.number, top)}">${p.number} / ${top}</progress>
 <ol class="tiers">${p.tiers.map((t) => html`<li class="${t.reached ? 'reached' : ''}">${tierName(t.level)} · ${t.number} 人 · ${t.good}${t.reached ? ' ✓' : ''}</li>`)}</ol>
 <p>${p.nextStep}</p>
 ${claimUrl ? html`<p><a class="button" href="${claimUrl}">领取奖品</a></p>` : ''}

@@ -1,5 +1,6 @@
 import { accountsApi } from './accounts';
 import { activitiesApi } from './activities';
+import { capBodies } from './body-cap';
 import { fansApi } from './fans';
 import { messagesApi } from './messages';
 import { createApi } from './openapi';
@@ -22,6 +23,7 @@ api.doc31('/openapi.json', {
     description: '媒体宝任务宝运营后台 API。错误统一为 { error: { code, message, fields? } }。',
   },
 });
+api.use('*', capBodies());
 // Public: registering and logging in. Every route mounted after requireOperator needs a session.
 api.route('/', usersApi);
 api.route('/', loginApi);

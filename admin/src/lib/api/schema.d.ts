@@ -20,7 +20,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Credentials"];
+                    "application/json": components["schemas"]["NewUser"];
                 };
             };
             responses: {
@@ -44,6 +44,15 @@ export interface paths {
                 };
                 /** @description 字段校验失败 */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请求过于频繁 */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -107,7 +116,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Credentials"];
+                    "application/json": components["schemas"]["LoginInput"];
                 };
             };
             responses: {
@@ -1771,7 +1780,11 @@ export interface components {
                 };
             };
         };
-        Credentials: {
+        NewUser: {
+            username: string;
+            password: string;
+        };
+        LoginInput: {
             username: string;
             password: string;
         };
