@@ -50,7 +50,9 @@ export const wechatRoutes = new Hono<AppEnv>()
       c.executionCtx.waitUntil(sending.catch((e) => console.error('release test query_auth failed', e)));
     }
     const handling = (
-      release ? Promise.resolve(release.reply === null ? null : textReply(release.reply)) : handleFanPush(services, { appid, msg, dedupKey: key, now: Date.now() })
+      release
+        ? Promise.resolve(release.reply === null ? null : textReply(release.reply))
+        : handleFanPush(services, { appid, msg, dedupKey: key, now: Date.now() })
     ).catch(async (e) => {
       // Give the key back so WeChat's retry is handled, then fail this delivery.
       if (claimed) await releasePush(db, key);
