@@ -25,7 +25,7 @@ import { DatabaseSync } from 'node:sqlite';
 import { freePort, sleep, stopAll } from '../scripts/lib/processes';
 import { applyLocalMigrations, ROOT, startWranglerDev } from '../scripts/lib/wrangler-dev';
 import { fanMessage } from '../test/sandbox/pushes';
-import { signState } from '../worker/campaign/signed-token';
+import { signState } from '../worker/lib/signed-token';
 import { benchTraffic, d1Bytes } from './callbacks';
 import { Api, authorizeAccount, createActivity, pushFan, registerOperator, SECRETS, startBenchSandbox, uploadBackground } from './lib/flow';
 import { mb, table } from './lib/report';

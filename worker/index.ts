@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { sendReminders } from './campaign/reminders';
 import { allShards } from './db/shards';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
@@ -13,7 +14,12 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
+  // Hourly: housekeeping on every shard, and the activities' reminders (each participant's once).
   scheduled: async (_controller, env) => {
-    for (const shard of allShards(env)) await purgeExpired(createServices(env, shard).db);
+    for (const shard of allShards(env)) {
+      const services = createServices(env, shard);
+      await purgeExpired(services.db);
+      await sendReminders(services);
+    }
   },
 } satisfies ExportedHandler<Env, MessageBundle>;

@@ -1,4 +1,4 @@
-import { readCapped } from '../lib/bytes';
+import { readStreamAtMost } from '../lib/body';
 import { sniffImage } from '../poster/images';
 import { MAX_AVATAR_PIXELS } from '../poster/render';
 
@@ -49,7 +49,7 @@ export async function fetchAvatar(url: string, openBase: string): Promise<Uint8A
         await res.body?.cancel();
         return null;
       }
-      const bytes = await readCapped(res.body, MAX_AVATAR_BYTES);
+      const bytes = await readStreamAtMost(res.body, MAX_AVATAR_BYTES);
       const info = bytes && sniffImage(bytes);
       return info && info.width * info.height <= MAX_AVATAR_PIXELS ? bytes : null;
     }

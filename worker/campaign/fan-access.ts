@@ -2,16 +2,15 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { HOME_SHARD } from '../db/shards';
+import { signToken, verifyToken } from '../lib/signed-token';
+import { type FanPage, fanLinkRow } from '../messaging/fan-links';
 import type { WeChatService } from '../platform/wechat-service';
 import { WeChatApiError } from '../wechat/api';
-import { signToken, verifyToken } from './signed-token';
 import { texts } from './texts';
 
-/** The fans' own pages, each reached by a link signed for one fan in one activity. */
-export type FanPage = 'progress' | 'claim';
+// Notices link to the fans' pages too, so the links are made in messaging; the pages live here.
+export { type FanPage, fanLink } from '../messaging/fan-links';
 
-/** Links in notices outlive the campaign: a winner may claim weeks after the end. */
-export const FAN_LINK_TTL_MS = 180 * 24 * 3600_000;
 /** After WeChat confirmed who holds the phone, their pages open without asking again for a day. */
 export const FAN_SESSION_TTL_MS = 24 * 3600_000;
 export const FAN_SESSION_COOKIE = 'fan';
@@ -24,17 +23,6 @@ export interface FanAccessDeps {
   wechat: WeChatService;
   config: { sessionSecret: string; publicBaseUrl: string };
 }
-
-/**
- * A fan's page link: `/h5/progress?t=…` or `/h5/claim?t=…`, signed for their take_part_in row on
- * its shard (the row id in base 36, then `:` and the shard unless it is the home one).
- */
-export async function fanLink({ config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>, page: FanPage, rowId: number, now: number): Promise<string> {
-  const row = `${rowId.toString(36)}${shard === HOME_SHARD ? '' : `:${shard}`}`;
-  return `${config.publicBaseUrl}/h5/${page}?t=${await signToken(config.sessionSecret, page, row, now + FAN_LINK_TTL_MS)}`;
-}
-
-const ROW_REF = /^([0-9a-z]{1,12})(?::(DB_SHARD_[A-Z0-9_]+))?$/;
 
 /** The fan a session stands for: one openid on one account of one shard. */
 const holderOf = (shard: string, accountId: number, openId: string) => `${accountId}:${openId}${shard === HOME_SHARD ? '' : `:${shard}`}`;
@@ -93,9 +81,10 @@ export async function admitFan(
   now: number,
 ): Promise<FanAdmission> {
   const { config } = deps;
-  const row = ROW_REF.exec((q.t && (await verifyToken(config.sessionSecret, page, q.t, now))) || '');
-  const shard = row?.[2] ?? HOME_SHARD;
-  const fan = row ? await fanRow(deps.forShard(shard).db, parseInt(row[1], 36)) : undefined;
+  const payload = q.t ? await verifyToken(config.sessionSecret, page, q.t, now) : null;
+  const row = payload ? fanLinkRow(payload) : null;
+  const shard = row?.shard ?? HOME_SHARD;
+  const fan = row ? await fanRow(deps.forShard(shard).db, row.rowId) : undefined;
   if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
   const tenant = { config, shard };
   if (await isFanSession(tenant, session, fan.account.id, fan.row.openId, now)) return { kind: 'admitted', fan, shard };

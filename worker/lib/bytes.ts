@@ -48,21 +48,3 @@ export async function sha1Hex(s: string): Promise<string> {
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   return toHex(await crypto.subtle.digest('SHA-256', typeof data === 'string' ? utf8(data) : data));
 }
-
-/** A body read whole, or null as soon as it passes `max` bytes (the rest is never read). */
-export async function readCapped(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
-  const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      return null;
-    }
-    chunks.push(value);
-  }
-  return concat(...chunks);
-}

@@ -1,5 +1,7 @@
+import type { MiddlewareHandler } from 'hono';
 import { html, raw } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import { toBase64, utf8 } from '../lib/bytes';
 
 type Body = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -17,6 +19,30 @@ export function page(title: string, body: Body) {
 </html>`;
 }
 
+let policy: Promise<string> | undefined;
+
+/**
+ * The pages' Content-Security-Policy: no script at all, images from this origin (posters), and
+ * their one stylesheet by its hash, computed once per isolate (WebCrypto is asynchronous).
+ */
+function pagePolicy(): Promise<string> {
+  policy ??= crypto.subtle
+    .digest('SHA-256', utf8(STYLE))
+    .then(
+      (digest) =>
+        `default-src 'none'; style-src 'sha256-${toBase64(new Uint8Array(digest))}'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
+    );
+  return policy;
+}
+
+/** Puts the pages' policy on every HTML answer of the worker, whichever route made it. */
+export function pageSecurity(): MiddlewareHandler {
+  return async function pageSecurity(c, next) {
+    await next();
+    if (c.res.headers.get('content-type')?.startsWith('text/html')) c.res.headers.set('content-security-policy', await pagePolicy());
+  };
+}
+
 /** A page that says what happened and what to do next. */
 export function messagePage(title: string, message: string, action?: { href: string; label: string }) {
   return page(title, html`<h1>${title}</h1><p>${message}</p>${action ? html`<p><a class="button" href="${action.href}">${action.label}</a></p>` : ''}`);
@@ -30,11 +56,19 @@ p{line-height:1.6;color:#4e5969}
 img.poster{width:100%;border-radius:8px;box-shadow:0 2px 12px rgba(0,0,0,.12)}
 .tip{margin-top:12px;font-size:16px;color:#1f2329;font-weight:600}
 a.button{display:inline-block;padding:10px 20px;border-radius:6px;background:#07c160;color:#fff;text-decoration:none}
-.bar{height:12px;border-radius:6px;background:#e5e6eb;overflow:hidden;margin:16px 0}
-.bar span{display:block;height:100%;background:#07c160}
+progress.bar{display:block;width:100%;height:12px;margin:16px 0;border:0;border-radius:6px;overflow:hidden;background:#e5e6eb;-webkit-appearance:none;appearance:none}
+progress.bar::-webkit-progress-bar{background:#e5e6eb}
+progress.bar::-webkit-progress-value{background:#07c160}
+progress.bar::-moz-progress-bar{background:#07c160}
 ol.tiers{list-style:none;padding:0;text-align:left}
 ol.tiers li{padding:8px 12px;margin:6px 0;border-radius:6px;background:#fff;color:#4e5969}
 ol.tiers li.reached{color:#07c160;font-weight:600}
+h2{font-size:16px;margin:24px 0 8px;text-align:left}
+.muted{color:#86909c;font-size:14px;text-align:left}
+.list{list-style:none;padding:0;margin:0;text-align:left;background:#fff;border-radius:8px}
+.list li{display:flex;justify-content:space-between;padding:8px 12px;border-bottom:1px solid #f2f3f5;color:#4e5969}
+.list li:last-child{border-bottom:0}
+.list li.me{color:#07c160;font-weight:600}
 dl.surfaces{text-align:left;background:#fff;border-radius:8px;padding:12px 16px}
 dl.surfaces dt{margin-top:8px}dl.surfaces dd{margin:2px 0 0;color:#4e5969}
 `;

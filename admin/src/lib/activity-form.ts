@@ -1,5 +1,6 @@
 import type { Activity, PosterLayout } from '$lib/api/types';
 import { toLocalInput } from '$lib/format';
+import { defaultNotices, type NoticesValues, noticesOf } from '$lib/notices-form';
 import { DEFAULT_LAYOUT } from '$poster-layout';
 
 /** Award rows the form always offers (1–3 tiers; blank rows are left out). */
@@ -19,6 +20,7 @@ export interface ActivityFormValues {
   background_img: string;
   background_url: string;
   layout: PosterLayout;
+  notices: NoticesValues;
 }
 
 export const cloneLayout = (l: PosterLayout): PosterLayout => JSON.parse(JSON.stringify(l));
@@ -42,6 +44,7 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
     background_img: '',
     background_url: '',
     layout: cloneLayout(DEFAULT_LAYOUT),
+    notices: defaultNotices(),
   };
 }
 
@@ -63,5 +66,6 @@ export function activityValues(a: Activity): ActivityFormValues {
     background_img: a.poster.background_img,
     background_url: a.poster.background_url,
     layout: cloneLayout(a.poster.layout),
+    notices: noticesOf(a.notices),
   };
 }

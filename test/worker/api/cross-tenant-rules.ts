@@ -23,6 +23,8 @@ export interface TenantA {
   promo: { id: number };
   /** A fan who joined A's activity: their take_part_in row. (Another followed through the promo.) */
   fan: { id: number; openId: string };
+  /** A template message A's account holds. */
+  template: string;
 }
 
 /** Builds A's world through the API, as an operator and a fan would. */
@@ -32,6 +34,9 @@ export async function tenantA(): Promise<TenantA> {
   await join(s, openId);
   const promo = await (await api(s.op, '/promos', { method: 'POST', json: { name: 'A 的渠道', account: s.account.appid } })).json<{ id: number }>();
   await fanPush(s.account, { type: 'subscribe', openId: `${openId}p`, scene: `2_${promo.id}` });
+  const template = await (await api(s.op, `/accounts/${s.account.appid}/templates`, { method: 'POST', json: { template_id_short: '43216' } })).json<{
+    template_id: string;
+  }>();
   return {
     op: s.op,
     account: s.account,
@@ -39,6 +44,7 @@ export async function tenantA(): Promise<TenantA> {
     upload: s.activity.poster.background_img,
     promo,
     fan: { id: (await rowOf(s.activity.id, openId)).id, openId },
+    template: template.template_id,
   };
 }
 
@@ -70,6 +76,19 @@ export const RESOURCES: Record<string, ResourceFixture> = {
     params: (a) => ({ id: String(a.promo.id) }),
     snapshot: (a) => readAsA(a, `/promos/${a.promo.id}`),
     body: { PATCH: { name: '别人的渠道' } },
+  },
+  '/api/accounts/{appid}': {
+    params: (a) => ({ appid: a.account.appid }),
+    snapshot: (a) => readAsA(a, `/accounts/${a.account.appid}/templates`),
+    body: { POST: { template_id_short: '43216' } },
+  },
+  '/api/accounts/{appid}/templates/{template_id}': {
+    params: (a) => ({ appid: a.account.appid, template_id: a.template }),
+    snapshot: (a) => readAsA(a, `/accounts/${a.account.appid}/templates`),
+  },
+  '/api/fans/{id}': {
+    params: (a) => ({ id: String(a.fan.id) }),
+    snapshot: (a) => readAsA(a, `/fans/${a.fan.id}/messages`),
   },
   '/api/uploads/{key}': {
     params: (a) => ({ key: a.upload }),

@@ -2,9 +2,9 @@ import { DurableObject } from 'cloudflare:workers';
 import { HOME_SHARD, shardDatabase } from '../../db/shards';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { meterQueue, meterSql } from '../../lib/meter';
-import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
+import { MAX_BUNDLE, type Notice, queueOutbox, type Replied } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
-import { type Follow, type FollowRecord, recordFollows } from '../followers';
+import { type FollowRecord, recordSubscribes, type Subscribe } from '../followers';
 import type { Tier } from '../tiers';
 import { counterShard } from './names';
 import { applyPlan, type OutboxItem } from './outbox';
@@ -16,6 +16,7 @@ import {
   deductNote,
   judgeAssist,
   judgeUnfollow,
+  type Note,
   type Participant,
   type UnfollowOutcome,
 } from './rules';
@@ -29,6 +30,10 @@ export interface AssistInput {
   appid: string;
   helperOpenId: string;
   at: number;
+  /** The push's CreateTime (ms): the helper's minute of customer-service sends starts there. */
+  pushedAt: number;
+  /** The passive reply the helper gets if the assist counts, recorded with the decision. */
+  thanks: string;
 }
 
 export interface UnfollowInput {
@@ -41,6 +46,11 @@ export interface UnfollowInput {
 }
 
 type Settings = CounterSettings & { loadedAt: number };
+
+/** A note to a poster owner, as the message queue carries it. */
+function ownerNotice(key: string, input: { appid: string; activityId: number }, owner: Participant, note: Note): Notice {
+  return { kind: 'notice', key, appid: input.appid, openId: owner.openId, activityId: input.activityId, rowId: owner.rowId, ...note };
+}
 
 /** A participant row of this object's storage. */
 type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
@@ -57,8 +67,8 @@ const toParticipant = (r: ParticipantRow): Participant => ({
 /** Activity settings are re-read at least this often (edits also call `reload`). */
 const SETTINGS_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
-/** Outbox rows a round applies at most (their notes are one queue message: a bundle). */
-const ROUND_ROWS = MAX_BUNDLE;
+/** Outbox rows a round applies at most (their notes, at most two each, are one queue message: a bundle). */
+const ROUND_ROWS = MAX_BUNDLE / 2;
 /**
  * After a round of at least GATHER_FROM_ROWS rows (the activity is busy), the next round waits
  * GATHER_MS for more: every round costs the same fixed work in D1, the queue and this object's
@@ -106,7 +116,7 @@ export class ActivityCounter extends DurableObject<Env> {
   /** When the pending alarm fires (Infinity: none); read from storage once. */
   private alarmAt: number | null = null;
   /** Helpers' follows waiting for the next D1 statement, and the loop that writes them. */
-  private follows: { follow: Follow; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
+  private follows: { follow: Subscribe; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
   private recordingFollows: Promise<void> | null = null;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -159,6 +169,18 @@ export class ActivityCounter extends DurableObject<Env> {
       await this.settle(last, true);
       return fans.length;
     });
+  }
+
+  /** A poster owner's latest counted helpers (newest first), for their progress page. */
+  async recentHelpers(ownerRowId: number, limit: number): Promise<{ openId: string; at: number }[]> {
+    return this.sql
+      .exec<{ open_id: string; at: number }>(
+        'SELECT open_id, at FROM helper WHERE owner_row_id = ? AND counted = 1 ORDER BY at DESC LIMIT ?',
+        ownerRowId,
+        limit,
+      )
+      .toArray()
+      .map((h) => ({ openId: h.open_id, at: h.at }));
   }
 
   /** Forgets cached settings after the operator edited the activity. */
@@ -222,6 +244,16 @@ export class ActivityCounter extends DurableObject<Env> {
       this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', c.tier.level);
     }
     const note = assistNote(settings.tiers, outcome, claims);
+    const thanks: Replied = {
+      kind: 'replied',
+      key: `${input.eventKey}:thanks`,
+      appid: input.appid,
+      openId: input.helperOpenId,
+      activityId: input.activityId,
+      scene: 'helper_thanks',
+      summary: input.thanks,
+      msgType: 'text',
+    };
     const lastOutbox = this.enqueue({
       helper: {
         activityId: input.activityId,
@@ -232,12 +264,7 @@ export class ActivityCounter extends DurableObject<Env> {
         at: input.at,
       },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: outcome.tier },
-      message: {
-        key: `${input.eventKey}:notify`,
-        appid: input.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`${input.eventKey}:notify`, input, owner, note), thanks],
     });
     return { outcome, lastOutbox };
   }
@@ -260,12 +287,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const lastOutbox = this.enqueue({
       left: { ...left, uncount: Flag.yes },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: owner.taskProgress },
-      message: {
-        key: `${input.eventKey}:deduct`,
-        appid: input.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`${input.eventKey}:deduct`, input, owner, note)],
     });
     return { outcome, lastOutbox };
   }
@@ -306,7 +328,7 @@ export class ActivityCounter extends DurableObject<Env> {
    * activity makes one D1 call for many assists; a lone assist still makes its own at once.
    */
   private recordFollow(input: AssistInput): Promise<FollowRecord> {
-    const follow = { accountId: input.accountId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
+    const follow = { accountId: input.accountId, appid: input.appid, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.pushedAt };
     const recorded = new Promise<FollowRecord>((done, fail) => this.follows.push({ follow, done, fail }));
     this.recordingFollows ??= this.recordFollowBatches().finally(() => (this.recordingFollows = null));
     return recorded;
@@ -316,7 +338,7 @@ export class ActivityCounter extends DurableObject<Env> {
     while (this.follows.length) {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
-        const records = await recordFollows(
+        const records = await recordSubscribes(
           this.db,
           batch.map((b) => b.follow),
         );
@@ -409,10 +431,10 @@ export class ActivityCounter extends DurableObject<Env> {
   private async flushRound(): Promise<{ last: number; rows: number }> {
     const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
     if (!rows.length) return { last: 0, rows: 0 };
-    const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
+    const { writes, notes } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.db.batch(writes.map((w) => this.db.prepare(w.sql).bind(...w.params)));
-      await queueOutbox(this.env.BENCH_ROUTES === '1' ? meterQueue(this.env.OUTBOX) : this.env.OUTBOX).send(messages);
+      await queueOutbox(this.env.BENCH_ROUTES === '1' ? meterQueue(this.env.OUTBOX) : this.env.OUTBOX).send(notes);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

@@ -1,9 +1,9 @@
-import type { OutboundMessage } from '../../messaging/outbox';
+import type { Outbound } from '../../messaging/outbox';
 import { BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS } from '../participants';
 
 /**
- * What one decision of an activity's Durable Object still has to apply outside it: D1 rows and a
- * customer-service message. Every value is absolute (a count, a flag), never a delta, so applying
+ * What one decision of an activity's Durable Object still has to apply outside it: D1 rows, the
+ * owner's notice and the record of the helper's passive thanks. Every value is absolute (a count, a flag), never a delta, so applying
  * an item twice changes nothing.
  */
 export interface OutboxItem {
@@ -15,7 +15,8 @@ export interface OutboxItem {
   owner?: { activityId: number; rowId: number; number: number; progress: number };
   /** Blacklist flags of participants. */
   black?: { activityId: number; rowId: number; black: 0 | 1 }[];
-  message?: OutboundMessage;
+  /** For the message queue. */
+  notes?: Outbound[];
 }
 
 export interface D1Write {
@@ -29,19 +30,19 @@ export interface D1Write {
  * only possible order (a helper counts once, and only one who followed can leave). A departure
  * repeats the worker's own "not following" write, for a helper row that reached D1 after it.
  */
-export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: OutboundMessage[] } {
+export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; notes: Outbound[] } {
   const helpers: unknown[][] = [];
   const departures: unknown[][] = [];
   const owners = new Map<number, unknown[]>();
   const black = new Map<number, unknown[]>();
-  const messages: OutboundMessage[] = [];
+  const notes: Outbound[] = [];
   for (const item of items) {
-    const { helper: h, left: l, owner: o, message } = item;
+    const { helper: h, left: l, owner: o } = item;
     if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at]);
     if (l) departures.push([l.activityId, l.accountId, l.openId, l.at, l.uncount]);
     if (o) owners.set(o.rowId, [o.activityId, o.rowId, o.number, o.progress]);
     for (const b of item.black ?? []) black.set(b.rowId, [b.activityId, b.rowId, b.black]);
-    if (message) messages.push(message);
+    notes.push(...(item.notes ?? []));
   }
   const writes: D1Write[] = [];
   const add = (sql: string, rows: unknown[][]) => {
@@ -51,5 +52,5 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   add(DEPARTED_HELPERS, departures);
   add(OWNER_COUNTS, [...owners.values()]);
   add(BLACK_FLAGS, [...black.values()]);
-  return { writes, messages };
+  return { writes, notes };
 }

@@ -9,3 +9,5 @@ export type Promo = Schemas['Promo'];
 export type Upload = Schemas['Upload'];
 export type PosterLayout = Schemas['PosterLayout'];
 export type ActivityStatus = Activity['status'];
+export type Template = Schemas['Template'];
+export type Message = Schemas['Message'];

@@ -2,6 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { type ActivityFormValues, activityValues, cloneLayout, newActivityValues, TIER_ROWS } from '$lib/activity-form';
 import type { Activity, ActivityInput, PosterLayout, Upload } from '$lib/api/types';
 import { fromLocalInput } from '$lib/format';
+import { noticesBody, readNotices } from '$lib/notices-form';
 import { type ApiFailure, apiFetch, loginRedirect } from './api';
 import { text } from './forms';
 
@@ -35,6 +36,7 @@ export function readActivityForm(form: FormData): ActivityFormValues {
     background_img: text(form, 'poster.background_img'),
     background_url: text(form, 'background_url'),
     layout,
+    notices: readNotices(form),
   };
 }
 
@@ -68,13 +70,14 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     publics: v.publics,
     awards,
     poster: { background_img: v.background_img, key_word: v.key_word, rule: v.rule, layout: v.layout },
+    notices: noticesBody(v.notices),
   };
   return { body, rows, errors };
 }
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * poster layout, prizes and stock. The form disables the rest, so they are not posted at all;
+ * poster layout, prizes and stock, and the notices. The form disables the rest, so they are not posted at all;
  * `values` is the posted form completed from the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
@@ -86,6 +89,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     rule: posted.rule,
     layout: posted.layout,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
+    notices: posted.notices,
   };
   const errors: Errors = {};
   if (!v.end_time) errors.end_time = '请选择结束时间';
@@ -94,7 +98,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards, notices: noticesBody(v.notices) };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
