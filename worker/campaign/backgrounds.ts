@@ -1,5 +1,5 @@
 import { BACKGROUND_PIXEL_BYTES, coverPixels } from '../poster/background';
-import type { Pixels } from '../poster/engines';
+import type { PixelOutput, Pixels } from '../poster/engines';
 import { type EncodedMcus, parseMcus, serializeMcus } from '../poster/jpeg';
 import { POSTER_HEIGHT, POSTER_WIDTH } from '../poster/layout';
 import { encodeBackground } from '../poster/render';
@@ -20,7 +20,12 @@ export interface Background {
 // each entry holds 4 MB, hence only two. `users` counts the renders holding an entry: only an
 // entry nobody holds may have its buffer refilled with another background.
 const CACHED_BACKGROUNDS = 2;
-const cached = new Map<string, { pixels: Pixels; mcus: EncodedMcus | null; users: number }>();
+interface CachedBackground {
+  pixels: Pixels;
+  mcus: EncodedMcus | null;
+  users: number;
+}
+const cached = new Map<string, CachedBackground>();
 
 /**
  * Stores an upload's pixels (from `coverPixels`) as raw RGBA, so renders never decode, and its
@@ -49,15 +54,13 @@ async function storeMcus(bucket: R2Bucket, uploadKey: string, mcus: EncodedMcus)
  */
 export async function withBackground<T>(bucket: R2Bucket, uploadKey: string, use: (background: Background) => Promise<T>): Promise<T | null> {
   let entry = cached.get(uploadKey);
-  if (entry) cached.delete(uploadKey);
-  else {
+  if (!entry) {
     const [pixels, mcus] = await Promise.all([readPixels(bucket, uploadKey), readMcus(bucket, uploadKey)]);
     const found = pixels ? { pixels, mcus: mcus ?? (await codeMcus(bucket, uploadKey, pixels)) } : await decodeUpload(bucket, uploadKey);
     if (!found) return null;
     entry = { ...found, users: 0 };
   }
-  cached.set(uploadKey, entry);
-  if (cached.size > CACHED_BACKGROUNDS) cached.delete(cached.keys().next().value!);
+  cacheEntry(uploadKey, entry);
   entry.users++;
   try {
     return await use({ background: entry.pixels, backgroundMcus: entry.mcus });
@@ -65,6 +68,25 @@ export async function withBackground<T>(bucket: R2Bucket, uploadKey: string, use
     entry.users--;
   }
 }
+
+/** Makes an upload's background the most recently used (and drops the least recently used past the limit). */
+function cacheEntry(uploadKey: string, entry: CachedBackground): void {
+  cached.delete(uploadKey);
+  cached.set(uploadKey, entry);
+  if (cached.size > CACHED_BACKGROUNDS) cached.delete(cached.keys().next().value!);
+}
+
+/** Caches a background just decoded at upload: the campaign's posters will render from it next. */
+export function cacheBackground(uploadKey: string, background: Pixels, mcus: EncodedMcus): void {
+  if (!cached.has(uploadKey)) cacheEntry(uploadKey, { pixels: background, mcus, users: 0 });
+}
+
+/**
+ * Buffers for decoded backgrounds: a poster-sized one refills the buffer of the least recently
+ * used cached background when nobody renders from it, as {@link cacheBackground} is about to
+ * drop it; other sizes (pictures still to be scaled) are new.
+ */
+export const backgroundOutput: PixelOutput = (bytes) => new Uint8Array((bytes === BACKGROUND_PIXEL_BYTES && spareBuffer()) || new ArrayBuffer(bytes));
 
 async function readMcus(bucket: R2Bucket, uploadKey: string): Promise<EncodedMcus | null> {
   const obj = await bucket.get(mcusKey(uploadKey));
@@ -81,7 +103,7 @@ async function codeMcus(bucket: R2Bucket, uploadKey: string, pixels: Pixels): Pr
 /**
  * The buffer of the least recently used background, taken out of the cache, when the cache is
  * full and no render holds it: refilling it instead of allocating leaves no 4 MB of garbage per
- * cache miss, which V8 collects late (ArrayBuffer memory lives outside its heap).
+ * cache miss or upload, which V8 collects late (ArrayBuffer memory lives outside its heap).
  */
 function spareBuffer(): ArrayBuffer | undefined {
   if (cached.size < CACHED_BACKGROUNDS) return undefined;
@@ -101,7 +123,7 @@ async function readPixels(bucket: R2Bucket, uploadKey: string): Promise<Pixels |
     await obj.arrayBuffer();
     return null;
   }
-  return { pixels: await readExactly(obj.body, spareBuffer() ?? new ArrayBuffer(BACKGROUND_PIXEL_BYTES)), width: POSTER_WIDTH, height: POSTER_HEIGHT };
+  return { pixels: await readExactly(obj.body, backgroundOutput(BACKGROUND_PIXEL_BYTES).buffer as ArrayBuffer), width: POSTER_WIDTH, height: POSTER_HEIGHT };
 }
 
 /** Reads a body of exactly the buffer's size into that buffer, without gathering chunks first. */
@@ -125,7 +147,7 @@ async function readExactly(body: ReadableStream<Uint8Array>, into: ArrayBuffer):
 async function decodeUpload(bucket: R2Bucket, uploadKey: string): Promise<{ pixels: Pixels; mcus: EncodedMcus } | null> {
   const obj = await bucket.get(uploadKey);
   if (!obj) return null;
-  const pixels = await coverPixels(new Uint8Array(await obj.arrayBuffer()));
+  const pixels = await coverPixels(new Uint8Array(await obj.arrayBuffer()), backgroundOutput);
   const mcus = encodeBackground(pixels);
   // The poster can be rendered without them: a failed write only means decoding again next time.
   await storeBackground(bucket, uploadKey, pixels, mcus).catch((e) => console.error('storing background pixels failed', uploadKey, e));

@@ -8,7 +8,7 @@ import type { Pixels } from '../poster/engines';
 import { ImageError } from '../poster/image-error';
 import { sniffImage } from '../poster/images';
 import { encodeBackground } from '../poster/render';
-import { storeBackground } from './backgrounds';
+import { backgroundOutput, cacheBackground, storeBackground } from './backgrounds';
 
 export const MAX_UPLOAD_BYTES = 2 * 1024 * 1024;
 
@@ -25,7 +25,7 @@ export async function storeUpload(db: Db, bucket: R2Bucket, userId: number, byte
   // Decoded before anything is stored: bytes that only start like a picture are refused here.
   let pixels: Pixels;
   try {
-    pixels = await coverPixels(bytes);
+    pixels = await coverPixels(bytes, backgroundOutput);
   } catch (e) {
     if (!(e instanceof ImageError)) throw e;
     if (e.reason === 'too_large' && e.size) throw tooManyPixels(e.size);
@@ -33,10 +33,12 @@ export async function storeUpload(db: Db, bucket: R2Bucket, userId: number, byte
     throw new AppError('unsupported_media_type', message, { file: message });
   }
   const key = `bg/${userId}/${(await sha256Hex(bytes)).slice(0, 32)}.${info.type === 'image/png' ? 'png' : 'jpg'}`;
+  const mcus = encodeBackground(pixels);
   await Promise.all([
     bucket.put(key, bytes, { httpMetadata: { contentType: info.type, cacheControl: 'private, max-age=31536000, immutable' } }),
-    storeBackground(bucket, key, pixels, encodeBackground(pixels)),
+    storeBackground(bucket, key, pixels, mcus),
   ]);
+  cacheBackground(key, pixels, mcus);
   const upload = { key, mtbUserId: userId, contentType: info.type, size: bytes.length, width: info.width, height: info.height };
   await db.insert(schema.uploads).values(upload).onConflictDoNothing();
   return upload;

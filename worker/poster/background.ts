@@ -1,5 +1,5 @@
 import { coverResize } from './cover';
-import type { Pixels } from './engines';
+import type { PixelOutput, Pixels } from './engines';
 import { decodeImage } from './images';
 import { POSTER_HEIGHT, POSTER_WIDTH } from './layout';
 
@@ -19,9 +19,10 @@ export const MAX_BACKGROUND_PIXELS = 3_000_000;
  * cropped, transparency over white). Meant to run once per upload; renders read the stored pixels.
  * Decoding and scaling are plain JavaScript (our JPEG and PNG decoders, a tent filter), whose
  * memory V8 collects: a wasm decoder would keep every byte it grew for the isolate's life.
+ * `output` gives the buffers for the decoded and the scaled pixels.
  * @throws ImageError when the bytes do not decode, or hold more than MAX_BACKGROUND_PIXELS.
  */
-export async function coverPixels(bytes: Uint8Array): Promise<Pixels> {
-  const decoded = await decodeImage(bytes, MAX_BACKGROUND_PIXELS);
-  return decoded.width === POSTER_WIDTH && decoded.height === POSTER_HEIGHT ? decoded : coverResize(decoded, POSTER_WIDTH, POSTER_HEIGHT);
+export async function coverPixels(bytes: Uint8Array, output?: PixelOutput): Promise<Pixels> {
+  const decoded = await decodeImage(bytes, MAX_BACKGROUND_PIXELS, output);
+  return decoded.width === POSTER_WIDTH && decoded.height === POSTER_HEIGHT ? decoded : coverResize(decoded, POSTER_WIDTH, POSTER_HEIGHT, output);
 }

@@ -1,4 +1,4 @@
-import type { Pixels } from './engines';
+import { newPixels, type PixelOutput, type Pixels } from './engines';
 
 /** Per destination index along one axis: the first source index and the weights from there. */
 interface AxisWeights {
@@ -82,7 +82,7 @@ function resamplePass(
  * Scales and crops opaque pixels to cover a `width` × `height` canvas, centred: what CSS
  * `object-fit: cover` and SVG `xMidYMid slice` show, in two separable passes.
  */
-export function coverResize(src: Pixels, width: number, height: number): Pixels {
+export function coverResize(src: Pixels, width: number, height: number, output: PixelOutput = newPixels): Pixels {
   const scale = Math.max(width / src.width, height / src.height);
   const xs = axisWeights(src.width, width, scale, (src.width * scale - width) / 2);
   const ys = axisWeights(src.height, height, scale, (src.height * scale - height) / 2);
@@ -91,7 +91,7 @@ export function coverResize(src: Pixels, width: number, height: number): Pixels 
   const rows = ys.first[height - 1] + ys.count[height - 1] - rowLo;
   const mid = new Float32Array(rows * width * 3);
   resamplePass(src.pixels, { base: rowLo * src.width * 4, pixel: 4, line: src.width * 4 }, xs, rows, mid, { base: 0, pixel: 3, line: width * 3 });
-  const out = new Uint8Array(width * height * 4).fill(255);
+  const out = output(width * height * 4).fill(255);
   // Written through a clamped view, which rounds.
   resamplePass(mid, { base: -rowLo * width * 3, pixel: width * 3, line: 3 }, ys, width, new Uint8ClampedArray(out.buffer), {
     base: 0,

@@ -21,6 +21,14 @@ export interface Pixels {
   height: number;
 }
 
+/**
+ * Gives the buffer decoded or scaled pixels are written to, `bytes` long, all of it overwritten:
+ * lets a caller refill a buffer it is done with instead of leaving garbage. By default a new one.
+ */
+export type PixelOutput = (bytes: number) => Uint8Array;
+
+export const newPixels: PixelOutput = (bytes) => new Uint8Array(bytes);
+
 function loud(what: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new Error(`poster: ${what}: ${detail}`, { cause });

@@ -1,4 +1,4 @@
-import type { Pixels } from './engines';
+import type { PixelOutput, Pixels } from './engines';
 import { ImageError } from './image-error';
 import { decodeJpeg } from './jpeg-decoder';
 import { decodePng } from './png-decoder';
@@ -57,12 +57,12 @@ export const DEFAULT_AVATAR_SHAPES =
 /**
  * Decodes a JPEG or PNG to opaque RGBA (transparency over white) with our own decoders, which
  * refuse any frame of more than `maxPixels` before allocating for it and never inflate past the
- * header's size; there is no fallback decoder.
+ * header's size; there is no fallback decoder. The RGBA goes to `output` (by default a new buffer).
  * @throws ImageError: `too_large`, or `unreadable` for anything else they cannot decode.
  */
-export async function decodeImage(bytes: Uint8Array, maxPixels: number): Promise<Pixels> {
+export async function decodeImage(bytes: Uint8Array, maxPixels: number, output?: PixelOutput): Promise<Pixels> {
   const type = sniffRasterType(bytes);
-  if (type === 'image/jpeg') return decodeJpeg(bytes, { maxPixels });
-  if (type === 'image/png') return decodePng(bytes, { maxPixels });
+  if (type === 'image/jpeg') return decodeJpeg(bytes, { maxPixels, output });
+  if (type === 'image/png') return decodePng(bytes, { maxPixels, output });
   throw new ImageError('unreadable', 'neither a JPEG nor a PNG');
 }

@@ -1,4 +1,4 @@
-import type { Pixels } from './engines';
+import { newPixels, type PixelOutput, type Pixels } from './engines';
 import { ImageError } from './image-error';
 import { AAN_SCALE, ZIGZAG } from './jpeg-tables';
 
@@ -52,6 +52,8 @@ const LOOKUP_BITS = 9;
 export interface JpegDecodeOptions {
   /** Frames of more pixels are refused before anything is allocated for them. */
   maxPixels?: number;
+  /** Where the RGBA goes. */
+  output?: PixelOutput;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface JpegDecodeOptions {
  */
 export function decodeJpeg(bytes: Uint8Array, options: JpegDecodeOptions = {}): Pixels {
   try {
-    return new JpegReader(bytes, options.maxPixels ?? Number.POSITIVE_INFINITY).read();
+    return new JpegReader(bytes, options.maxPixels ?? Number.POSITIVE_INFINITY, options.output ?? newPixels).read();
   } catch (e) {
     if (e instanceof ImageError) throw e;
     throw new ImageError('unreadable', `JPEG: ${e instanceof Error ? e.message : String(e)}`);
@@ -82,6 +84,7 @@ class JpegReader {
   constructor(
     private readonly data: Uint8Array,
     private readonly maxPixels: number,
+    private readonly output: PixelOutput,
   ) {}
 
   read(): Pixels {
@@ -227,7 +230,7 @@ class JpegReader {
   /** IDCT, upsampling and colour conversion, one MCU row at a time, into the RGBA output. */
   private toRgba(frame: Frame): Pixels {
     const { width, height, components, hMax, vMax } = frame;
-    const out = new Uint8Array(width * height * 4);
+    const out = this.output(width * height * 4);
     const strips = components.map((c) => {
       const quant = this.quant[c.quantTable];
       if (!quant) throw new Error('missing quantisation table');

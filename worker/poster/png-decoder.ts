@@ -1,6 +1,6 @@
 import { createInflate } from 'node:zlib';
 import { concat } from '../lib/bytes';
-import type { Pixels } from './engines';
+import { newPixels, type PixelOutput, type Pixels } from './engines';
 import { ImageError } from './image-error';
 
 // A PNG decoder that never inflates more than the header promises: the image data of a
@@ -35,6 +35,8 @@ interface Header {
 export interface PngDecodeOptions {
   /** Pictures of more pixels are refused before their data is inflated. */
   maxPixels?: number;
+  /** Where the RGBA goes. */
+  output?: PixelOutput;
 }
 
 /**
@@ -72,7 +74,7 @@ export async function decodePng(bytes: Uint8Array, options: PngDecodeOptions = {
   const expected = passes.reduce((sum, p) => sum + (p.rowBytes ? p.height * (p.rowBytes + 1) : 0), 0);
   const raw = await inflateExactly(concat(...data), expected);
 
-  const out = new Uint8Array(header.width * header.height * 4);
+  const out = (options.output ?? newPixels)(header.width * header.height * 4);
   const pixel = pixelReader(header, palette, transparency);
   const step = Math.max(1, bitsPerPixel >> 3);
   let at = 0;

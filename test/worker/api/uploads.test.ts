@@ -4,6 +4,9 @@ import { env } from 'cloudflare:workers';
 import { deflateSync } from 'node:zlib';
 import { encode as encodeRgbaPng } from 'fast-png';
 import { describe, expect, it } from 'vitest';
+import { withBackground } from '../../../worker/campaign/backgrounds';
+import { storeUpload } from '../../../worker/campaign/uploads';
+import { createDb } from '../../../worker/db/client';
 import { decodeJpeg } from '../../../worker/poster/jpeg-decoder';
 import { encodePng } from '../../../worker/poster/png';
 import { renderQrPng } from '../../../worker/poster/render';
@@ -62,6 +65,36 @@ describe('happy', () => {
       ),
     );
     expect(near(at(photo, 375, 667), [60, 160, 240, 255])).toBe(true);
+  });
+
+  it('decodes an upload into the buffer of a cached background no render holds, and caches it for the posters that follow', async () => {
+    const op = await register();
+    const db = createDb(env.DB);
+    // The same picture as other bytes (a comment segment after SOI): a new key each.
+    const variant = (n: number) => Uint8Array.from([0xff, 0xd8, 0xff, 0xfe, 0, 3, n, ...BACKGROUND.subarray(2)]);
+    const buffer = (key: string) => withBackground(env.UPLOADS, key, async ({ background }) => background.pixels.buffer);
+    const [first, second] = [(await storeUpload(db, env.UPLOADS, op.id, variant(1))).key, (await storeUpload(db, env.UPLOADS, op.id, variant(2))).key];
+    const secondBuffer = await buffer(second);
+    await buffer(first); // now the second is the least recently used
+    const third = (await storeUpload(db, env.UPLOADS, op.id, variant(3))).key;
+    // Cached at upload: rendered without reading the stored pixels, from the second's buffer.
+    await env.UPLOADS.delete(`${third}.rgba`);
+    expect(await buffer(third)).toBe(secondBuffer);
+    // A background a render holds is never refilled, even the least recently used: the upload then decodes into a new buffer.
+    await withBackground(env.UPLOADS, first, async ({ background }) => {
+      await buffer(third);
+      const before = background.pixels.slice(0, 4096);
+      const fourth = (
+        await storeUpload(
+          db,
+          env.UPLOADS,
+          op.id,
+          Uint8Array.from(atob(photoDataUrl.slice(photoDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0)),
+        )
+      ).key;
+      expect(await buffer(fourth)).not.toBe(background.pixels.buffer);
+      expect(background.pixels.slice(0, 4096)).toEqual(before);
+    });
   });
 });
 
