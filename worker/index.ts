@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { eraseExpiredContacts } from './campaign/winners';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
@@ -12,5 +13,9 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
-  scheduled: async (_controller, env) => purgeExpired(createServices(env).db),
+  scheduled: async (_controller, env) => {
+    const { db } = createServices(env);
+    await purgeExpired(db);
+    await eraseExpiredContacts(db, Date.now());
+  },
 } satisfies ExportedHandler<Env, MessageBundle>;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inStock, type PrizeTier } from '../../worker/campaign/counter/prizes';
 import {
   type AssistFacts,
   assistNote,
@@ -13,11 +14,12 @@ import {
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 11, 3, 12);
-const tiers = [
-  { level: 1, number: 3, good: '优惠券', stock: null },
-  { level: 2, number: 10, good: '保温杯', stock: 2 },
-  { level: 3, number: 30, good: '蓝牙耳机', stock: 0 },
+const tiers: PrizeTier[] = [
+  { level: 1, number: 3, good: '优惠券', stock: null, kind: 'onsite' },
+  { level: 2, number: 10, good: '保温杯', stock: 2, kind: 'shipping' },
+  { level: 3, number: 30, good: '蓝牙耳机', stock: 0, kind: 'shipping' },
 ];
+const CLAIM_URL = 'https://mtb.example.test/h5/claim?t=x';
 const settings: CounterSettings = { startTime: NOW - HOUR, endTime: NOW + HOUR, protect: true, deduct: true, deleted: false, accounts: new Set([7]), tiers };
 const owner: Participant = { rowId: 11, openId: 'oOwner', accountId: 7, number: 2, taskProgress: 0, level: 1 };
 const facts = (over: Partial<AssistFacts> = {}): AssistFacts => ({
@@ -73,35 +75,42 @@ describe('isRunning', () => {
 describe('claimTiers', () => {
   it('claims each tier passed once, in stock while units are left', () => {
     const claimed = new Map([[2, 1]]);
-    expect(claimTiers(tiers, 0, 3, (l) => claimed.get(l) ?? 0)).toEqual([
+    const available = (t: PrizeTier) => inStock(t, { taken: claimed.get(t.level) ?? 0, codes: 0 });
+    expect(claimTiers(tiers, 0, 3, available)).toEqual([
       { tier: tiers[0], inStock: true },
       { tier: tiers[1], inStock: true },
       { tier: tiers[2], inStock: false },
     ]);
     claimed.set(2, 2);
-    expect(claimTiers(tiers, 1, 2, (l) => claimed.get(l) ?? 0)).toEqual([{ tier: tiers[1], inStock: false }]);
+    expect(claimTiers(tiers, 1, 2, available)).toEqual([{ tier: tiers[1], inStock: false }]);
   });
 
   it('claims nothing when no tier was newly passed', () => {
-    expect(claimTiers(tiers, 2, 2, () => 0)).toEqual([]);
+    expect(claimTiers(tiers, 2, 2, () => true)).toEqual([]);
   });
 });
 
 describe('notes', () => {
-  it('an assist that reaches a tier announces it and takes any send left', () => {
-    const note = assistNote(tiers, { status: 'counted', number: 3, tier: 1 }, [{ tier: tiers[0], inStock: true }]);
+  it('an assist that reaches a tier announces it with the claim link and takes any send left', () => {
+    const note = assistNote(tiers, { status: 'counted', number: 3, tier: 1 }, [{ tier: tiers[0], inStock: true }], CLAIM_URL);
     expect(note.reserve).toBe(0);
     expect(note.text).toContain('【优惠券】');
+    expect(note.text).toContain(`领取方式：${CLAIM_URL}`);
     expect(note.text).toContain('再邀请 7 人可得【保温杯】');
   });
 
   it('a plain progress note keeps a send for every prize still ahead', () => {
-    expect(assistNote(tiers, { status: 'counted', number: 4, tier: 1 }, [])).toMatchObject({ reserve: 2 });
-    expect(assistNote(tiers, { status: 'counted', number: 31, tier: 3 }, [])).toMatchObject({ reserve: 0, text: expect.stringContaining('全部任务') });
+    expect(assistNote(tiers, { status: 'counted', number: 4, tier: 1 }, [], CLAIM_URL)).toMatchObject({ reserve: 2 });
+    expect(assistNote(tiers, { status: 'counted', number: 31, tier: 3 }, [], CLAIM_URL)).toMatchObject({
+      reserve: 0,
+      text: expect.stringContaining('全部任务'),
+    });
   });
 
   it('a sold-out tier says so', () => {
-    expect(assistNote(tiers, { status: 'counted', number: 30, tier: 3 }, [{ tier: tiers[2], inStock: false }]).text).toContain('已经发完');
+    const note = assistNote(tiers, { status: 'counted', number: 30, tier: 3 }, [{ tier: tiers[2], inStock: false }], CLAIM_URL).text;
+    expect(note).toContain('已经发完');
+    expect(note).not.toContain(CLAIM_URL);
   });
 
   it('a deduction tells the new count and keeps sends for the prizes ahead', () => {

@@ -1,7 +1,8 @@
 import jsQR from 'jsqr';
-import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
+import { expect } from 'vitest';
 import { decodeJpeg } from '../../worker/poster/jpeg';
-import { api, authorizeAccount, fanPush, register, sandbox, uid, waitForMessages, worker, type Operator, type SandboxAccount } from './helpers';
+import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
+import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, sandbox, uid, waitForMessages, worker } from './helpers';
 
 export const BACKGROUND = Uint8Array.from(atob(backgroundDataUrl.slice(backgroundDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
 
@@ -87,3 +88,17 @@ export async function rowOf(activityId: number, openId: string) {
   const { env } = await import('cloudflare:workers');
   return env.DB.prepare('SELECT * FROM take_part_in WHERE activity_id = ? AND open_id = ?').bind(activityId, openId).first<any>();
 }
+
+/** The fan's browser: follows the worker's redirect through the sandbox's OAuth page as `openId`. */
+export async function throughOAuth(res: Response, openId: string, opts: { snapshot?: boolean } = {}): Promise<Response> {
+  expect(res.status).toBe(302);
+  const authorize = new URL(res.headers.get('location')!.replace(/#wechat_redirect$/, ''));
+  expect(authorize.pathname).toBe('/connect/oauth2/authorize');
+  authorize.searchParams.set('as', openId);
+  if (opts.snapshot) authorize.searchParams.set('snapshot', '1');
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  return worker(`${back.pathname}${back.search}`);
+}
+
+/** A worker URL without its origin (the tests call the worker's fetch directly). */
+export const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');

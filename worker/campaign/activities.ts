@@ -8,15 +8,14 @@ import { resolveLayout } from '../poster/layout';
 import { type ActivityInput, type ActivityPatch, type CompleteActivity, withDefaults } from './activity-input';
 import { customNotices, mergeNotices, storedNotices } from './activity-notices';
 import type { Counters } from './counter/stub';
+import { likePattern } from './search';
 import { type ActivityStatus, activityStatus } from './time';
+import { importedCodeCounts, tierLeft, tierTallies } from './winners';
 
 type Fields = Record<string, string>;
 
 /** The id D1 just gave the activity inserted earlier in the same batch (a batch is one transaction). */
 const lastActivityId = sql`(SELECT seq FROM sqlite_sequence WHERE name = 'activity')`;
-
-/** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
-export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * Validates the four parts (活动设置 / 参与公众号 / 奖励设置 / 海报设置) against each other and the
@@ -50,6 +49,10 @@ async function validate(db: Db, userId: number, input: CompleteActivity, exclude
 
   checkKeywords(input, fields);
   if ((input.risk.burst_count == null) !== (input.risk.burst_seconds == null)) fields['risk.burst_seconds'] = '突增规则需要同时填写次数和秒数';
+  if (input.claim_deadline !== null && input.claim_deadline < input.end_time) fields.claim_deadline = '领奖截止时间不能早于活动结束时间';
+  if (input.end_when_gone && input.awards.some((a) => a.stock == null && a.kind !== 'code')) {
+    fields.end_when_gone = '有不限库存的档位，奖品不会发完：请给每一档设置库存（兑换码档以兑换码为限）';
+  }
   if (accounts.length) await checkKeywordClashes(db, input, accounts, excludeId, fields);
   if (Object.keys(fields).length) throw new AppError('validation_failed', '提交的数据有误，请检查标注的字段', fields);
   return accounts;
@@ -125,9 +128,11 @@ function childRows(db: Db, activityId: SQL | number, input: CompleteActivity, ac
   ];
 }
 
-/** The activity columns of its notices (only what differs from the defaults) and 防刷 rules. */
+/** The activity columns of its notices (only what differs from the defaults), 防刷 rules and claim settings. */
 function reachAndRisk(input: CompleteActivity) {
   return {
+    claimDeadline: input.claim_deadline,
+    endWhenGone: flag(input.end_when_gone),
     notices: customNotices(input.notices),
     burstCount: input.risk.burst_count ?? null,
     burstSeconds: input.risk.burst_seconds ?? null,
@@ -164,7 +169,8 @@ export async function createActivity(db: Db, userId: number, created: ActivityIn
   return inserted[0].id;
 }
 
-async function ownedActivity(db: Db, userId: number, id: number) {
+/** One of the operator's activities (not deleted), or 404. */
+export async function ownedActivity(db: Db, userId: number, id: number) {
   const a = await db.query.activity.findFirst({
     where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), isNull(schema.activity.deletedAt)),
   });
@@ -196,6 +202,8 @@ async function currentInput(db: Db, activityId: number): Promise<CompleteActivit
     keywords: { progress: poster[0].progressKeyword, claim: poster[0].claimKeyword },
     notices: storedNotices(a.notices),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
+    claim_deadline: a.claimDeadline,
+    end_when_gone: a.endWhenGone === Flag.yes,
   };
 }
 
@@ -246,7 +254,11 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
   });
   const after: CompleteActivity = {
     ...before,
-    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && !['poster', 'keywords', 'notices', 'risk'].includes(k))),
+    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && !['poster', 'keywords', 'notices', 'risk', 'awards'].includes(k))),
+    // A tier sent without its kind keeps the kind it has.
+    awards: patch.awards
+      ? patch.awards.map((a) => ({ ...a, kind: a.kind ?? before.awards.find((b) => b.level === a.level)?.kind ?? 'onsite' }))
+      : before.awards,
     poster: merged(before.poster, patch.poster),
     keywords: merged(before.keywords, patch.keywords ?? {}),
     notices: mergeNotices(before.notices, patch.notices),
@@ -365,30 +377,40 @@ function detailQueries(db: Db, ids: number[] | SQLWrapper) {
       .from(schema.takePartIn)
       .where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, PartIn.participant)))
       .groupBy(schema.takePartIn.activityId),
+    tierTallies(db, ids),
+    importedCodeCounts(db, ids),
   ] as const;
 }
 
 type Results<T extends readonly unknown[]> = { readonly [K in keyof T]: Awaited<T[K]> };
 type DetailRows = Results<ReturnType<typeof detailQueries>>;
 
+/** A tier with its prizes: won (not void), and what is left (null: nothing limits it). */
+export type AwardDetail = typeof schema.award.$inferSelect & { won: number; left: number | null };
+
 /** An activity with its accounts, tiers, poster settings and counts. */
 export interface ActivityDetail {
   activity: typeof schema.activity.$inferSelect;
   accounts: Account[];
-  awards: (typeof schema.award.$inferSelect)[];
+  awards: AwardDetail[];
   poster: typeof schema.posterSetting.$inferSelect;
   participants: number;
   assists: number;
 }
 
 /** The details of `ids` (order kept) from the results of {@link detailQueries}. */
-function buildDetails(ids: number[], [activities, accounts, awards, posters, counts]: DetailRows): ActivityDetail[] {
+function buildDetails(ids: number[], [activities, accounts, awards, posters, counts, tallies, codes]: DetailRows): ActivityDetail[] {
   return ids.map((id) => {
     const c = counts.find((x) => x.activityId === id);
+    const tierOf = (w: typeof schema.award.$inferSelect): AwardDetail => {
+      const t = tallies.find((x) => x.activityId === id && x.level === w.level);
+      const imported = codes.find((x) => x.activityId === id && x.level === w.level)?.codes ?? 0;
+      return { ...w, won: Number(t?.won ?? 0), left: tierLeft(w, t?.taken ?? 0, imported) };
+    };
     return {
       activity: activities.find((x) => x.id === id)!,
       accounts: accounts.filter((x) => x.activityId === id).map((x) => x.account),
-      awards: awards.filter((w) => w.activityId === id),
+      awards: awards.filter((w) => w.activityId === id).map(tierOf),
       poster: posters.find((p) => p.activityId === id)!,
       participants: Number(c?.participants ?? 0),
       assists: Number(c?.assists ?? 0),

@@ -5,9 +5,9 @@ import { schema } from '../db/client';
 import { Flag, Looking, Origin, type OriginName } from '../db/values';
 import { AppError } from '../errors';
 import { unwrap } from '../rpc-result';
-import { likePattern } from './activities';
 import type { Counters } from './counter/stub';
 import { type Cursor, encodeCursor } from './cursor';
+import { likePattern } from './search';
 
 export interface FanFilters {
   activity?: number;

@@ -7,8 +7,8 @@ import { sha256Hex } from '../lib/bytes';
 import type { WeChatService } from '../platform/wechat-service';
 import { renderQrPng } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
-import { likePattern } from './activities';
 import { promoScene } from './scene';
+import { likePattern } from './search';
 
 async function ownedAccount(db: Db, userId: number, appid: string) {
   const account = await db.query.publicNumbers.findFirst({

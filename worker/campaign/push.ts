@@ -1,6 +1,7 @@
 import { openServiceWindow } from '../messaging/service-window';
 import { authorizedAccount } from '../platform/accounts';
 import type { WeChatXml } from '../wechat/xml';
+import { claimKeywordReply } from './claim';
 import { handleEvent } from './events';
 import { joinByKeyword } from './join';
 import type { PushDeps, PushReply } from './push-context';
@@ -20,6 +21,8 @@ export async function handleFanPush(deps: PushDeps, push: { appid: string; msg: 
   if (!account) return null;
   const ctx = { deps, account, openId, msg, dedupKey: push.dedupKey, now };
   if (msg.MsgType === 'text') {
+    const claim = await claimKeywordReply(ctx);
+    if (claim !== undefined) return claim;
     const result = await joinByKeyword(ctx);
     await deps.outbox.send(result.messages);
     return result.reply;

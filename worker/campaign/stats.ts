@@ -3,6 +3,7 @@ import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
 import { shanghaiDayStart } from './time';
+import { tierTallies } from './winners';
 
 const t = schema.takePartIn;
 const DAY = 86_400_000;
@@ -24,7 +25,8 @@ const emptyDay = (): DayCounts => ({ participants: 0, assists: 0, newFollowers: 
 /**
  * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword),
  * assists (helpers brought by posters), new followers (everyone who followed into the activity),
- * net new (of those, still following), unfollows, plus tiers, fission depth and top inviters.
+ * net new (of those, still following), unfollows, plus tiers (finishers, and prizes won / claimed /
+ * fulfilled), fission depth and top inviters.
  */
 export async function activityStats(db: Db, activityId: number, from: number, to: number, now = Date.now()) {
   const start = shanghaiDayStart(from);
@@ -34,7 +36,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qStart = Math.min(start, today - DAY);
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
-  const [joined, followed, left, tiers, awards, depth, leaders] = await db.batch([
+  const [joined, followed, left, tiers, awards, depth, leaders, prizes] = await db.batch([
     db
       .select({ date: day(t.ctime), n: sql<number>`count(*)` })
       .from(t)
@@ -68,6 +70,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`))
       .orderBy(desc(t.number), t.id)
       .limit(10),
+    tierTallies(db, [activityId]),
   ]);
 
   const byDate = new Map<string, DayCounts>();
@@ -90,13 +93,20 @@ export async function activityStats(db: Db, activityId: number, from: number, to
     days,
     today: pick(dateOf(today)),
     yesterday: pick(dateOf(today - DAY)),
-    tiers: awards.map((w) => ({
-      level: w.level,
-      number: w.number,
-      good: w.good,
-      stock: w.stock,
-      completions: tiers.filter((x) => x.progress >= w.level).reduce((s, x) => s + Number(x.n), 0),
-    })),
+    tiers: awards.map((w) => {
+      const p = prizes.find((x) => x.level === w.level);
+      return {
+        level: w.level,
+        number: w.number,
+        good: w.good,
+        stock: w.stock,
+        kind: w.kind,
+        completions: tiers.filter((x) => x.progress >= w.level).reduce((s, x) => s + Number(x.n), 0),
+        won: Number(p?.won ?? 0),
+        claimed: Number(p?.claimed ?? 0),
+        fulfilled: Number(p?.fulfilled ?? 0),
+      };
+    }),
     depth: depth.map((d) => ({ level: d.level, fans: Number(d.fans) })),
     leaderboard: leaders,
   };

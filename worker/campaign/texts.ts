@@ -15,10 +15,6 @@ export const texts = {
   activityOver: '该活动已结束，感谢关注。',
   progress: (n: number, next: { remaining: number; good: string } | null) =>
     next ? `好友为你助力成功，已有 ${n} 人助力，再邀请 ${next.remaining} 人可得【${next.good}】` : `好友为你助力成功，已有 ${n} 人助力，你已完成全部任务！`,
-  tierReached: (level: number, number: number, good: string, inStock: boolean) =>
-    inStock
-      ? `恭喜你完成${['', '一', '二', '三'][level]}阶任务（${number} 人助力），获得奖品【${good}】！请回复“领奖”或联系客服领取。`
-      : `恭喜你完成${['', '一', '二', '三'][level]}阶任务（${number} 人助力）！很遗憾【${good}】已经发完，感谢参与。`,
   deducted: (n: number) => `有好友取消关注，助力数减 1，当前 ${n} 人助力。`,
   snapshot: '请在微信中打开此链接，授权后即可生成你的专属海报。',
   openInWeChat: '请在微信中打开此链接，查看你自己的活动进度与奖品。',

@@ -2,9 +2,13 @@ import { type Context, Hono } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
+import { AddressForm, claimFormToken, claimView, isClaimFormToken } from '../campaign/claim';
 import { admitFan, FAN_SESSION_COOKIE, FAN_SESSION_TTL_MS, type FanPage, type FanRow } from '../campaign/fan-access';
 import { fanProgress } from '../campaign/progress';
 import { formatShanghai } from '../campaign/time';
+import { saveAddress } from '../campaign/winners';
+import { issuesToFields } from './api/openapi';
+import { type AddressDraft, claimPage } from './claim-page';
 import { messagePage, page } from './pages';
 
 /**
@@ -27,22 +31,59 @@ async function asFan(c: Context<AppEnv>, which: FanPage, show: (fan: FanRow) => 
   }
 }
 
+/** The claim page for an admitted fan, with the form's token and, after a refused post, what they typed. */
+async function showClaim(c: Context<AppEnv>, fan: FanRow, now: number, draft?: AddressDraft): Promise<Response> {
+  const { db, config } = c.var.services;
+  const props = {
+    fan,
+    view: await claimView(db, fan, now),
+    formToken: await claimFormToken(config.sessionSecret, fan.row.id, now),
+    action: `/h5/claim?t=${encodeURIComponent(c.req.query('t') ?? '')}`,
+    redeemUrl: (code: string) => `${config.adminOrigin}/activities/${fan.activity.id}/winners?redeem=${encodeURIComponent(code)}`,
+    saved: c.req.query('saved') === '1',
+    draft,
+  };
+  return c.html(claimPage(props), draft ? 422 : 200);
+}
+
 /** Fans' own pages, reached from notices and the poster page. */
-export const h5Routes = new Hono<AppEnv>().get('/progress', (c) =>
-  asFan(c, 'progress', async (fan) => {
-    const p = await fanProgress(c.var.services.db, fan);
-    const top = Math.max(1, ...p.tiers.map((t) => t.number));
-    return c.html(
-      page(
-        `${fan.activity.name} · 我的助力进度`,
-        html`<h1>${fan.activity.name}</h1>
+export const h5Routes = new Hono<AppEnv>()
+  .get('/claim', (c) => asFan(c, 'claim', (fan) => showClaim(c, fan, Date.now())))
+  .post('/claim', async (c) => {
+    c.header('cache-control', 'no-store');
+    const now = Date.now();
+    const { db, config } = c.var.services;
+    // Only a fan already let in (their session cookie) may post; a post never starts WeChat's OAuth.
+    const admission = await admitFan(c.var.services, 'claim', { t: c.req.query('t') }, getCookie(c, FAN_SESSION_COOKIE), now);
+    if (admission.kind !== 'admitted') return c.html(messagePage('请重新打开领奖页', '登录已过期，请从公众号消息里重新打开领奖页。'), 403);
+    const { fan } = admission;
+    const form = Object.fromEntries([...(await c.req.formData()).entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '']));
+    if (!(await isClaimFormToken(config.sessionSecret, form.token ?? '', fan.row.id, now))) {
+      return c.html(messagePage('页面已过期', '请刷新领奖页后重新提交。'), 403);
+    }
+    const parsed = AddressForm.safeParse(form);
+    if (!parsed.success) return showClaim(c, fan, now, { winner: Number(form.winner), values: form, errors: issuesToFields(parsed.error.issues) });
+    const { winner, ...contact } = parsed.data;
+    if (!(await saveAddress(db, fan.activity.id, fan.row.id, winner, contact, now))) {
+      return showClaim(c, fan, now, { winner, values: form, errors: { address: '这份奖品现在不能修改收货地址（已发货、核验中或已过领奖截止时间）。' } });
+    }
+    return c.redirect(`/h5/claim?t=${encodeURIComponent(c.req.query('t') ?? '')}&saved=1`, 303);
+  })
+  .get('/progress', (c) =>
+    asFan(c, 'progress', async (fan) => {
+      const p = await fanProgress(c.var.services.db, fan);
+      const top = Math.max(1, ...p.tiers.map((t) => t.number));
+      return c.html(
+        page(
+          `${fan.activity.name} · 我的助力进度`,
+          html`<h1>${fan.activity.name}</h1>
 <p class="tip">已有 ${p.number} 位好友为你助力 · 第 ${p.rank} 名</p>
 <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="${top}" aria-valuenow="${p.number}"><span style="width:${Math.min(100, Math.round((p.number / top) * 100))}%"></span></div>
 <ol class="tiers">${p.tiers.map((t) => html`<li class="${t.reached ? 'reached' : ''}">第 ${t.level} 档 · ${t.number} 人 · ${t.good}${t.reached ? ' ✓' : ''}</li>`)}</ol>
 <p>${p.next ? `再邀请 ${p.next.remaining} 人可得【${p.next.good}】` : '你已完成全部任务！'}</p>
 <p>活动截止：${formatShanghai(fan.activity.endTime)}</p>
 ${fan.row.poster ? html`<img class="poster" src="/posters/${fan.row.poster}" alt="我的专属海报"><p class="tip">长按图片保存，分享给好友</p>` : ''}`,
-      ),
-    );
-  }),
-);
+        ),
+      );
+    }),
+  );

@@ -1,4 +1,4 @@
-import type { Activity, PosterLayout } from '$lib/api/types';
+import type { Activity, PosterLayout, PrizeKind } from '$lib/api/types';
 import { toLocalInput } from '$lib/format';
 import { DEFAULT_LAYOUT } from '$poster-layout';
 
@@ -13,7 +13,10 @@ export interface ActivityFormValues {
   protect_switch: '1' | '2';
   unsubscribe_deduct: boolean;
   publics: string[];
-  awards: { number: string; good: string; stock: string }[];
+  awards: { number: string; good: string; stock: string; kind: PrizeKind }[];
+  /** 领奖截止, a `datetime-local` value ('' for none). */
+  claim_deadline: string;
+  end_when_gone: boolean;
   key_word: string;
   rule: string;
   background_img: string;
@@ -24,7 +27,7 @@ export interface ActivityFormValues {
 export const cloneLayout = (l: PosterLayout): PosterLayout => JSON.parse(JSON.stringify(l));
 
 function blankAwards() {
-  return Array.from({ length: TIER_ROWS }, () => ({ number: '', good: '', stock: '' }));
+  return Array.from({ length: TIER_ROWS }, () => ({ number: '', good: '', stock: '', kind: 'onsite' as PrizeKind }));
 }
 
 /** A new activity: starts now, runs a week, protection on, deduct on unfollow. */
@@ -37,6 +40,8 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
     unsubscribe_deduct: true,
     publics: [],
     awards: blankAwards(),
+    claim_deadline: '',
+    end_when_gone: false,
     key_word: '',
     rule: '',
     background_img: '',
@@ -48,7 +53,9 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
 export function activityValues(a: Activity): ActivityFormValues {
   const awards = blankAwards();
   for (const w of a.awards) {
-    if (w.level >= 1 && w.level <= TIER_ROWS) awards[w.level - 1] = { number: String(w.number), good: w.good, stock: w.stock == null ? '' : String(w.stock) };
+    if (w.level >= 1 && w.level <= TIER_ROWS) {
+      awards[w.level - 1] = { number: String(w.number), good: w.good, stock: w.stock == null ? '' : String(w.stock), kind: w.kind };
+    }
   }
   return {
     name: a.name,
@@ -58,6 +65,8 @@ export function activityValues(a: Activity): ActivityFormValues {
     unsubscribe_deduct: a.unsubscribe_deduct,
     publics: [...a.publics],
     awards,
+    claim_deadline: toLocalInput(a.claim_deadline),
+    end_when_gone: a.end_when_gone,
     key_word: a.poster.key_word,
     rule: a.poster.rule,
     background_img: a.poster.background_img,

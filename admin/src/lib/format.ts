@@ -57,3 +57,9 @@ export const number = new Intl.NumberFormat('zh-CN');
 export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.1 ? 1 : 0)}%`;
 }
+
+/** 领奖方式 of a tier. */
+export const PRIZE_KINDS = { onsite: '线下核销', code: '兑换码', shipping: '实物邮寄' } as const;
+
+/** Where a prize stands, in words. */
+export const WINNER_STATUS = { won: '待领取', claimed: '已领取', fulfilled: '已兑现', void: '已作废', held: '审核中' } as const;

@@ -1,10 +1,12 @@
 import { DurableObject } from 'cloudflare:workers';
+import { loadConfig } from '../../config';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
+import { fanLink } from '../fan-access';
 import { type Follow, type FollowRecord, recordFollows } from '../followers';
-import type { Tier } from '../tiers';
-import { applyPlan, type OutboxItem } from './outbox';
+import { applyPlan, CODES_PER_ITEM, type OutboxItem } from './outbox';
+import { allGone, CLAIM_CODE_LENGTH, claimCode, inStock, newCodes, type PrizeRecord, type PrizeTier, type TierSupply } from './prizes';
 import {
   type AssistOutcome,
   assistNote,
@@ -37,7 +39,26 @@ export interface UnfollowInput {
   at: number;
 }
 
-type Settings = CounterSettings & { loadedAt: number };
+export interface ImportCodesInput {
+  activityId: number;
+  level: number;
+  codes: string[];
+  at: number;
+}
+
+/** What an import of 兑换码 did: codes added, codes refused as already known, codes now free in the tier. */
+export interface ImportedCodes {
+  added: number;
+  duplicates: number;
+  available: number;
+}
+
+type Settings = CounterSettings & {
+  tiers: readonly PrizeTier[];
+  /** The activity ends itself once every tier's prizes are gone. */
+  endWhenGone: boolean;
+  loadedAt: number;
+};
 
 /** A participant row of this object's storage. */
 type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
@@ -70,6 +91,8 @@ const OUTBOX_SAFETY_MS = 60_000;
 const FOLLOWS_PER_STATEMENT = 100;
 const PROCESSED_TTL_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
+/** Owners whose claim link this object keeps (a link is one HMAC; it is valid for months). */
+const MAX_CLAIM_LINKS = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS participant (row_id INTEGER PRIMARY KEY, open_id TEXT NOT NULL, public_number_id INTEGER NOT NULL,
@@ -80,6 +103,11 @@ CREATE INDEX IF NOT EXISTS helper_owner ON helper (owner_row_id);
 CREATE TABLE IF NOT EXISTS black (public_number_id INTEGER NOT NULL, open_id TEXT NOT NULL, PRIMARY KEY (public_number_id, open_id));
 CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tier_claim (level INTEGER PRIMARY KEY, claims INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS prize (owner_row_id INTEGER NOT NULL, level INTEGER NOT NULL, status TEXT NOT NULL, code TEXT, at INTEGER NOT NULL,
+  PRIMARY KEY (owner_row_id, level));
+CREATE INDEX IF NOT EXISTS prize_code ON prize (code);
+CREATE TABLE IF NOT EXISTS code_pool (code TEXT PRIMARY KEY, level INTEGER NOT NULL, owner_row_id INTEGER);
+CREATE INDEX IF NOT EXISTS code_pool_free ON code_pool (level, owner_row_id);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
 `;
 
@@ -102,6 +130,8 @@ export class ActivityCounter extends DurableObject<Env> {
   /** Helpers' follows waiting for the next D1 statement, and the loop that writes them. */
   private follows: { follow: Follow; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
   private recordingFollows: Promise<void> | null = null;
+  /** Each owner's claim page link, for the notes announcing their prizes. */
+  private claimLinks = new Map<number, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -114,7 +144,8 @@ export class ActivityCounter extends DurableObject<Env> {
     return capture(async () => {
       const [settings, { firstSighting }] = await Promise.all([this.loadSettings(input.activityId, input.at), this.recordFollow(input)]);
       await this.loadParticipant(input.ownerRowId, input.activityId);
-      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting));
+      const claimUrl = await this.claimLink(input.ownerRowId, input.at);
+      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting, claimUrl));
       await this.alarmWithin(PRUNE_EVERY_MS);
       await this.settle(lastOutbox, false);
       return outcome;
@@ -148,17 +179,47 @@ export class ActivityCounter extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Adds 兑换码 to a code tier's pool: each code once in the activity, so no code can reach two
+   * winners. Written to D1 through the outbox like everything else; the answer waits for it.
+   */
+  importCodes(input: ImportCodesInput): Promise<RpcResult<ImportedCodes>> {
+    return capture(async () => {
+      const { added, duplicates, last } = this.ctx.storage.transactionSync(() => {
+        const { add, duplicates } = newCodes(input.codes, (code) => this.sql.exec('SELECT 1 FROM code_pool WHERE code = ?', code).toArray().length > 0);
+        for (const code of add) this.sql.exec('INSERT INTO code_pool (code, level) VALUES (?, ?)', code, input.level);
+        let last = 0;
+        for (let i = 0; i < add.length; i += CODES_PER_ITEM) {
+          last = this.enqueue({ codes: { activityId: input.activityId, level: input.level, codes: add.slice(i, i + CODES_PER_ITEM), at: input.at } });
+        }
+        return { added: add.length, duplicates, last };
+      });
+      await this.settle(last, true);
+      return { added, duplicates, available: this.freeCodes(input.level) };
+    });
+  }
+
   /** Forgets cached settings after the operator edited the activity. */
   async reload(): Promise<void> {
     this.settings = null;
   }
 
   /** The DO's storage as it is, for the tests' D1 ⇔ DO comparison. */
-  async snapshot(): Promise<{ participants: ParticipantRow[]; helpers: { open_id: string; owner_row_id: number; counted: number }[]; pendingOutbox: number }> {
+  async snapshot(): Promise<{
+    participants: ParticipantRow[];
+    helpers: { open_id: string; owner_row_id: number; counted: number }[];
+    prizes: { owner_row_id: number; level: number; status: string; code: string | null }[];
+    pendingOutbox: number;
+  }> {
     return {
       participants: this.sql.exec<ParticipantRow>('SELECT * FROM participant ORDER BY row_id').toArray(),
       helpers: this.sql
         .exec<{ open_id: string; owner_row_id: number; counted: number }>('SELECT open_id, owner_row_id, counted FROM helper ORDER BY open_id')
+        .toArray(),
+      prizes: this.sql
+        .exec<{ owner_row_id: number; level: number; status: string; code: string | null }>(
+          'SELECT owner_row_id, level, status, code FROM prize ORDER BY owner_row_id, level',
+        )
         .toArray(),
       pendingOutbox: this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM outbox').one().n,
     };
@@ -186,7 +247,7 @@ export class ActivityCounter extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
-  private decideAssist(settings: Settings, input: AssistInput, newToAccount: boolean): { outcome: AssistOutcome; lastOutbox: number } {
+  private decideAssist(settings: Settings, input: AssistInput, newToAccount: boolean, claimUrl: string): { outcome: AssistOutcome; lastOutbox: number } {
     const seen = this.processed<AssistOutcome>(input.eventKey);
     if (seen) return { outcome: seen, lastOutbox: 0 };
     const owner = this.participant(input.ownerRowId);
@@ -204,12 +265,16 @@ export class ActivityCounter extends DurableObject<Env> {
     if (outcome.status === 'refused' || !owner) return { outcome, lastOutbox: 0 };
     this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.accountId, input.helperOpenId, owner.rowId, input.at);
     this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.rowId);
-    const claims = claimTiers(settings.tiers, owner.taskProgress, outcome.tier, (level) => this.claimed(level));
-    for (const c of claims.filter((x) => x.inStock)) {
-      this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', c.tier.level);
-    }
-    const note = assistNote(settings.tiers, outcome, claims);
+    const claims = claimTiers(settings.tiers, owner.taskProgress, outcome.tier, (tier) => inStock(tier, this.supply(tier.level)));
+    const prizes = claims.filter((c) => c.inStock).map((c) => this.takePrize(input.activityId, owner, c.tier, input.at));
+    const note = assistNote(settings.tiers, outcome, claims, claimUrl);
+    const gone = prizes.length > 0 && settings.endWhenGone && allGone(settings.tiers, (level) => this.supply(level));
+    // Later assists find the activity over at once; D1's end time follows with this decision's round.
+    if (gone) settings.endTime = Math.min(settings.endTime, input.at);
     const lastOutbox = this.enqueue({
+      prizes,
+      // Stored end times are whole seconds (what the API shows is what is stored).
+      ended: gone ? { activityId: input.activityId, at: Math.ceil(input.at / 1000) * 1000 } : undefined,
       helper: {
         activityId: input.activityId,
         accountId: input.accountId,
@@ -270,8 +335,58 @@ export class ActivityCounter extends DurableObject<Env> {
     return row ? { ownerRowId: row.owner_row_id, counted: row.counted === 1 } : undefined;
   }
 
-  private claimed(level: number): number {
-    return this.sql.exec<{ claims: number }>('SELECT claims FROM tier_claim WHERE level = ?', level).toArray()[0]?.claims ?? 0;
+  /** What a tier has given (units of stock taken) and has left (free 兑换码). */
+  private supply(level: number): TierSupply {
+    const taken = this.sql.exec<{ claims: number }>('SELECT claims FROM tier_claim WHERE level = ?', level).toArray()[0]?.claims ?? 0;
+    return { taken, codes: this.freeCodes(level) };
+  }
+
+  private freeCodes(level: number): number {
+    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM code_pool WHERE level = ? AND owner_row_id IS NULL', level).one().n;
+  }
+
+  /**
+   * Takes a tier's prize for its owner (inside the decision's transaction): a unit of stock, and
+   * the oldest free 兑换码 of a code tier or a fresh claim code of an onsite tier.
+   */
+  private takePrize(activityId: number, owner: Participant, tier: PrizeTier, at: number): PrizeRecord {
+    this.sql.exec('INSERT INTO tier_claim VALUES (?, 1) ON CONFLICT (level) DO UPDATE SET claims = claims + 1', tier.level);
+    let code: string | null = null;
+    if (tier.kind === 'code') {
+      code = this.sql
+        .exec<{ code: string }>(
+          'UPDATE code_pool SET owner_row_id = ? WHERE code = (SELECT code FROM code_pool WHERE level = ? AND owner_row_id IS NULL ORDER BY rowid LIMIT 1) RETURNING code',
+          owner.rowId,
+          tier.level,
+        )
+        .one().code;
+    } else if (tier.kind === 'onsite') {
+      do code = claimCode(activityId, crypto.getRandomValues(new Uint8Array(CLAIM_CODE_LENGTH)));
+      while (this.sql.exec('SELECT 1 FROM prize WHERE code = ?', code).toArray().length);
+    }
+    this.sql.exec("INSERT INTO prize VALUES (?, ?, 'won', ?, ?)", owner.rowId, tier.level, code, at);
+    return {
+      activityId,
+      ownerRowId: owner.rowId,
+      accountId: owner.accountId,
+      openId: owner.openId,
+      level: tier.level,
+      kind: tier.kind,
+      good: tier.good,
+      status: 'won',
+      code,
+      at,
+    };
+  }
+
+  /** The owner's claim page link (cached: signing it is an HMAC). */
+  private async claimLink(ownerRowId: number, now: number): Promise<string> {
+    let link = this.claimLinks.get(ownerRowId);
+    if (link) return link;
+    if (this.claimLinks.size >= MAX_CLAIM_LINKS) this.claimLinks.clear();
+    link = await fanLink(loadConfig(this.env), 'claim', ownerRowId, now);
+    this.claimLinks.set(ownerRowId, link);
+    return link;
   }
 
   private isBlack(accountId: number, openId: string): boolean {
@@ -317,12 +432,14 @@ export class ActivityCounter extends DurableObject<Env> {
   private async loadSettings(activityId: number, now: number): Promise<Settings> {
     if (this.settings && now - this.settings.loadedAt < SETTINGS_TTL_MS) return this.settings;
     const [activity, awards, publics] = await this.env.DB.batch([
-      this.env.DB.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at FROM activity WHERE id = ?').bind(activityId),
-      this.env.DB.prepare('SELECT level, number, good, stock FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
+      this.env.DB.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at, end_when_gone FROM activity WHERE id = ?').bind(
+        activityId,
+      ),
+      this.env.DB.prepare('SELECT level, number, good, stock, kind FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
       this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
     const a = activity.results[0] as
-      | { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null }
+      | { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null; end_when_gone: number }
       | undefined;
     this.settings = {
       startTime: a?.start_time ?? 0,
@@ -331,7 +448,8 @@ export class ActivityCounter extends DurableObject<Env> {
       deduct: a?.unsubscribe_deduct === Flag.yes,
       deleted: !a || a.deleted_at !== null,
       accounts: new Set((publics.results as { public_id: number }[]).map((p) => p.public_id)),
-      tiers: awards.results as unknown as Tier[],
+      tiers: awards.results as unknown as PrizeTier[],
+      endWhenGone: a?.end_when_gone === Flag.yes,
       loadedAt: now,
     };
     return this.settings;

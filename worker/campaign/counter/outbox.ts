@@ -1,5 +1,10 @@
 import type { OutboundMessage } from '../../messaging/outbox';
 import { BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS } from '../participants';
+import { ACTIVITY_ENDED, IMPORTED_CODES, WINNERS } from '../winners';
+import type { PrizeRecord } from './prizes';
+
+/** 兑换码 one outbox item carries at most, so a round's codes stay one modest D1 statement. */
+export const CODES_PER_ITEM = 100;
 
 /**
  * What one decision of an activity's Durable Object still has to apply outside it: D1 rows and a
@@ -15,6 +20,12 @@ export interface OutboxItem {
   owner?: { activityId: number; rowId: number; number: number; progress: number };
   /** Blacklist flags of participants. */
   black?: { activityId: number; rowId: number; black: 0 | 1 }[];
+  /** Prizes won (or held, or voided), each the counter's whole record of it. */
+  prizes?: PrizeRecord[];
+  /** 兑换码 added to a code tier's pool. */
+  codes?: { activityId: number; level: number; codes: string[]; at: number };
+  /** Every tier's prizes are gone and the activity ends itself. */
+  ended?: { activityId: number; at: number };
   message?: OutboundMessage;
 }
 
@@ -24,8 +35,8 @@ export interface D1Write {
 }
 
 /**
- * The D1 statements and messages that apply `items` (in outbox order). Owner counts and flags
- * are coalesced to each row's latest value; helpers are written before departures, which is their
+ * The D1 statements and messages that apply `items` (in outbox order). Owner counts, flags and
+ * prizes are coalesced to each row's latest value; helpers are written before departures, which is their
  * only possible order (a helper counts once, and only one who followed can leave). A departure
  * repeats the worker's own "not following" write, for a helper row that reached D1 after it.
  */
@@ -34,13 +45,21 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const departures: unknown[][] = [];
   const owners = new Map<number, unknown[]>();
   const black = new Map<number, unknown[]>();
+  const prizes = new Map<string, unknown[]>();
+  const codes: unknown[][] = [];
+  const ended: unknown[][] = [];
   const messages: OutboundMessage[] = [];
   for (const item of items) {
-    const { helper: h, left: l, owner: o, message } = item;
+    const { helper: h, left: l, owner: o, codes: c, ended: e, message } = item;
     if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at]);
     if (l) departures.push([l.activityId, l.accountId, l.openId, l.at, l.uncount]);
     if (o) owners.set(o.rowId, [o.activityId, o.rowId, o.number, o.progress]);
     for (const b of item.black ?? []) black.set(b.rowId, [b.activityId, b.rowId, b.black]);
+    for (const p of item.prizes ?? []) {
+      prizes.set(`${p.ownerRowId}:${p.level}`, [p.activityId, p.ownerRowId, p.accountId, p.openId, p.level, p.kind, p.good, p.status, p.code, p.at]);
+    }
+    for (const code of c?.codes ?? []) codes.push([c!.activityId, c!.level, code, c!.at]);
+    if (e) ended.push([e.activityId, e.at]);
     if (message) messages.push(message);
   }
   const writes: D1Write[] = [];
@@ -51,5 +70,8 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   add(DEPARTED_HELPERS, departures);
   add(OWNER_COUNTS, [...owners.values()]);
   add(BLACK_FLAGS, [...black.values()]);
+  add(WINNERS, [...prizes.values()]);
+  add(IMPORTED_CODES, codes);
+  add(ACTIVITY_ENDED, ended);
   return { writes, messages };
 }

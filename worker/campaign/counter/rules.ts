@@ -4,6 +4,7 @@
  * back. The ActivityCounter gathers the facts from its storage, calls these inside its transaction
  * and records the result; these never touch storage, so they are tested directly.
  */
+import { tierGone, tierWon } from '../prize-notices';
 import { texts } from '../texts';
 import { nextTier, type Tier, tierReached, tiersAhead } from '../tiers';
 
@@ -75,18 +76,18 @@ export function judgeAssist(s: CounterSettings, f: AssistFacts): AssistOutcome {
 }
 
 /** A tier an assist newly passed, and whether a prize was left for it. */
-export interface TierClaim {
-  tier: Tier;
+export interface TierClaim<T extends Tier = Tier> {
+  tier: T;
   inStock: boolean;
 }
 
 /**
- * The tiers passed going from level `from` to level `to`, each taking one unit of its stock while
- * any is left (`claimed`: units already taken per level). A tier is passed once per owner: a
- * deduction never lowers task_progress, so re-passing it claims nothing.
+ * The tiers passed going from level `from` to level `to`, each with whether a prize is left for
+ * it (`available`: stock, and codes for a code tier; see prizes.ts). A tier is passed once per
+ * owner: a deduction never lowers task_progress, so re-passing it claims nothing.
  */
-export function claimTiers(tiers: readonly Tier[], from: number, to: number, claimed: (level: number) => number): TierClaim[] {
-  return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: tier.stock === null || claimed(tier.level) < tier.stock }));
+export function claimTiers<T extends Tier>(tiers: readonly T[], from: number, to: number, available: (tier: T) => boolean): TierClaim<T>[] {
+  return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: available(tier) }));
 }
 
 /** A note to a poster owner, and how many sends their window must keep after it (prizes ahead). */
@@ -96,13 +97,13 @@ export interface Note {
 }
 
 /**
- * What the owner is told of a counted assist: each tier newly passed (its prize, or that it is
- * gone) and their progress, in one message. WeChat allows few sends per window, so a plain
+ * What the owner is told of a counted assist: each tier newly passed (its prize and where to claim
+ * it, or that it is gone) and their progress, in one message. WeChat allows few sends per window, so a plain
  * progress note asks the window to keep a send for every prize still ahead; an announcement takes
  * any send left.
  */
-export function assistNote(tiers: readonly Tier[], outcome: CountedAssist, claims: readonly TierClaim[]): Note {
-  const lines = claims.map((c) => texts.tierReached(c.tier.level, c.tier.number, c.tier.good, c.inStock));
+export function assistNote(tiers: readonly Tier[], outcome: CountedAssist, claims: readonly TierClaim[], claimUrl: string): Note {
+  const lines = claims.map((c) => (c.inStock ? tierWon(c.tier, claimUrl) : tierGone(c.tier)).text);
   lines.push(texts.progress(outcome.number, nextTier(tiers, outcome.number)));
   return { text: lines.join('\n'), reserve: claims.length ? 0 : tiersAhead(tiers, outcome.tier) };
 }

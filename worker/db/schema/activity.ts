@@ -29,6 +29,10 @@ export const activity = sqliteTable(
     burstSeconds: integer('burst_seconds'),
     /** 防刷 stay period: an assist counts once the helper has stayed followed this long (null: off). */
     stayHours: integer('stay_hours'),
+    /** After this time the claim page no longer takes claims (null: no deadline). */
+    claimDeadline: integer('claim_deadline'),
+    /** 1: the activity ends itself once every tier's prizes are gone. */
+    endWhenGone: integer('end_when_gone').notNull().default(0),
   },
   (t) => [index('activity_user_time').on(t.mtbUserId, t.deletedAt, t.startTime)],
 );

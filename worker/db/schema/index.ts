@@ -1,5 +1,6 @@
 export * from './activity';
 export * from './messaging';
 export * from './platform';
+export * from './prizes';
 export * from './promo';
 export * from './uploads';

@@ -19,6 +19,15 @@ const Layout = z
   })
   .openapi('PosterLayout');
 
+/** A prize tier's settings, as both the activity and its statistics show them. */
+const TierFields = z.object({
+  level: z.number().int(),
+  number: z.number().int(),
+  good: z.string(),
+  stock: z.number().int().nullable(),
+  kind: z.enum(PRIZE_KINDS),
+});
+
 export const ActivitySchema = z
   .object({
     id: z.number().int(),
@@ -31,7 +40,10 @@ export const ActivitySchema = z
     publics: z.array(z.string()),
     accounts: z.array(z.object({ appid: z.string(), nick_name: z.string(), head_img: z.string(), qr_capable: z.boolean() })),
     awards: z.array(
-      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), kind: z.enum(PRIZE_KINDS) }),
+      TierFields.extend({
+        won: z.number().int().openapi({ description: '已中奖人数（不含作废）' }),
+        left: z.number().int().nullable().openapi({ description: '剩余奖品：库存与（兑换码档）兑换码余量中较少者；null 为不限' }),
+      }),
     ),
     poster: z.object({ background_img: z.string(), background_url: z.string(), key_word: z.string(), rule: z.string(), layout: Layout }),
     keywords: z.object({ progress: z.string(), claim: z.string() }),
@@ -45,6 +57,8 @@ export const ActivitySchema = z
       )
       .openapi({ description: '各通知场景的文案与模板消息' }),
     risk: z.object({ burst_count: z.number().int().nullable(), burst_seconds: z.number().int().nullable(), stay_hours: z.number().int().nullable() }),
+    claim_deadline: z.string().nullable().openapi({ description: '领奖截止时间；null 为不限' }),
+    end_when_gone: z.boolean().openapi({ description: '奖品发完后自动结束活动' }),
     participants: z.number().int(),
     assists: z.number().int(),
     created_at: z.string(),
@@ -64,7 +78,7 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
     unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
     publics: accounts.map((x) => x.authorizerAppid),
     accounts: accounts.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
-    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind })),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind, won: w.won, left: w.left })),
     poster: {
       background_img: poster.backgroundImg,
       background_url: `/api/uploads/${poster.backgroundImg}`,
@@ -75,6 +89,8 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
     keywords: { progress: poster.progressKeyword, claim: poster.claimKeyword },
     notices: effectiveNotices(storedNotices(a.notices)),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
+    claim_deadline: a.claimDeadline === null ? null : isoShanghai(a.claimDeadline),
+    end_when_gone: a.endWhenGone === Flag.yes,
     participants,
     assists,
     created_at: isoShanghai(a.createdAt),
@@ -177,7 +193,12 @@ const StatsSchema = z
     today: DayCounts,
     yesterday: DayCounts,
     tiers: z.array(
-      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), completions: z.number().int() }),
+      TierFields.extend({
+        completions: z.number().int().openapi({ description: '达成该档的人数' }),
+        won: z.number().int().openapi({ description: '中奖（不含作废）' }),
+        claimed: z.number().int().openapi({ description: '已领取待兑现（已填地址待发货 / 已出示核销码待核销）' }),
+        fulfilled: z.number().int().openapi({ description: '已兑现（兑换码已领取 / 已发货 / 已核销）' }),
+      }),
     ),
     depth: z.array(z.object({ level: z.number().int(), fans: z.number().int() })),
     leaderboard: z.array(

@@ -1,10 +1,9 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { decodeCursor } from '../../campaign/cursor';
 import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
 import { isoShanghai } from '../../campaign/time';
 import { Flag, Looking, Origin } from '../../db/values';
 import { csvStream } from './csv';
-import { createApi, errorResponses, json, security } from './openapi';
+import { CursorParam, createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const Filters = z.object({
@@ -88,17 +87,7 @@ function csvLine(r: FanRow): unknown[] {
   ];
 }
 const PageQuery = Filters.extend({
-  cursor: z
-    .string()
-    .max(64)
-    .transform((s, ctx) => {
-      const cursor = decodeCursor(s);
-      if (cursor) return cursor;
-      ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' });
-      return z.NEVER;
-    })
-    .optional()
-    .openapi({ description: '上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快）', type: 'string' }),
+  cursor: CursorParam,
   page: z.coerce
     .number()
     .int()

@@ -8,6 +8,7 @@ import { requireOperator } from './require-operator';
 import { loginApi, sessionApi } from './session';
 import { uploadsApi } from './uploads';
 import { usersApi } from './users';
+import { winnersApi } from './winners';
 
 export const api = createApi();
 api.openAPIRegistry.registerComponent('securitySchemes', 'cookieAuth', { type: 'apiKey', in: 'cookie', name: 'sid' });
@@ -31,3 +32,4 @@ api.route('/', uploadsApi);
 api.route('/', postersApi);
 api.route('/', promosApi);
 api.route('/', fansApi);
+api.route('/', winnersApi);

@@ -1299,6 +1299,539 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/activities/{id}/awards/{level}/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导入兑换码（每行一个；重复的跳过） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    level: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        codes: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description 导入结果 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: number;
+                            /** @description 与本次或本活动已有的兑换码重复而跳过的个数 */
+                            duplicates: number;
+                            /** @description 这一档现在未发出的兑换码 */
+                            available: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 中奖名单 */
+        get: {
+            parameters: {
+                query?: {
+                    level?: number;
+                    kind?: "code" | "shipping" | "onsite";
+                    status?: "won" | "claimed" | "fulfilled" | "void" | "held";
+                    /** @description 昵称、手机号或兑换码/核销码的一部分 */
+                    q?: string;
+                    /** @description 上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快） */
+                    cursor?: string;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 中奖记录，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Winner"][];
+                            /** @description 匹配数，最多计到 10000；第一页计数，cursor 带到后续各页 */
+                            total: number;
+                            total_capped: boolean;
+                            page: number;
+                            page_size: number;
+                            next_cursor: string | null;
+                            prev_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出中奖名单（CSV，流式） */
+        get: {
+            parameters: {
+                query?: {
+                    level?: number;
+                    kind?: "code" | "shipping" | "onsite";
+                    status?: "won" | "claimed" | "fulfilled" | "void" | "held";
+                    /** @description 昵称、手机号或兑换码/核销码的一部分 */
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量发货（CSV：中奖ID, 快递公司, 快递单号） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        csv: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 发货结果：能发的已发货并通知粉丝，其余按行说明原因 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shipped: number;
+                            errors: {
+                                line: number;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/erase-contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 清除本活动中奖者的联系方式（姓名、手机号、地址） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 已清除 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            erased: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 核销：线下核销码兑现一次（再次核销为 409） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 已核销 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Winner"];
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/winners/{id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发货（填写快递公司与单号，并通知粉丝） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        company: string;
+                        tracking_no: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 已发货 */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1369,6 +1902,10 @@ export interface components {
                 stock: number | null;
                 /** @enum {string} */
                 kind: "code" | "shipping" | "onsite";
+                /** @description 已中奖人数（不含作废） */
+                won: number;
+                /** @description 剩余奖品：库存与（兑换码档）兑换码余量中较少者；null 为不限 */
+                left: number | null;
             }[];
             poster: {
                 background_img: string;
@@ -1497,6 +2034,10 @@ export interface components {
                 burst_seconds: number | null;
                 stay_hours: number | null;
             };
+            /** @description 领奖截止时间；null 为不限 */
+            claim_deadline: string | null;
+            /** @description 奖品发完后自动结束活动 */
+            end_when_gone: boolean;
             participants: number;
             assists: number;
             created_at: string;
@@ -1541,6 +2082,13 @@ export interface components {
             protect_switch?: 1 | 2;
             /** @description 取关扣助力 */
             unsubscribe_deduct?: boolean;
+            /**
+             * @description 领奖截止时间（过后领奖页关闭、不再核销），null 为不限
+             * @example 2026-11-23T20:00:00+08:00
+             */
+            claim_deadline?: string | null;
+            /** @description 所有档位的奖品（库存或兑换码）发完后自动结束活动 */
+            end_when_gone?: boolean;
             publics: string[];
             awards: {
                 level: number;
@@ -1639,6 +2187,13 @@ export interface components {
             protect_switch?: 1 | 2;
             /** @description 取关扣助力 */
             unsubscribe_deduct?: boolean;
+            /**
+             * @description 领奖截止时间（过后领奖页关闭、不再核销），null 为不限
+             * @example 2026-11-23T20:00:00+08:00
+             */
+            claim_deadline?: string | null;
+            /** @description 所有档位的奖品（库存或兑换码）发完后自动结束活动 */
+            end_when_gone?: boolean;
             publics?: string[];
             awards?: {
                 level: number;
@@ -1733,7 +2288,16 @@ export interface components {
                 number: number;
                 good: string;
                 stock: number | null;
+                /** @enum {string} */
+                kind: "code" | "shipping" | "onsite";
+                /** @description 达成该档的人数 */
                 completions: number;
+                /** @description 中奖（不含作废） */
+                won: number;
+                /** @description 已领取待兑现（已填地址待发货 / 已出示核销码待核销） */
+                claimed: number;
+                /** @description 已兑现（兑换码已领取 / 已发货 / 已核销） */
+                fulfilled: number;
             }[];
             depth: {
                 level: number;
@@ -1816,6 +2380,38 @@ export interface components {
             part_in: number;
             ctime: string;
             subscribe_time: string | null;
+        };
+        Winner: {
+            id: number;
+            level: number;
+            good: string;
+            /** @enum {string} */
+            kind: "code" | "shipping" | "onsite";
+            open_id: string;
+            nickname: string | null;
+            avatar: string | null;
+            /**
+             * @description won 待领取 / claimed 已领取待兑现 / fulfilled 已兑现 / void 作废 / held 审核中
+             * @enum {string}
+             */
+            status: "won" | "claimed" | "fulfilled" | "void" | "held";
+            /** @description 兑换码（code）或核销码（onsite） */
+            code?: string;
+            contact?: {
+                name: string;
+                phone: string;
+                region: string;
+                address: string;
+            };
+            /** @description 联系方式已被清除 */
+            contact_erased: boolean;
+            shipping?: {
+                company: string;
+                tracking_no: string;
+            };
+            won_at: string;
+            claimed_at?: string;
+            fulfilled_at?: string;
         };
     };
     responses: never;

@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { type ActivityFormValues, activityValues, cloneLayout, newActivityValues, TIER_ROWS } from '$lib/activity-form';
-import type { Activity, ActivityInput, PosterLayout, Upload } from '$lib/api/types';
+import type { Activity, ActivityInput, PosterLayout, PrizeKind, Upload } from '$lib/api/types';
 import { fromLocalInput } from '$lib/format';
 import { type ApiFailure, apiFetch, loginRedirect } from './api';
 import { text } from './forms';
@@ -29,7 +29,10 @@ export function readActivityForm(form: FormData): ActivityFormValues {
       number: text(form, `awards.${i}.number`),
       good: text(form, `awards.${i}.good`),
       stock: text(form, `awards.${i}.stock`),
+      kind: prizeKind(text(form, `awards.${i}.kind`)),
     })),
+    claim_deadline: text(form, 'claim_deadline'),
+    end_when_gone: form.get('end_when_gone') === 'on',
     key_word: text(form, 'poster.key_word'),
     rule: text(form, 'poster.rule'),
     background_img: text(form, 'poster.background_img'),
@@ -39,6 +42,14 @@ export function readActivityForm(form: FormData): ActivityFormValues {
 }
 
 const INT = /^\d+$/;
+const KINDS: PrizeKind[] = ['code', 'shipping', 'onsite'];
+const prizeKind = (v: string): PrizeKind => (KINDS.includes(v as PrizeKind) ? (v as PrizeKind) : 'onsite');
+
+/** The claim settings as the API takes them (an empty deadline clears it). */
+const claimSettings = (v: ActivityFormValues) => ({
+  claim_deadline: v.claim_deadline ? fromLocalInput(v.claim_deadline) : null,
+  end_when_gone: v.end_when_gone,
+});
 
 /**
  * The API body for the form, with the form's own messages for what only a form can get wrong
@@ -55,7 +66,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     else if (!INT.test(a.number)) errors[`awards.${i}.number`] = '助力人数须为正整数';
     if (a.stock && !INT.test(a.stock)) errors[`awards.${i}.stock`] = '库存须为整数，不限库存请留空';
     rows.push(i);
-    awards.push({ level: i + 1, number: Number(a.number), good: a.good, stock: a.stock ? Number(a.stock) : null });
+    awards.push({ level: i + 1, number: Number(a.number), good: a.good, stock: a.stock ? Number(a.stock) : null, kind: a.kind });
   });
   if (!v.start_time) errors.start_time = '请选择开始时间';
   if (!v.end_time) errors.end_time = '请选择结束时间';
@@ -67,6 +78,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     unsubscribe_deduct: v.unsubscribe_deduct,
     publics: v.publics,
     awards,
+    ...claimSettings(v),
     poster: { background_img: v.background_img, key_word: v.key_word, rule: v.rule, layout: v.layout },
   };
   return { body, rows, errors };
@@ -74,8 +86,8 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * prizes and stock. The form disables the rest, so they are not posted at all; `values` is the
- * posted form completed from the activity, to re-render it if the API refuses.
+ * prizes and stock, and the claim settings. The form disables the rest, so they are not posted at
+ * all; `values` is the posted form completed from the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const base = activityValues(current);
@@ -85,15 +97,17 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     end_time: posted.end_time,
     rule: posted.rule,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
+    claim_deadline: posted.claim_deadline,
+    end_when_gone: posted.end_when_gone,
   };
   const errors: Errors = {};
   if (!v.end_time) errors.end_time = '请选择结束时间';
   const awards = current.awards.map((w) => {
     const row = v.awards[w.level - 1] ?? { good: '', stock: '' };
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
-    return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null };
+    return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null, kind: w.kind };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards, ...claimSettings(v) };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
