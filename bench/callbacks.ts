@@ -3,18 +3,20 @@
  * follower scanning a fan's poster) pushed at one activity, against the verify-only route of the
  * same worker, same concurrency and duration. Afterwards every count is checked in D1.
  */
+
+import { sleep } from '../scripts/lib/processes';
+import type { WranglerDev } from '../scripts/lib/wrangler-dev';
+import { fanMessage } from '../test/sandbox/pushes';
 import { WXBizMsgCrypt } from '../worker/wechat/crypto';
 import { buildXml, parseWeChatXml } from '../worker/wechat/xml';
-import { fanMessage } from '../test/sandbox/pushes';
-import { Api, createActivity, joinByKeyword, KEYS, type Account, type Tier } from './lib/flow';
+import { type Account, type Api, createActivity, joinByKeyword, KEYS, type Tier } from './lib/flow';
 import { closedLoop, type LoadItem, type LoadResult } from './lib/load';
-import { sleep } from './lib/proc';
-import { checksTable, ms, table, verdict, type Check } from './lib/report';
-import { round, summarize, type Summary } from './lib/stats';
-import { d1Execute, workerdCpu, type Worker, type WorkerdCpu } from './lib/worker';
+import { type Check, checksTable, ms, table, verdict } from './lib/report';
+import { round, type Summary, summarize } from './lib/stats';
+import { d1Execute, type WorkerdCpu, workerdCpu } from './lib/worker';
 
 export interface CallbackOptions {
-  worker: Worker;
+  worker: WranglerDev;
   persistDir: string;
   sandboxUrl: string;
   api: Api;
@@ -51,7 +53,13 @@ async function sealAll(inners: { ghId: string; inner: string }[]): Promise<{ que
           const timestamp = String(Math.floor(Date.now() / 1000));
           const n = String(100000 + (nonce++ % 900000));
           const encrypted = await box.encrypt(inner);
-          const q = new URLSearchParams({ signature: await box.signatureOf(timestamp, n), timestamp, nonce: n, encrypt_type: 'aes', msg_signature: await box.msgSignature(timestamp, n, encrypted) });
+          const q = new URLSearchParams({
+            signature: await box.signatureOf(timestamp, n),
+            timestamp,
+            nonce: n,
+            encrypt_type: 'aes',
+            msg_signature: await box.msgSignature(timestamp, n, encrypted),
+          });
           return { query: q.toString(), body: buildXml({ ToUserName: ghId, Encrypt: encrypted }) };
         }),
       )),
@@ -77,11 +85,18 @@ function plan(from: number, count: number, owners: number, runId: string): Push[
 
 async function sealPlan(account: Account, pushes: Push[], ownerRows: number[]) {
   const createTime = Math.floor(Date.now() / 1000);
-  return sealAll(pushes.map((p) => ({ ghId: account.ghId, inner: fanMessage({ ghId: account.ghId, openId: p.openId, createTime, type: 'subscribe', scene: `1_${ownerRows[p.owner]}` }) })));
+  return sealAll(
+    pushes.map((p) => ({
+      ghId: account.ghId,
+      inner: fanMessage({ ghId: account.ghId, openId: p.openId, createTime, type: 'subscribe', scene: `1_${ownerRows[p.owner]}` }),
+    })),
+  );
 }
 
-const itemsOf = (route: string, appid: string, sealed: { query: string; body: string }[]) => (i: number): LoadItem | null =>
-  i < sealed.length ? { path: `/wechat/${route}/${appid}?${sealed[i].query}`, body: sealed[i].body } : null;
+const itemsOf =
+  (route: string, appid: string, sealed: { query: string; body: string }[]) =>
+  (i: number): LoadItem | null =>
+    i < sealed.length ? { path: `/wechat/${route}/${appid}?${sealed[i].query}`, body: sealed[i].body } : null;
 
 export interface CallbackResult {
   reference: { perSecond: number; latency: Summary; sent: number; errors: number };
@@ -123,7 +138,9 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const cycle = (i: number) => refItems(i % refPool.length);
   const isSuccess = (status: number, body: string) => status === 200 && body === 'success';
   await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: cycle, isOk: isSuccess });
-  const [ref, refCpu] = await withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess }));
+  const [ref, refCpu] = await withCpu(worker, () =>
+    closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess }),
+  );
 
   // Ours: a short warm-up (its assists count too, and are checked). The pre-sealed set for the
   // timed window is sized from the reference's rate (ours does the same verification and more,
@@ -131,11 +148,27 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
   const warmPlan = plan(0, 3000, o.owners, runId);
   const warmSealed = await sealPlan(account, warmPlan, ownerRows);
-  const warm = await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: itemsOf('callback', account.appid, warmSealed), isOk: isReply, keepBodies: true });
+  const warm = await closedLoop({
+    port: worker.port,
+    concurrency: o.concurrency,
+    durationMs: WARMUP_MS,
+    next: itemsOf('callback', account.appid, warmSealed),
+    isOk: isReply,
+    keepBodies: true,
+  });
   const budget = Math.ceil(Math.max(ref.perSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
   const mainPlan = plan(warm.sent, budget, o.owners, runId);
   const sealed = await sealPlan(account, mainPlan, ownerRows);
-  const [ours, ourCpu] = await withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: itemsOf('callback', account.appid, sealed), isOk: isReply, keepBodies: true }));
+  const [ours, ourCpu] = await withCpu(worker, () =>
+    closedLoop({
+      port: worker.port,
+      concurrency: o.concurrency,
+      durationMs: o.durationMs,
+      next: itemsOf('callback', account.appid, sealed),
+      isOk: isReply,
+      keepBodies: true,
+    }),
+  );
 
   // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
   const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
@@ -158,7 +191,12 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const appid = account.appid.replace(/'/g, "''");
   const settled = async () =>
     Number(
-      (await d1Execute<{ n: number }>(o.persistDir, `SELECT count(*) AS n FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND status != 'sending'`))[0].n,
+      (
+        await d1Execute<{ n: number }>(
+          o.persistDir,
+          `SELECT count(*) AS n FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND status != 'sending'`,
+        )
+      )[0].n,
     );
   const drainStart = performance.now();
   let notes = await settled();
@@ -195,7 +233,8 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   let ownerMismatches = 0;
   for (const [openId, number, progress] of owners) {
     const i = ownerOpenIds.indexOf(openId);
-    if (i < 0 || number < acceptedFor[i] || number > sentTo[i] || progress !== tiersOf(number) || (tierByOwner.get(openId) ?? 0) !== progress) ownerMismatches++;
+    if (i < 0 || number < acceptedFor[i] || number > sentTo[i] || progress !== tiersOf(number) || (tierByOwner.get(openId) ?? 0) !== progress)
+      ownerMismatches++;
   }
   const helpers = Number(row.helpers);
   const counts = {
@@ -230,8 +269,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const errors = ours.errors + warm.errors + wrongReplies;
   const checks: Check[] = [
     { target: '≥ 500 assists/s on one activity', measured: `${round(ours.perSecond)} /s`, verdict: verdict(ours.perSecond >= 500) },
-    { target: '≥ 50% of the reference throughput', measured: `${round((ours.perSecond / ref.perSecond) * 100)} %`, verdict: verdict(ours.perSecond >= 0.5 * ref.perSecond) },
-    { target: 'p99 ≤ 5 × reference p99', measured: `${ms(ourLat.p99)} vs 5 × ${ms(refLat.p99)} = ${ms(5 * refLat.p99)}`, verdict: verdict(ourLat.p99 <= 5 * refLat.p99) },
+    {
+      target: '≥ 50% of the reference throughput',
+      measured: `${round((ours.perSecond / ref.perSecond) * 100)} %`,
+      verdict: verdict(ours.perSecond >= 0.5 * ref.perSecond),
+    },
+    {
+      target: 'p99 ≤ 5 × reference p99',
+      measured: `${ms(ourLat.p99)} vs 5 × ${ms(refLat.p99)} = ${ms(5 * refLat.p99)}`,
+      verdict: verdict(ourLat.p99 <= 5 * refLat.p99),
+    },
     {
       target: 'zero errors',
       measured: `${errors} of ${pushed} (HTTP/transport ${ours.errors + warm.errors}, wrong reply ${wrongReplies})`,
@@ -242,26 +289,52 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       target: 'counts exact (helpers = Σ number, 1 tier msg per tier)',
       measured: `helpers ${helpers} = Σnumber ${counts.sum_number}; accepted ${accepted} ≤ counted ≤ sent ${pushed}; tier msgs ${counts.tier_messages} = Σprogress ${counts.sum_task_progress}, all sent: ${counts.tier_messages_sent}; notes ${counts.notify_messages} (${counts.notes_skipped_for_the_window} not sent: no room in the owner's window)`,
       verdict: verdict(exact),
-      note: [ownerMismatches ? `${ownerMismatches} owners off` : '', pushed > helpers ? `${pushed - helpers} failed pushes not counted (WeChat would retry them)` : ''].filter(Boolean).join('; '),
+      note: [
+        ownerMismatches ? `${ownerMismatches} owners off` : '',
+        pushed > helpers ? `${pushed - helpers} failed pushes not counted (WeChat would retry them)` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
     },
   ];
   const secs = (o.durationMs / 1000).toFixed(0);
   const text =
-    table(`2. Callback throughput — ${secs} s each, concurrency ${o.concurrency}, ${o.owners} poster owners in one activity (+ ${WARMUP_MS / 1000} s warm-up each)`, ['route', 'requests', 'per s', 'median', 'p99', 'errors'], [
-      ['reference POST /wechat/verify-only/:appid', ref.sent, round(ref.perSecond), ms(refLat.median), ms(refLat.p99), ref.errors],
-      ['ours POST /wechat/callback/:appid (subscribe 1_<row>)', ours.sent, round(ours.perSecond), ms(ourLat.median), ms(ourLat.p99), ours.errors + wrongReplies],
-    ]) +
+    table(
+      `2. Callback throughput — ${secs} s each, concurrency ${o.concurrency}, ${o.owners} poster owners in one activity (+ ${WARMUP_MS / 1000} s warm-up each)`,
+      ['route', 'requests', 'per s', 'median', 'p99', 'errors'],
+      [
+        ['reference POST /wechat/verify-only/:appid', ref.sent, round(ref.perSecond), ms(refLat.median), ms(refLat.p99), ref.errors],
+        [
+          'ours POST /wechat/callback/:appid (subscribe 1_<row>)',
+          ours.sent,
+          round(ours.perSecond),
+          ms(ourLat.median),
+          ms(ourLat.p99),
+          ours.errors + wrongReplies,
+        ],
+      ],
+    ) +
     (refCpu && ourCpu
       ? `\n  workerd CPU per request: runtime (worker + DO + local D1 + queue, one thread) ${refCpu.runtime} ms reference, ${ourCpu.runtime} ms ours; wrangler's proxy ${refCpu.proxy} / ${ourCpu.proxy} ms` +
         `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
       : '') +
     `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (each owner's rule, link and the notes their window had room for);` +
     `\n  warm-up assists (${warm.sent}) are included in the count checks${ours.exhausted ? '\n  NOTE: the pre-sealed pushes ran out before the window ended; the rate is over the shorter time' : ''}` +
-    ([...warm.errorSamples, ...ours.errorSamples].length ? `\n  first errors: ${[...warm.errorSamples, ...ours.errorSamples].slice(0, 3).join('\n                ')}` : '') +
+    ([...warm.errorSamples, ...ours.errorSamples].length
+      ? `\n  first errors: ${[...warm.errorSamples, ...ours.errorSamples].slice(0, 3).join('\n                ')}`
+      : '') +
     checksTable('   targets', checks);
   return {
     reference: { perSecond: ref.perSecond, latency: refLat, sent: ref.sent, errors: ref.errors },
-    ours: { perSecond: ours.perSecond, latency: ourLat, sent: ours.sent, errors: ours.errors, wrongReplies, exhausted: ours.exhausted, warmupPushes: warm.sent },
+    ours: {
+      perSecond: ours.perSecond,
+      latency: ourLat,
+      sent: ours.sent,
+      errors: ours.errors,
+      wrongReplies,
+      exhausted: ours.exhausted,
+      warmupPushes: warm.sent,
+    },
     drainMs,
     cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
     counts,
@@ -271,7 +344,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
 }
 
 /** Runs a timed loop and the workerd CPU it took, per request in ms (null where /proc is missing). */
-async function withCpu(worker: Worker, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
+async function withCpu(worker: WranglerDev, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
   const before = workerdCpu(worker);
   const result = await loop();
   const after = workerdCpu(worker);

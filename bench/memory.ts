@@ -13,8 +13,9 @@
  * Not counted: workerd's own C++ allocations outside V8 (sockets, KV/R2 plumbing), and code
  * space of compiled wasm (not part of the per-isolate limit figures V8 reports here).
  */
+
+import { sleep } from '../scripts/lib/processes';
 import { Cdp } from './lib/cdp';
-import { sleep } from './lib/proc';
 
 export interface HeapSample {
   t: number;
@@ -32,7 +33,10 @@ export class HeapSampler {
   phase = '';
   private done: Promise<void> = Promise.resolve();
 
-  constructor(private readonly cdp: Cdp, private readonly intervalMs = 10) {}
+  constructor(
+    private readonly cdp: Cdp,
+    private readonly intervalMs = 10,
+  ) {}
 
   start(): void {
     this.running = true;
@@ -55,14 +59,24 @@ export class HeapSampler {
   peak(phase?: string) {
     const samples = phase === undefined ? this.samples : this.samples.filter((s) => s.phase === phase);
     const max = (f: (s: HeapSample) => number) => samples.reduce((m, s) => Math.max(m, f(s)), 0);
-    return { used: max((s) => s.used), total: max((s) => s.total), backing: max((s) => s.backing), usedPlusBacking: max((s) => s.used + s.backing), samples: samples.length };
+    return {
+      used: max((s) => s.used),
+      total: max((s) => s.total),
+      backing: max((s) => s.backing),
+      usedPlusBacking: max((s) => s.used + s.backing),
+      samples: samples.length,
+    };
   }
 }
 
 /** Byte lengths of every WebAssembly.Memory alive in the worker's isolate. */
 export async function wasmMemories(cdp: Cdp): Promise<number[]> {
   const context = await cdp.workerContext();
-  const proto = await cdp.send<{ result: { objectId?: string }; exceptionDetails?: unknown }>('Runtime.evaluate', { expression: 'WebAssembly.Memory.prototype', contextId: context.id, objectGroup: 'bench' });
+  const proto = await cdp.send<{ result: { objectId?: string }; exceptionDetails?: unknown }>('Runtime.evaluate', {
+    expression: 'WebAssembly.Memory.prototype',
+    contextId: context.id,
+    objectGroup: 'bench',
+  });
   if (!proto.result.objectId) throw new Error(`cannot reach WebAssembly.Memory.prototype: ${JSON.stringify(proto.exceptionDetails ?? proto.result)}`);
   const found = await cdp.send<{ objects: { objectId: string } }>('Runtime.queryObjects', { prototypeObjectId: proto.result.objectId, objectGroup: 'bench' });
   const sizes = await cdp.send<{ result: { value: number[] } }>('Runtime.callFunctionOn', {

@@ -6,13 +6,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import qrcode from 'qrcode-generator';
-import { DEFAULT_LAYOUT } from '../worker/poster/layout';
+import { run } from '../scripts/lib/processes';
+import { ROOT } from '../scripts/lib/wrangler-dev';
 import { avatarPng } from '../test/sandbox/png';
-import { Api, BACKGROUND_FIXTURE, uploadBackground } from './lib/flow';
-import { run } from './lib/proc';
-import { checksTable, kb, ms, table, verdict, type Check } from './lib/report';
-import { round, summarize, type Summary } from './lib/stats';
-import { ROOT } from './lib/worker';
+import { DEFAULT_LAYOUT } from '../worker/poster/layout';
+import { type Api, BACKGROUND_FIXTURE, uploadBackground } from './lib/flow';
+import { type Check, checksTable, kb, ms, table, verdict } from './lib/report';
+import { round, type Summary, summarize } from './lib/stats';
 
 /** Same text on both sides; no emoji, because the reference's CJK font has none. */
 export const NICKNAME = '任务宝粉丝小明';
@@ -148,7 +148,14 @@ async function preview(api: Api, background: string): Promise<{ ms: number; byte
  * then as many uploads of further variants, which decode the picture. `phase` is told when the
  * misses and the uploads start.
  */
-export async function benchOurPoster(api: Api, background: string, missBackgrounds: string[], runs: number, phase: (name: string) => void, warmup = 3): Promise<OursPoster> {
+export async function benchOurPoster(
+  api: Api,
+  background: string,
+  missBackgrounds: string[],
+  runs: number,
+  phase: (name: string) => void,
+  warmup = 3,
+): Promise<OursPoster> {
   const first = await preview(api, background);
   for (let i = 0; i < warmup; i++) await preview(api, background);
   const times: number[] = [];
@@ -178,7 +185,9 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
   const checks: Check[] = [
     {
       target: 'warm render ≤ 0.35 × Pillow-PNG time',
-      measured: pillow.available ? `${ms(ours.warm.median)} vs 0.35 × ${ms(ref)} = ${ms(0.35 * ref)} (ratio ${round(ours.warm.median / ref, 2)})` : 'reference not run',
+      measured: pillow.available
+        ? `${ms(ours.warm.median)} vs 0.35 × ${ms(ref)} = ${ms(0.35 * ref)} (ratio ${round(ours.warm.median / ref, 2)})`
+        : 'reference not run',
       verdict: verdict(pillow.available ? ours.warm.median <= 0.35 * ref : null),
       note: pillow.available ? '' : pillow.reason,
     },
@@ -203,10 +212,16 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
     '  the worker keeps the last 2 backgrounds per isolate (a campaign\'s posters share one), so warm renders skip reading them; "not cached" renders',
     '  other uploads of the same picture, uploaded (and decoded) by another isolate before this one started: each reads 4 MB of pixels from R2',
     '  upload = POST /api/uploads of the same picture as new bytes: jpeg-js decode + both R2 writes + D1 row; run after the renders, inside the memory sampling',
-    pillow.available ? `  reference = decode background + round avatar (132 px PNG) + text (${pillow.font}) + QR modules + encode; Pillow ${pillow.pillow} on ${pillow.python}; fonts loaded once${pillow.fontNote ? `; ${pillow.fontNote}` : ''}` : '',
+    pillow.available
+      ? `  reference = decode background + round avatar (132 px PNG) + text (${pillow.font}) + QR modules + encode; Pillow ${pillow.pillow} on ${pillow.python}; fonts loaded once${pillow.fontNote ? `; ${pillow.fontNote}` : ''}`
+      : '',
   ].filter(Boolean);
   return {
-    text: table('1. Poster render (750×1334 photo background, avatar, nickname, rule, QR)', ['renderer', 'runs', 'median', 'p99', 'bytes'], rows) + '\n' + notes.join('\n') + checksTable('   targets', checks),
+    text:
+      table('1. Poster render (750×1334 photo background, avatar, nickname, rule, QR)', ['renderer', 'runs', 'median', 'p99', 'bytes'], rows) +
+      '\n' +
+      notes.join('\n') +
+      checksTable('   targets', checks),
     checks,
   };
 }

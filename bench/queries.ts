@@ -6,17 +6,18 @@
 import { copyFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
-import { createDb } from '../worker/db/client';
+import { run } from '../scripts/lib/processes';
+import { ROOT, WRANGLER, wranglerEnv } from '../scripts/lib/wrangler-dev';
 import { getActivity, listActivities } from '../worker/campaign/activities';
 import { decodeCursor } from '../worker/campaign/cursor';
-import { listFans, type FanFilters, type PageAt } from '../worker/campaign/fans';
+import { type FanFilters, listFans, type PageAt } from '../worker/campaign/fans';
 import { activityStats } from '../worker/campaign/stats';
-import { Api } from './lib/flow';
-import { run } from './lib/proc';
-import { checksTable, ms, table, verdict, type Check } from './lib/report';
-import { summarize, type Summary } from './lib/stats';
+import { createDb } from '../worker/db/client';
+import type { Api } from './lib/flow';
+import { type Check, checksTable, ms, table, verdict } from './lib/report';
 import { capturingD1, inline, type Statement } from './lib/sql-capture';
-import { d1File, ROOT, wranglerEnv } from './lib/worker';
+import { type Summary, summarize } from './lib/stats';
+import { d1File } from './lib/worker';
 
 const PAGE_SIZE = 20;
 const DEEP_PAGE = 1000;
@@ -53,7 +54,10 @@ export interface Prepared {
 }
 
 /** Seeds the D1 file (wrangler must be stopped), captures the API's SQL, runs the reference. */
-export async function prepareQueries(o: { python: string; persistDir: string; tmp: string; userId: number; rows: number }, progress: (line: string) => void = () => {}): Promise<Prepared> {
+export async function prepareQueries(
+  o: { python: string; persistDir: string; tmp: string; userId: number; rows: number },
+  progress: (line: string) => void = () => {},
+): Promise<Prepared> {
   const file = d1File(o.persistDir);
   const job = { db: file, user_id: o.userId, now_ms: Date.now(), rows: o.rows, activities: 100, accounts: 4, tag: Date.now().toString(36).slice(-5) };
   const seed = JSON.parse((await run(o.python, [join(ROOT, 'bench/seed_fans.py')], { input: JSON.stringify(job) })).stdout) as SeedInfo;
@@ -63,7 +67,9 @@ export async function prepareQueries(o: { python: string; persistDir: string; tm
   const refFile = join(o.tmp, 'reference.sqlite');
   copyFileSync(file, refFile);
   const ref = new DatabaseSync(refFile);
-  const droppedIndexes = (ref.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'take_part_in' AND sql IS NOT NULL").all() as { name: string }[]).map((r) => r.name);
+  const droppedIndexes = (
+    ref.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'take_part_in' AND sql IS NOT NULL").all() as { name: string }[]
+  ).map((r) => r.name);
   for (const name of droppedIndexes) ref.exec(`DROP INDEX "${name}"`);
   ref.close();
 
@@ -122,18 +128,36 @@ async function captureSpecs(file: string, userId: number, seed: SeedInfo): Promi
       const deep = Math.max(2, Math.min(DEEP_PAGE, Math.ceil(total / PAGE_SIZE)));
       const cursor = await cursorOfPage(walker, userId, filters, deep);
       await listFans(db, userId, filters, { cursor: decodeCursor(cursor)! }, PAGE_SIZE);
-      specs.push({ name: `fans ${label} p${deep}`, kind: 'page', path: `/fans?${q}cursor=${encodeURIComponent(cursor)}&page_size=${PAGE_SIZE}`, matches: total, statements: cap.take() });
+      specs.push({
+        name: `fans ${label} p${deep}`,
+        kind: 'page',
+        path: `/fans?${q}cursor=${encodeURIComponent(cursor)}&page_size=${PAGE_SIZE}`,
+        matches: total,
+        statements: cap.take(),
+      });
     }
     const acts = await listActivities(db, userId, { page: 1, pageSize: PAGE_SIZE });
     specs.push({ name: 'activities p1', kind: 'page', path: `/activities?page=1&page_size=${PAGE_SIZE}`, matches: acts.total, statements: cap.take() });
     const last = Math.ceil(acts.total / PAGE_SIZE);
     await listActivities(db, userId, { page: last, pageSize: PAGE_SIZE });
-    specs.push({ name: `activities p${last}`, kind: 'page', path: `/activities?page=${last}&page_size=${PAGE_SIZE}`, matches: acts.total, statements: cap.take() });
+    specs.push({
+      name: `activities p${last}`,
+      kind: 'page',
+      path: `/activities?page=${last}&page_size=${PAGE_SIZE}`,
+      matches: acts.total,
+      statements: cap.take(),
+    });
     // The stats route: ownership check + activity view, then the stats batch (days=30).
     const now = Date.now();
     await getActivity(db, userId, seed.biggest_activity);
     await activityStats(db, seed.biggest_activity, now - 29 * DAY, now, now);
-    specs.push({ name: 'stats 30 days, biggest activity', kind: 'stats', path: `/activities/${seed.biggest_activity}/stats?days=30`, matches: seed.biggest_rows, statements: cap.take() });
+    specs.push({
+      name: 'stats 30 days, biggest activity',
+      kind: 'stats',
+      path: `/activities/${seed.biggest_activity}/stats?days=30`,
+      matches: seed.biggest_rows,
+      statements: cap.take(),
+    });
   } finally {
     cap.close();
     real.close();
@@ -146,7 +170,10 @@ async function explainInWorkerd(persistDir: string, tmp: string, specs: QuerySpe
   const unique = [...new Set(specs.flatMap((s) => s.statements.map(inline)))];
   const sqlFile = join(tmp, 'explain.sql');
   writeFileSync(sqlFile, unique.map((s) => `EXPLAIN QUERY PLAN ${s};`).join('\n'));
-  const { stdout } = await run(join(ROOT, 'node_modules/.bin/wrangler'), ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', sqlFile, '--json'], { cwd: ROOT, env: wranglerEnv() });
+  const { stdout } = await run(WRANGLER, ['d1', 'execute', 'DB', '--local', '--persist-to', persistDir, '--file', sqlFile, '--json'], {
+    cwd: ROOT,
+    env: wranglerEnv(),
+  });
   const results = JSON.parse(stdout.slice(stdout.indexOf('['))) as { results: { detail: string }[] }[];
   if (results.length !== unique.length) throw new Error(`EXPLAIN returned ${results.length} results for ${unique.length} statements`);
   return new Map(unique.map((sql, i) => [sql, results[i].results.map((r) => r.detail)]));
@@ -242,8 +269,29 @@ export function queriesReport(p: Prepared, timings: QueryTiming[]): { text: stri
     const limit = t.kind === 'stats' ? 200 : 50;
     const ok = !t.error && t.api.p95 <= limit;
     const ours = spec.statements.map((s) => p.ourPlans.get(inline(s)) ?? []);
-    rows.push({ name: t.name, path: t.path, api: t.api, error: t.error ?? null, note: t.note ?? null, limit_ms: limit, pass: ok, reference_ms: ref?.median_ms ?? null, our_plans: ours, reference_plans: ref?.plans ?? null });
-    lines.push([t.name, spec.matches.toLocaleString('en'), t.api.n, ms(t.api.median), ms(t.api.p95), ms(t.api.p99), ref ? `${ms(ref.median_ms)} (${ref.runs})` : 'n/a', `≤ ${limit} ms`, verdict(ok)]);
+    rows.push({
+      name: t.name,
+      path: t.path,
+      api: t.api,
+      error: t.error ?? null,
+      note: t.note ?? null,
+      limit_ms: limit,
+      pass: ok,
+      reference_ms: ref?.median_ms ?? null,
+      our_plans: ours,
+      reference_plans: ref?.plans ?? null,
+    });
+    lines.push([
+      t.name,
+      spec.matches.toLocaleString('en'),
+      t.api.n,
+      ms(t.api.median),
+      ms(t.api.p95),
+      ms(t.api.p99),
+      ref ? `${ms(ref.median_ms)} (${ref.runs})` : 'n/a',
+      `≤ ${limit} ms`,
+      verdict(ok),
+    ]);
     if (!ok) checks.push({ target: `${t.name}: p95 ≤ ${limit} ms`, measured: t.error ? `error: ${t.error}` : ms(t.api.p95), verdict: 'FAIL' });
     planLines.push(`  ${t.name}${ok ? '' : '  ← FAIL'}${t.note ? ` (${t.note})` : ''}`);
     for (const line of tpiPlans(ours)) planLines.push(`      ${line}`);
@@ -251,14 +299,23 @@ export function queriesReport(p: Prepared, timings: QueryTiming[]): { text: stri
   const pages = timings.filter((t) => t.kind === 'page');
   const stats = timings.filter((t) => t.kind === 'stats');
   checks.unshift(
-    { target: 'every list page p95 ≤ 50 ms', measured: `${pages.filter((t) => t.api.p95 <= 50).length}/${pages.length} pages`, verdict: verdict(pages.every((t) => t.api.p95 <= 50)) },
+    {
+      target: 'every list page p95 ≤ 50 ms',
+      measured: `${pages.filter((t) => t.api.p95 <= 50).length}/${pages.length} pages`,
+      verdict: verdict(pages.every((t) => t.api.p95 <= 50)),
+    },
     { target: 'stats (30 days) ≤ 200 ms (p95)', measured: stats.map((t) => ms(t.api.p95)).join(', '), verdict: verdict(stats.every((t) => t.api.p95 <= 200)) },
   );
-  const refNote = 'error' in p.reference
-    ? `  reference SKIPPED: ${p.reference.error}`
-    : `  reference = the same statements back to back in python sqlite3 ${p.reference.sqlite} on a copy without take_part_in indexes (${p.droppedIndexes.join(', ')}); no HTTP, no D1 overhead`;
+  const refNote =
+    'error' in p.reference
+      ? `  reference SKIPPED: ${p.reference.error}`
+      : `  reference = the same statements back to back in python sqlite3 ${p.reference.sqlite} on a copy without take_part_in indexes (${p.droppedIndexes.join(', ')}); no HTTP, no D1 overhead`;
   const text =
-    table(`3. Admin queries — ${p.seed.rows.toLocaleString('en')} take_part_in rows, ${p.seed.activities.length} activities, 1 operator (seeded in ${p.seed.seconds} s)`, ['query (page size 20)', 'matches', 'runs', 'API median', 'API p95', 'API p99', 'reference, no idx (runs)', 'target', 'verdict'], lines) +
+    table(
+      `3. Admin queries — ${p.seed.rows.toLocaleString('en')} take_part_in rows, ${p.seed.activities.length} activities, 1 operator (seeded in ${p.seed.seconds} s)`,
+      ['query (page size 20)', 'matches', 'runs', 'API median', 'API p95', 'API p99', 'reference, no idx (runs)', 'target', 'verdict'],
+      lines,
+    ) +
     `\n  API = GET through wrangler dev on loopback (session check + D1 + JSON); deep page = page ${DEEP_PAGE} or the last page, reached as the admin does: by next_cursor from page 1 (walked untimed), then timed with that cursor` +
     `\n  runs: up to 15, fewer when a query takes seconds (its p95/p99 are then the worst run)\n${refNote}\n\n  EXPLAIN QUERY PLAN (workerd's SQLite, with our indexes), statements reading take_part_in:\n${planLines.join('\n')}` +
     checksTable('   targets', checks);

@@ -15,18 +15,19 @@
  */
 import './lib/quiet';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { freePort, killAllSync, stopAll } from '../scripts/lib/processes';
+import { applyLocalMigrations, ROOT, startWranglerDev, type WranglerDev } from '../scripts/lib/wrangler-dev';
 import { benchCallbacks, type CallbackResult } from './callbacks';
-import { Api, authorizeAccount, registerOperator, SECRETS, startBenchSandbox, uploadBackground, type Sandbox } from './lib/flow';
-import { freePort, killAllSync, stopAll } from './lib/proc';
-import { checksTable, mb, table, verdict, type Check } from './lib/report';
+import { Api, authorizeAccount, registerOperator, type Sandbox, SECRETS, startBenchSandbox, uploadBackground } from './lib/flow';
+import { type Check, checksTable, mb, table, verdict } from './lib/report';
 import { round } from './lib/stats';
-import { applyMigrations, ROOT, startWorker, writeEnvFile, type Worker } from './lib/worker';
-import { measureMemory, type MemoryResult } from './memory';
-import { benchOurPoster, benchPillow, posterReport, UPLOAD_PHASE, WARM_PHASE, type OursPoster, type PillowResult } from './poster';
-import { prepareQueries, queriesReport, timeQueries, type Prepared, type QueryTiming } from './queries';
+import { writeEnvFile } from './lib/worker';
+import { type MemoryResult, measureMemory } from './memory';
+import { benchOurPoster, benchPillow, type OursPoster, type PillowResult, posterReport, UPLOAD_PHASE, WARM_PHASE } from './poster';
+import { type Prepared, prepareQueries, type QueryTiming, queriesReport, timeQueries } from './queries';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -111,9 +112,14 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
   const checks: Check[] = [
     {
       target: 'peak isolate memory while rendering < 64 MB',
-      measured: m.estimate === null ? `JS heap + buffers ${mb(rendering.sum)}; wasm unknown` : `${mb(rendering.sum + wasmTotal)} (JS ${mb(rendering.used)} + buffers ${mb(rendering.backing)} + wasm ${mb(wasmTotal)})`,
+      measured:
+        m.estimate === null
+          ? `JS heap + buffers ${mb(rendering.sum)}; wasm unknown`
+          : `${mb(rendering.sum + wasmTotal)} (JS ${mb(rendering.used)} + buffers ${mb(rendering.backing)} + wasm ${mb(wasmTotal)})`,
       verdict: verdict(m.estimate === null ? null : rendering.sum + wasmTotal < MEMORY_LIMIT),
-      note: m.wasmError ?? [m.floor !== null ? `live floor after GC: ${mb(m.floor)}` : '', `while uploading (decode at upload): ${mb(uploadPeak)}`].filter(Boolean).join('; '),
+      note:
+        m.wasmError ??
+        [m.floor !== null ? `live floor after GC: ${mb(m.floor)}` : '', `while uploading (decode at upload): ${mb(uploadPeak)}`].filter(Boolean).join('; '),
     },
   ];
   const rows: (string | number)[][] = [
@@ -122,20 +128,26 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
     ['ArrayBuffer/external backing stores (peak)', mb(m.peak.backing)],
     ['JS heap used + backing stores (peak of the sum)', mb(m.peak.usedPlusBacking)],
     [`WebAssembly linear memories before the first render`, m.wasmBefore.length ? m.wasmBefore.map(mb).join(' + ') : 'none (engines load lazily)'],
-    [`WebAssembly linear memories after ${POSTER_RUNS + 4 + POSTER_MISSES} renders + ${POSTER_MISSES} uploads`, m.wasm ? `${m.wasm.map(mb).join(' + ')} = ${mb(wasmTotal)}` : `unknown: ${m.wasmError}`],
+    [
+      `WebAssembly linear memories after ${POSTER_RUNS + 4 + POSTER_MISSES} renders + ${POSTER_MISSES} uploads`,
+      m.wasm ? `${m.wasm.map(mb).join(' + ')} = ${mb(wasmTotal)}` : `unknown: ${m.wasmError}`,
+    ],
     ['after the renders + forced GC: JS used / buffers', m.afterGc ? `${mb(m.afterGc.used)} / ${mb(m.afterGc.backing)}` : 'n/a'],
     ...m.phases.map(({ name, peak }) => [`  ${name}: peak(JS used + buffers) + wasm`, m.estimate === null ? 'n/a' : mb(peak.usedPlusBacking + wasmTotal)]),
     ['observed peak while rendering: peak(JS used + buffers) + wasm', m.estimate === null ? 'n/a' : mb(rendering.sum + wasmTotal)],
     ['observed peak, uploads included', m.estimate === null ? 'n/a' : mb(m.estimate)],
     ['live floor: after-GC (JS used + buffers) + wasm', m.floor === null ? 'n/a' : mb(m.floor)],
-    ['then one upload at the pixel cap (2000×1500 JPEG, scaled to cover): wasm before → after', m.lasting ? `${mb(m.lasting.before)} → ${mb(m.lasting.after)}` : 'n/a'],
+    [
+      'then one upload at the pixel cap (2000×1500 JPEG, scaled to cover): wasm before → after',
+      m.lasting ? `${mb(m.lasting.before)} → ${mb(m.lasting.after)}` : 'n/a',
+    ],
   ];
   return {
     text:
       table(`4. Isolate memory while rendering posters (${m.peak.samples} samples of Runtime.getHeapUsage over the poster run)`, ['figure', 'value'], rows) +
       '\n  counted: V8 heap, ArrayBuffer backing stores (pixels, bodies), wasm memories (yoga, resvg; wasm memory never shrinks, so its final size is its peak)' +
-      '\n  not counted: workerd C++ allocations outside V8. The inspector answers only between the isolate\'s turns (≈ once per render here), so a peak' +
-      '\n  inside a render is not seen, while garbage not yet collected is: the real peak of one render lies between the live floor + one render\'s buffers and the observed peak' +
+      "\n  not counted: workerd C++ allocations outside V8. The inspector answers only between the isolate's turns (≈ once per render here), so a peak" +
+      "\n  inside a render is not seen, while garbage not yet collected is: the real peak of one render lies between the live floor + one render's buffers and the observed peak" +
       checksTable('   targets', checks),
     checks,
   };
@@ -144,17 +156,26 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
 async function main() {
   const info = machine();
   const loadStart = loadavg();
-  console.log(table('Machine', ['', ''], [
-    ['CPU', `${info.cpu} × ${info.cores} cores`],
-    ['RAM', `${info.ram_gb} GB`],
-    ['OS', info.os],
-    ['node', info.node],
-    ['workerd', info.workerd],
-    ['wrangler', info.wrangler],
-    ['load average at start (1/5/15 min)', loadStart.map((l) => l.toFixed(2)).join(' / ')],
-    ['local D1/DO/queue state', STATE_BASE === '/dev/shm' ? '/dev/shm (tmpfs: no disk fsync per commit)' : STATE_BASE],
-  ]));
-  if (loadStart[0] > info.cores) console.log(`  NOTE: the machine is already busy (load ${loadStart[0].toFixed(1)} on ${info.cores} cores): absolute times will be inflated; the side-by-side ratios are fairer.`);
+  console.log(
+    table(
+      'Machine',
+      ['', ''],
+      [
+        ['CPU', `${info.cpu} × ${info.cores} cores`],
+        ['RAM', `${info.ram_gb} GB`],
+        ['OS', info.os],
+        ['node', info.node],
+        ['workerd', info.workerd],
+        ['wrangler', info.wrangler],
+        ['load average at start (1/5/15 min)', loadStart.map((l) => l.toFixed(2)).join(' / ')],
+        ['local D1/DO/queue state', STATE_BASE === '/dev/shm' ? '/dev/shm (tmpfs: no disk fsync per commit)' : STATE_BASE],
+      ],
+    ),
+  );
+  if (loadStart[0] > info.cores)
+    console.log(
+      `  NOTE: the machine is already busy (load ${loadStart[0].toFixed(1)} on ${info.cores} cores): absolute times will be inflated; the side-by-side ratios are fairer.`,
+    );
 
   const skipped: string[] = [];
   const py = python();
@@ -167,15 +188,36 @@ async function main() {
   }
 
   log('applying migrations to a fresh --persist-to directory…');
-  await applyMigrations(persistDir);
+  await applyLocalMigrations(persistDir);
   const sandboxPort = await freePort();
   const workerPort = await freePort();
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const workerUrl = `http://127.0.0.1:${workerPort}`;
   sandbox = startBenchSandbox(sandboxPort, workerUrl);
   const envFile = writeEnvFile(join(tmp, 'secrets.env'), { ...SECRETS });
-  const vars = { BENCH_ROUTES: '1', WECHAT_API_BASE: sandboxUrl, WECHAT_OPEN_BASE: sandboxUrl, WECHAT_MP_BASE: sandboxUrl, PUBLIC_BASE_URL: workerUrl, ADMIN_ORIGIN: workerUrl };
-  const start = (inspector: boolean): Promise<Worker> => startWorker({ port: workerPort, persistDir, envFile, vars, inspector });
+  const vars = {
+    BENCH_ROUTES: '1',
+    WECHAT_API_BASE: sandboxUrl,
+    WECHAT_OPEN_BASE: sandboxUrl,
+    WECHAT_MP_BASE: sandboxUrl,
+    PUBLIC_BASE_URL: workerUrl,
+    ADMIN_ORIGIN: workerUrl,
+  };
+  const start = async (inspector: boolean): Promise<WranglerDev> => {
+    // BENCH_LOG_DIR=<dir> keeps every line wrangler dev prints (for digging into a failure).
+    const keep = process.env.BENCH_LOG_DIR ? join(process.env.BENCH_LOG_DIR, `wrangler-dev-${Date.now()}.log`) : null;
+    return startWranglerDev({
+      port: workerPort,
+      persistDir,
+      envFile,
+      vars,
+      inspectorPort: inspector ? await freePort() : undefined,
+      // warn: at info, every request is logged through a loopback call to wrangler's node process,
+      // which caps wrangler dev at ~150 requests/s here.
+      logLevel: process.env.BENCH_WRANGLER_LOG ?? 'warn',
+      onOutput: keep ? (d) => appendFileSync(keep, d) : undefined,
+    });
+  };
 
   let worker = await start(false);
   log(`wrangler dev #1 answered after ${round(worker.startMs / 1000)} s; setting up operator, account, background…`);
@@ -190,7 +232,17 @@ async function main() {
   let callbacks: CallbackResult | null = null;
   if (ONLY.has('callbacks')) {
     log(`callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours at concurrency ${CONCURRENCY}…`);
-    callbacks = await benchCallbacks({ worker, persistDir, sandboxUrl, api, account, background, durationMs: DURATION_S * 1000, concurrency: CONCURRENCY, owners: 100 });
+    callbacks = await benchCallbacks({
+      worker,
+      persistDir,
+      sandboxUrl,
+      api,
+      account,
+      background,
+      durationMs: DURATION_S * 1000,
+      concurrency: CONCURRENCY,
+      owners: 100,
+    });
   }
   await worker.stop();
 
@@ -230,7 +282,10 @@ async function main() {
   const loadEnd = loadavg();
 
   // ---- report ----
-  const notRun = (what: string): { text: string; checks: Check[] } => ({ text: `\n${what} — not run`, checks: [{ target: what, measured: 'not run', verdict: 'skipped' }] });
+  const notRun = (what: string): { text: string; checks: Check[] } => ({
+    text: `\n${what} — not run`,
+    checks: [{ target: what, measured: 'not run', verdict: 'skipped' }],
+  });
   const poster = ours && pillow ? posterReport(ours, pillow) : notRun('1. Poster render');
   const cb = callbacks ?? notRun('2. Callback throughput');
   const queries = prepared ? queriesReport(prepared, timings) : notRun('3. Admin queries');
@@ -243,7 +298,13 @@ async function main() {
     ...mem.checks.map((c) => ({ benchmark: 'memory', ...c })),
   ];
   const summaryChecks = all.filter((c) => !(c.benchmark === 'queries' && c.target.includes(': p95')));
-  console.log(table('Summary', ['benchmark', 'target', 'verdict'], summaryChecks.map((c) => [c.benchmark, c.target, c.verdict])));
+  console.log(
+    table(
+      'Summary',
+      ['benchmark', 'target', 'verdict'],
+      summaryChecks.map((c) => [c.benchmark, c.target, c.verdict]),
+    ),
+  );
   if (skipped.length) console.log(`\nSKIPPED references/benchmarks:\n${skipped.map((s) => `  - ${s}`).join('\n')}`);
   const duration = (performance.now() - t0) / 1000;
   console.log(`\nload average at end: ${loadEnd.map((l) => l.toFixed(2)).join(' / ')}; whole run ${round(duration)} s`);
@@ -252,22 +313,38 @@ async function main() {
     generated_at: new Date().toISOString(),
     duration_s: round(duration),
     machine: { ...info, load_start: loadStart, load_end: loadEnd },
-    settings: { state_dir: STATE_BASE, callback_duration_s: DURATION_S, concurrency: CONCURRENCY, rows: ROWS, poster_runs: POSTER_RUNS, poster_misses: POSTER_MISSES, only: [...ONLY] },
+    settings: {
+      state_dir: STATE_BASE,
+      callback_duration_s: DURATION_S,
+      concurrency: CONCURRENCY,
+      rows: ROWS,
+      poster_runs: POSTER_RUNS,
+      poster_misses: POSTER_MISSES,
+      only: [...ONLY],
+    },
     poster: ours ? { ours, reference: pillow } : null,
     callbacks: callbacks ? { reference: callbacks.reference, ours: callbacks.ours, drain_ms: callbacks.drainMs, counts: callbacks.counts } : null,
-    queries: prepared && 'rows' in queries ? { seed: prepared.seed, dropped_indexes: prepared.droppedIndexes, reference_sqlite: 'error' in prepared.reference ? null : prepared.reference.sqlite, results: queries.rows } : null,
+    queries:
+      prepared && 'rows' in queries
+        ? {
+            seed: prepared.seed,
+            dropped_indexes: prepared.droppedIndexes,
+            reference_sqlite: 'error' in prepared.reference ? null : prepared.reference.sqlite,
+            results: queries.rows,
+          }
+        : null,
     memory: memory ? { ...memory, limit_bytes: MEMORY_LIMIT } : null,
     checks: all,
     skipped,
   };
   mkdirSync(join(ROOT, 'bench/results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench/results/latest.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(ROOT, 'bench/results/latest.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log('wrote bench/results/latest.json');
 }
 
 main()
   .catch(async (e) => {
-    console.error('\nbench failed:', e instanceof Error ? e.stack ?? e.message : e);
+    console.error('\nbench failed:', e instanceof Error ? (e.stack ?? e.message) : e);
     await cleanup();
     process.exitCode = 1;
   })

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { pickAccount } from '../test/sandbox/authorization-page';
 import type { startSandbox } from '../test/sandbox/server';
 
 /** The demo the README promises: an operator, an authorized account, a running activity, a promo. */
@@ -41,19 +42,18 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
   const accounts = (await (await call(base, '/api/accounts', { token })).json()) as { items: { appid: string }[] };
   if (!accounts.items.some((a) => a.appid === DEMO.appid)) {
     const { url } = (await (await call(base, '/api/accounts/authorize', { method: 'POST', token })).json()) as { url: string };
-    const page = new URL(url);
-    const back = await fetch(`${page.origin}/sandbox/authorize`, {
-      method: 'POST',
-      body: new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: DEMO.appid }),
-      redirect: 'manual',
-    });
-    const done = await fetch(back.headers.get('location')!, { redirect: 'manual' });
+    const done = await fetch(await pickAccount(url, DEMO.appid), { redirect: 'manual' });
     if (done.status !== 303) throw new Error(`demo authorization: ${done.status} ${await done.text()}`);
   }
 
   const activities = (await (await call(base, '/api/activities', { token })).json()) as { total: number };
   if (activities.total === 0) {
-    const upload = await call(base, '/api/uploads', { method: 'POST', token, body: readFileSync('test/fixtures/poster-background.jpg'), headers: { 'content-type': 'image/jpeg' } });
+    const upload = await call(base, '/api/uploads', {
+      method: 'POST',
+      token,
+      body: readFileSync('test/fixtures/poster-background.jpg'),
+      headers: { 'content-type': 'image/jpeg' },
+    });
     const { key } = (await upload.json()) as { key: string };
     const now = Date.now();
     const created = await call(base, '/api/activities', {

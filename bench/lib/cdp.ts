@@ -58,8 +58,14 @@ export class Cdp {
         reject(new Error(`${method}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
       });
     });
   }
@@ -68,7 +74,11 @@ export class Cdp {
     const list = this.listeners.get(method) ?? [];
     list.push(listener);
     this.listeners.set(method, list);
-    return () => this.listeners.set(method, (this.listeners.get(method) ?? []).filter((l) => l !== listener));
+    return () =>
+      this.listeners.set(
+        method,
+        (this.listeners.get(method) ?? []).filter((l) => l !== listener),
+      );
   }
 
   close(): void {

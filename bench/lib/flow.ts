@@ -5,9 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { ROOT } from '../../scripts/lib/wrangler-dev';
+import { pickAccount } from '../../test/sandbox/authorization-page';
+import { fanMessage, type PushKeys, sealPush } from '../../test/sandbox/pushes';
 import { startSandbox } from '../../test/sandbox/server';
-import { fanMessage, sealPush, type PushKeys } from '../../test/sandbox/pushes';
-import { ROOT } from './worker';
 
 export type Sandbox = ReturnType<typeof startSandbox>;
 
@@ -35,7 +36,10 @@ export interface Account {
 
 /** A JSON API client for one operator; throws with the body on an unexpected status. */
 export class Api {
-  constructor(readonly base: string, readonly token = '') {}
+  constructor(
+    readonly base: string,
+    readonly token = '',
+  ) {}
 
   async call(method: string, path: string, body?: unknown, expect = [200, 201, 204]): Promise<Response> {
     const headers: Record<string, string> = {};
@@ -64,15 +68,11 @@ export async function registerOperator(base: string, username: string): Promise<
 
 /** The operator's "授权公众号" flow: the sandbox's page, then WeChat's redirect back to the worker. */
 export async function authorizeAccount(api: Api, sandboxUrl: string, nickName: string): Promise<Account> {
-  const account = (await (await fetch(`${sandboxUrl}/__sandbox/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nickName }) })).json()) as Account;
+  const account = (await (
+    await fetch(`${sandboxUrl}/__sandbox/accounts`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ nickName }) })
+  ).json()) as Account;
   const { url } = await api.json<{ url: string }>('POST', '/accounts/authorize');
-  const page = new URL(url);
-  const back = await fetch(`${sandboxUrl}/sandbox/authorize`, {
-    method: 'POST',
-    body: new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: account.appid }),
-    redirect: 'manual',
-  });
-  const done = await fetch(back.headers.get('location')!, { redirect: 'manual' });
+  const done = await fetch(await pickAccount(url, account.appid), { redirect: 'manual' });
   if (done.status !== 303) throw new Error(`authorization failed: ${done.status} ${await done.text()}`);
   return account;
 }
@@ -111,7 +111,11 @@ export async function createActivity(api: Api, appid: string, background: string
 /** Seals and delivers one fan push to the account's message URL; returns the HTTP status and body. */
 export async function pushFan(base: string, account: Account, inner: string): Promise<{ status: number; body: string }> {
   const sealed = await sealPush(KEYS, account.ghId, inner);
-  const res = await fetch(`${base}/wechat/callback/${account.appid}?${sealed.query}`, { method: 'POST', body: sealed.body, headers: { 'content-type': 'text/xml' } });
+  const res = await fetch(`${base}/wechat/callback/${account.appid}?${sealed.query}`, {
+    method: 'POST',
+    body: sealed.body,
+    headers: { 'content-type': 'text/xml' },
+  });
   return { status: res.status, body: await res.text() };
 }
 
@@ -124,10 +128,20 @@ export async function joinByKeyword(base: string, sandboxUrl: string, account: A
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ appid: account.appid, openid: openId, interaction: 'message', following: true }),
   });
-  const r = await pushFan(base, account, fanMessage({ ghId: account.ghId, openId, createTime: Math.floor(Date.now() / 1000), type: 'text', content: keyword,
-    // Unique MsgId: the default (second × 1000 + random) collides among fans joining in the
-    // same second, and the worker rightly drops the second as a retry.
-    msgId: `${Date.now()}${String(msgSeq++).padStart(6, '0')}` }));
+  const r = await pushFan(
+    base,
+    account,
+    fanMessage({
+      ghId: account.ghId,
+      openId,
+      createTime: Math.floor(Date.now() / 1000),
+      type: 'text',
+      content: keyword,
+      // Unique MsgId: the default (second × 1000 + random) collides among fans joining in the
+      // same second, and the worker rightly drops the second as a retry.
+      msgId: `${Date.now()}${String(msgSeq++).padStart(6, '0')}`,
+    }),
+  );
   if (r.status !== 200 || r.body !== 'success') throw new Error(`join answered ${r.status} ${r.body}`);
 }
 

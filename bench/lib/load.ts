@@ -40,7 +40,14 @@ export interface LoadOptions {
 function send(agent: Agent, port: number, item: LoadItem): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { agent, host: '127.0.0.1', port, method: 'POST', path: item.path, headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(item.body) } },
+      {
+        agent,
+        host: '127.0.0.1',
+        port,
+        method: 'POST',
+        path: item.path,
+        headers: { 'content-type': 'text/xml', 'content-length': Buffer.byteLength(item.body) },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -83,7 +90,10 @@ export async function closedLoop(o: LoadOptions): Promise<LoadResult> {
       } catch (e) {
         r.latencies.push(performance.now() - start);
         r.errors++;
-        if (r.errorSamples.length < 5) r.errorSamples.push(`${String(e)} after ${Math.round(performance.now() - start)} ms${(e as { reused?: boolean }).reused ? ' on a reused keep-alive socket' : ''}`);
+        if (r.errorSamples.length < 5)
+          r.errorSamples.push(
+            `${String(e)} after ${Math.round(performance.now() - start)} ms${(e as { reused?: boolean }).reused ? ' on a reused keep-alive socket' : ''}`,
+          );
         if (o.keepBodies) r.answers.push({ index, status: 0, ok: false, body: String(e) });
       }
       r.sent++;

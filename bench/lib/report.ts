@@ -23,13 +23,17 @@ const pad = (s: string, n: number) => s + ' '.repeat(Math.max(0, n - width(s)));
 export function table(title: string, head: string[], rows: (string | number)[][]): string {
   const cells = rows.map((r) => r.map((c) => String(c)));
   const widths = head.map((h, i) => Math.max(width(h), ...cells.map((r) => width(r[i] ?? ''))));
-  const line = (r: string[]) => '│ ' + r.map((c, i) => pad(c, widths[i])).join(' │ ') + ' │';
+  const line = (r: string[]) => `│ ${r.map((c, i) => pad(c, widths[i])).join(' │ ')} │`;
   const rule = (l: string, m: string, r: string) => l + widths.map((w) => '─'.repeat(w + 2)).join(m) + r;
   return [`\n${title}`, rule('┌', '┬', '┐'), line(head), rule('├', '┼', '┤'), ...cells.map(line), rule('└', '┴', '┘')].join('\n');
 }
 
 export function checksTable(title: string, checks: Check[]): string {
-  return table(title, ['target', 'measured', 'verdict', 'note'], checks.map((c) => [c.target, c.measured, c.verdict, c.note ?? '']));
+  return table(
+    title,
+    ['target', 'measured', 'verdict', 'note'],
+    checks.map((c) => [c.target, c.measured, c.verdict, c.note ?? '']),
+  );
 }
 
 export const ms = (v: number) => (Number.isFinite(v) ? `${v.toFixed(v < 10 ? 2 : 1)} ms` : 'n/a');

@@ -8,7 +8,7 @@
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { expect, test, type Browser, type Page } from '@playwright/test';
+import { type Browser, expect, type Page, test } from '@playwright/test';
 
 const admin = process.env.E2E_ADMIN_URL!;
 const sandboxUrl = process.env.E2E_SANDBOX_URL!;
@@ -34,7 +34,10 @@ async function snap(page: Page, name: string) {
 }
 
 async function sandbox<T = unknown>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${sandboxUrl}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    `${sandboxUrl}${path}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   const json = await res.json();
   if (!res.ok) throw new Error(`sandbox ${path} → ${res.status}: ${JSON.stringify(json)}`);
   return json as T;
@@ -56,8 +59,15 @@ function loadedWidth(img: unknown): number {
 /** Reads the QR code drawn on an <img> with jsQR (injected into the page beforehand). */
 function decodeQr(img: unknown): string | null {
   type Pixels = { data: Uint8ClampedArray; width: number; height: number };
-  type Canvas = { width: number; height: number; getContext(kind: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): Pixels } };
-  const page = globalThis as unknown as { document: { createElement(tag: 'canvas'): Canvas }; jsQR(d: Uint8ClampedArray, w: number, h: number): { data: string } | null };
+  type Canvas = {
+    width: number;
+    height: number;
+    getContext(kind: '2d'): { drawImage(i: unknown, x: number, y: number): void; getImageData(x: number, y: number, w: number, h: number): Pixels };
+  };
+  const page = globalThis as unknown as {
+    document: { createElement(tag: 'canvas'): Canvas };
+    jsQR(d: Uint8ClampedArray, w: number, h: number): { data: string } | null;
+  };
   const i = img as { naturalWidth: number; naturalHeight: number };
   const canvas = page.document.createElement('canvas');
   canvas.width = i.naturalWidth;
@@ -78,11 +88,16 @@ async function open(page: Page, path: string) {
 async function posterLink(openid: string): Promise<string> {
   let url = '';
   await expect
-    .poll(async () => {
-      const sent = await sandbox<{ msgtype: string; body: { news?: { articles: { url: string }[] } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${openid}`);
-      url = sent.find((m) => m.msgtype === 'news')?.body.news?.articles[0]?.url ?? '';
-      return url;
-    }, { message: 'the news message with the poster link', timeout: 20_000 })
+    .poll(
+      async () => {
+        const sent = await sandbox<{ msgtype: string; body: { news?: { articles: { url: string }[] } } }[]>(
+          `/__sandbox/messages?appid=${APPID}&touser=${openid}`,
+        );
+        url = sent.find((m) => m.msgtype === 'news')?.body.news?.articles[0]?.url ?? '';
+        return url;
+      },
+      { message: 'the news message with the poster link', timeout: 20_000 },
+    )
     .not.toBe('');
   return url;
 }
@@ -369,43 +384,51 @@ test('forms work without JavaScript: authorize, create with upload, field errors
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
 
-  await page.goto(`${admin}/register`);
-  await page.locator('input[name=username]').fill(`nojs${Date.now().toString(36)}`);
-  await page.locator('input[name=password]').fill('e2e-password-123');
-  await page.locator('input[name=confirm]').fill('e2e-password-123');
-  await page.getByRole('button', { name: '注册并登录' }).click();
-  await expect(page).toHaveURL(/\/accounts\?welcome=1/);
+  await test.step('register', async () => {
+    await page.goto(`${admin}/register`);
+    await page.locator('input[name=username]').fill(`nojs${Date.now().toString(36)}`);
+    await page.locator('input[name=password]').fill('e2e-password-123');
+    await page.locator('input[name=confirm]').fill('e2e-password-123');
+    await page.getByRole('button', { name: '注册并登录' }).click();
+    await expect(page).toHaveURL(/\/accounts\?welcome=1/);
+  });
 
-  await page.getByRole('button', { name: '授权公众号' }).click();
-  await page.locator(`button[data-appid="${appid}"]`).click();
-  await expect(page).toHaveURL(new RegExp(`/accounts\\?authorized=${appid}`));
+  await test.step('authorize an official account', async () => {
+    await page.getByRole('button', { name: '授权公众号' }).click();
+    await page.locator(`button[data-appid="${appid}"]`).click();
+    await expect(page).toHaveURL(new RegExp(`/accounts\\?authorized=${appid}`));
+  });
 
-  await page.goto(`${admin}/activities/new`);
-  await page.getByLabel('活动名称').fill('无脚本活动');
-  await page.locator(`input[name="publics"][value="${appid}"]`).check();
-  await page.locator('input[name="awards.0.number"]').fill('2');
-  await page.locator('input[name="awards.0.good"]').fill('徽章');
-  // Tier two needs more assists than tier one: the API's error comes back on that row.
-  await page.locator('input[name="awards.1.number"]').fill('1');
-  await page.locator('input[name="awards.1.good"]').fill('贴纸');
-  await page.getByLabel('参与关键词').fill('无脚本');
-  await page.getByLabel('活动规则').fill('邀请好友助力领徽章');
-  await page.getByLabel('选择海报背景图').setInputFiles(background);
-  await page.getByRole('button', { name: '创建活动' }).click();
-  await expect(page.locator('label.field.invalid', { has: page.locator('input[name="awards.1.number"]') })).toContainText('高一阶的助力人数必须更多');
-  // The background was uploaded server-side with the first post; the re-rendered form keeps it.
-  await expect(page.getByTestId('poster-preview')).toBeVisible();
-  await snap(page, 'nojs-activity-errors');
+  await test.step("create an activity: the API's field error comes back on its row, the upload is kept", async () => {
+    await page.goto(`${admin}/activities/new`);
+    await page.getByLabel('活动名称').fill('无脚本活动');
+    await page.locator(`input[name="publics"][value="${appid}"]`).check();
+    await page.locator('input[name="awards.0.number"]').fill('2');
+    await page.locator('input[name="awards.0.good"]').fill('徽章');
+    // Tier two needs more assists than tier one: the API's error comes back on that row.
+    await page.locator('input[name="awards.1.number"]').fill('1');
+    await page.locator('input[name="awards.1.good"]').fill('贴纸');
+    await page.getByLabel('参与关键词').fill('无脚本');
+    await page.getByLabel('活动规则').fill('邀请好友助力领徽章');
+    await page.getByLabel('选择海报背景图').setInputFiles(background);
+    await page.getByRole('button', { name: '创建活动' }).click();
+    await expect(page.locator('label.field.invalid', { has: page.locator('input[name="awards.1.number"]') })).toContainText('高一阶的助力人数必须更多');
+    // The background was uploaded server-side with the first post; the re-rendered form keeps it.
+    await expect(page.getByTestId('poster-preview')).toBeVisible();
+    await snap(page, 'nojs-activity-errors');
+  });
 
-  await page.locator('input[name="awards.1.number"]').fill('5');
-  await page.getByRole('button', { name: '创建活动' }).click();
-  await expect(page).toHaveURL(/\/activities\?created=/);
-  const row = page.locator('tr[data-activity]', { hasText: '无脚本活动' });
-  await expect(row).toContainText('进行中');
+  await test.step('fix the error and create it, then delete it after confirming', async () => {
+    await page.locator('input[name="awards.1.number"]').fill('5');
+    await page.getByRole('button', { name: '创建活动' }).click();
+    await expect(page).toHaveURL(/\/activities\?created=/);
+    const row = page.locator('tr[data-activity]', { hasText: '无脚本活动' });
+    await expect(row).toContainText('进行中');
 
-  await row.getByRole('link', { name: '删除' }).click();
-  await page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }).click();
-  await expect(page.getByRole('status')).toContainText('活动「无脚本活动」已删除');
-  await expect(page.getByText('还没有活动')).toBeVisible();
+    await row.getByRole('link', { name: '删除' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }).click();
+    await expect(page.getByRole('status')).toContainText('活动「无脚本活动」已删除');
+    await expect(page.getByText('还没有活动')).toBeVisible();
+  });
   await context.close();
 });

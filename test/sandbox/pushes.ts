@@ -43,7 +43,8 @@ export function fanMessage(m: {
   msgId?: string;
 }): string {
   const base = { ToUserName: m.ghId, FromUserName: m.openId, CreateTime: m.createTime };
-  if (m.type === 'text') return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? String(m.createTime * 1000 + Math.floor(Math.random() * 1000)) });
+  if (m.type === 'text')
+    return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? String(m.createTime * 1000 + Math.floor(Math.random() * 1000)) });
   const eventKey = m.type === 'subscribe' ? (m.scene ? `qrscene_${m.scene}` : '') : m.type === 'SCAN' ? (m.scene ?? '') : '';
   return buildXml({
     ...base,

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
 import { api, deliver, fanPush, pushTicket, register, sandbox, sealFanPush, uid, waitFor } from './helpers';
-import { join, openLink, posterOf, rowOf, setupActivity, type Setup } from './task-helpers';
+import { join, openLink, posterOf, rowOf, type Setup, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -20,7 +20,11 @@ async function owner(s: Setup, openId = uid('oA')): Promise<{ openId: string; sc
 async function expectConsistent(activityId: number) {
   const snap = await createServices(env).counters(activityId).snapshot();
   expect(snap.pendingOutbox).toBe(0);
-  const rows = await env.DB.prepare('SELECT id, open_id, number, task_progress, assist_counted, origin_open_id, part_in FROM take_part_in WHERE activity_id = ?').bind(activityId).all<any>();
+  const rows = await env.DB.prepare(
+    'SELECT id, open_id, number, task_progress, assist_counted, origin_open_id, part_in FROM take_part_in WHERE activity_id = ?',
+  )
+    .bind(activityId)
+    .all<any>();
   for (const p of snap.participants) {
     expect(rows.results.find((r) => r.id === p.row_id)).toMatchObject({ number: p.number, task_progress: p.task_progress });
   }
@@ -34,7 +38,10 @@ async function expectConsistent(activityId: number) {
 }
 
 const notifications = (openId: string) =>
-  env.DB.prepare("SELECT summary FROM message_log WHERE open_id = ? AND idempotency_key LIKE '%:notify'").bind(openId).all<{ summary: string }>().then((r) => r.results);
+  env.DB.prepare("SELECT summary FROM message_log WHERE open_id = ? AND idempotency_key LIKE '%:notify'")
+    .bind(openId)
+    .all<{ summary: string }>()
+    .then((r) => r.results);
 
 describe('exactly once', () => {
   it('the same subscribe delivered 3 times, sequentially and concurrently, counts once', async () => {
@@ -72,12 +79,20 @@ describe('exactly once', () => {
     // Answers that found an outbox round running did not wait for it: D1 follows within rounds.
     await waitFor(async () => (await createServices(env).counters(s.activity.id).snapshot()).pendingOutbox === 0, 'the outbox applied');
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 200, task_progress: 3 });
-    const notes = await waitFor(async () => {
-      const n = await notifications(a.openId);
-      return n.length === 200 ? n : null;
-    }, '200 notifications logged', 30_000);
+    const notes = await waitFor(
+      async () => {
+        const n = await notifications(a.openId);
+        return n.length === 200 ? n : null;
+      },
+      '200 notifications logged',
+      30_000,
+    );
     for (const level of ['一', '二', '三']) expect(notes.filter((n) => n.summary.includes(`恭喜你完成${level}阶任务`))).toHaveLength(1);
-    const helperRows = await env.DB.prepare('SELECT count(*) AS n, min(level) AS lo, max(level) AS hi FROM take_part_in WHERE activity_id = ? AND part_in = 1 AND assist_counted = 1').bind(s.activity.id).first<any>();
+    const helperRows = await env.DB.prepare(
+      'SELECT count(*) AS n, min(level) AS lo, max(level) AS hi FROM take_part_in WHERE activity_id = ? AND part_in = 1 AND assist_counted = 1',
+    )
+      .bind(s.activity.id)
+      .first<any>();
     expect(helperRows).toEqual({ n: 200, lo: 2, hi: 2 });
     await expectConsistent(s.activity.id);
   });
@@ -101,7 +116,9 @@ describe('exactly once', () => {
     const a = await owner(s);
     const stub = createServices(env).counters(s.activity.id);
     // Lock take_part_in writes for a moment: the outbox flush fails and the alarm retries it.
-    await env.DB.prepare(`CREATE TRIGGER block_tpi BEFORE UPDATE ON take_part_in WHEN NEW.number > 0 BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
+    await env.DB.prepare(
+      `CREATE TRIGGER block_tpi BEFORE UPDATE ON take_part_in WHEN NEW.number > 0 BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run();
     const reply = await fanPush(s.account, { type: 'subscribe', openId: uid('oF'), scene: a.scene });
     expect(reply.reply).toContain('助力成功');
     expect((await stub.snapshot()).pendingOutbox).toBeGreaterThan(0);
@@ -141,7 +158,9 @@ describe('dedup key pruning', () => {
     expect((await fanPush(s.account, { type: 'subscribe', openId: helper, scene: a.scene })).reply).toContain('助力成功');
     await waitFor(async () => (await stub.snapshot()).pendingOutbox === 0, 'the helper row');
     // Only the DO's writes set assist_counted: its record of the departure waits, the worker's own write does not.
-    await env.DB.prepare(`CREATE TRIGGER block_left BEFORE UPDATE OF assist_counted ON take_part_in BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`).run();
+    await env.DB.prepare(
+      `CREATE TRIGGER block_left BEFORE UPDATE OF assist_counted ON take_part_in BEGIN SELECT RAISE(ABORT, 'injected D1 failure'); END`,
+    ).run();
     await fanPush(s.account, { type: 'unsubscribe', openId: helper });
     expect(await rowOf(s.activity.id, helper)).toMatchObject({ looking: 1 });
     await fanPush(s.account, { type: 'subscribe', openId: helper });
@@ -227,7 +246,9 @@ describe('assist rules', () => {
   it('outside the window: the keyword says when, scans do not count, unfollows do not deduct', async () => {
     const now = Date.now();
     const future = await setupActivity({ start_time: new Date(now + 86_400_000).toISOString(), end_time: new Date(now + 2 * 86_400_000).toISOString() });
-    expect((await fanPush(future.account, { type: 'text', openId: uid('o'), content: future.keyword })).reply).toMatch(/^活动未开始，活动时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2} 至/);
+    expect((await fanPush(future.account, { type: 'text', openId: uid('o'), content: future.keyword })).reply).toMatch(
+      /^活动未开始，活动时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2} 至/,
+    );
     const s = await setupActivity();
     const a = await owner(s);
     await fanPush(s.account, { type: 'subscribe', openId: uid('oB'), scene: a.scene });
@@ -244,7 +265,9 @@ describe('assist rules', () => {
     expect(created.status).toBe(201);
     const promo = await created.json<any>();
     expect(promo).toMatchObject({ name: '官网渠道', scene: `2_${promo.id}`, followers: 0 });
-    const qr = await sandbox(`/__sandbox/qrcode-by-url?url=${encodeURIComponent((await env.DB.prepare('SELECT qr_url FROM promo WHERE id = ?').bind(promo.id).first<any>()).qr_url)}`);
+    const qr = await sandbox(
+      `/__sandbox/qrcode-by-url?url=${encodeURIComponent((await env.DB.prepare('SELECT qr_url FROM promo WHERE id = ?').bind(promo.id).first<any>()).qr_url)}`,
+    );
     expect(qr).toMatchObject({ scene: `2_${promo.id}`, expiresAt: null });
     const fan = uid('oP');
     await fanPush(s.account, { type: 'subscribe', openId: fan, scene: promo.scene });
@@ -277,7 +300,15 @@ describe('assist rules', () => {
 
     const listed = async (query: string) => (await (await api(s.op, `/fans?${query}`)).json<any>()).items.filter((f: any) => f.open_id === fan);
     const [promoFan] = await listed(`promo=${promo.id}`);
-    expect(promoFan).toMatchObject({ activity: null, origin: 1, origin_label: '推广码：门店渠道', part_in: 1, following: true, number: 0, account: { appid: s.account.appid } });
+    expect(promoFan).toMatchObject({
+      activity: null,
+      origin: 1,
+      origin_label: '推广码：门店渠道',
+      part_in: 1,
+      following: true,
+      number: 0,
+      account: { appid: s.account.appid },
+    });
     expect(await listed('')).toHaveLength(1);
     expect(await listed(`activity=${s.activity.id}`)).toHaveLength(0);
     // Another operator sees nothing of them.

@@ -1,7 +1,8 @@
 import { env, exports } from 'cloudflare:workers';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
-import { componentMessage, fanMessage, sealPush, type PushKeys } from '../sandbox/pushes';
+import { pickAccount } from '../sandbox/authorization-page';
+import { componentMessage, fanMessage, type PushKeys, sealPush } from '../sandbox/pushes';
 import { TEST_SECRETS } from '../sandbox/test-config';
 
 export const ORIGIN = 'https://mtb.example.test';
@@ -19,7 +20,10 @@ export function worker(path: string, init?: RequestInit): Promise<Response> {
 
 /** Calls the sandbox's control surface (or any sandbox URL). */
 export async function sandbox<T = any>(path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${env.SANDBOX_URL}${path}`, body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const res = await fetch(
+    `${env.SANDBOX_URL}${path}`,
+    body === undefined ? {} : { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) },
+  );
   return res.json() as Promise<T>;
 }
 
@@ -93,7 +97,11 @@ export interface Operator {
 }
 
 export async function register(username = uid('op')): Promise<Operator> {
-  const res = await worker('/api/users', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password: 'correct horse 1' }) });
+  const res = await worker('/api/users', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username, password: 'correct horse 1' }),
+  });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
   return res.json();
 }
@@ -121,12 +129,13 @@ export interface SandboxAccount {
  * account → redirect back to the worker, which stores it.
  */
 export async function authorizeAccount(op: Operator, opts: { nickName?: string; serviceType?: number; verifyType?: number } = {}) {
-  const account = await sandbox<SandboxAccount>('/__sandbox/accounts', { nickName: opts.nickName ?? '测试公众号', serviceType: opts.serviceType, verifyType: opts.verifyType });
+  const account = await sandbox<SandboxAccount>('/__sandbox/accounts', {
+    nickName: opts.nickName ?? '测试公众号',
+    serviceType: opts.serviceType,
+    verifyType: opts.verifyType,
+  });
   const { url } = await (await api(op, '/accounts/authorize', { method: 'POST' })).json<{ url: string }>();
-  const page = new URL(url);
-  const form = new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: account.appid });
-  const back = await fetch(`${page.origin}/sandbox/authorize`, { method: 'POST', body: form, redirect: 'manual' });
-  const redirect = new URL(back.headers.get('location')!);
+  const redirect = new URL(await pickAccount(url, account.appid));
   const done = await worker(`${redirect.pathname}${redirect.search}`);
   if (done.status !== 303) throw new Error(`authorization failed: ${done.status} ${await done.text()}`);
   return { ...account, redirect: done.headers.get('location')! };

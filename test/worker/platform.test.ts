@@ -1,10 +1,8 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
-import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
-import {
-  api, authorizeAccount, box, deliver, fanPush, KEYS, pushComponent, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker,
-} from './helpers';
+import { fanMessage, sealPush } from '../sandbox/pushes';
+import { api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker } from './helpers';
 
 const calls = async (name: string) => (await sandbox<Record<string, number>>('/__sandbox/calls'))[name] ?? 0;
 
@@ -14,66 +12,6 @@ const refreshes = async () => (await sandbox<{ calls: number }>(`/__sandbox/toke
 
 beforeAll(async () => {
   ticket = await pushTicket();
-});
-
-describe('authorization', () => {
-  it('ticket push → authorize link → WeChat page → redirect → account stored for that operator', async () => {
-    const op = await register();
-    const res = await api(op, '/accounts/authorize', { method: 'POST' });
-    expect(res.status).toBe(200);
-    const links = await res.json<{ url: string; mobile_url: string }>();
-    expect(links.url).toMatch(/\/cgi-bin\/componentloginpage\?component_appid=wx0000000000component&pre_auth_code=/);
-    expect(links.mobile_url).toMatch(/\/wxaopen\/safe\/bindcomponent\?action=bindcomponent&no_scan=1&.*#wechat_redirect$/);
-
-    const account = await authorizeAccount(op, { nickName: '沙箱服务号' });
-    expect(account.redirect).toBe(`http://localhost:5173/accounts?authorized=${account.appid}`);
-    const list = await (await api(op, '/accounts')).json<{ items: any[] }>();
-    expect(list.items).toHaveLength(1);
-    expect(list.items[0]).toMatchObject({ appid: account.appid, nick_name: '沙箱服务号', user_name: account.ghId, qr_capable: true, authorized: true });
-    expect(JSON.stringify(list)).not.toMatch(/refresh|access_token|token/i);
-  });
-
-  it('an authorization link works once and only for the operator who started it', async () => {
-    const op = await register();
-    const other = await register();
-    const account = await authorizeAccount(op);
-    expect((await (await api(other, '/accounts')).json<{ items: unknown[] }>()).items).toEqual([]);
-    const row = await env.DB.prepare('SELECT id FROM authorize_requests WHERE user_id = ? AND used_at IS NOT NULL').bind(op.id).first<{ id: string }>();
-    const { auth_code } = await sandbox('/__sandbox/auth-code', { appid: account.appid });
-    const replay = await worker(`/wechat/authorized?req=${row!.id}&auth_code=${auth_code}`);
-    expect(replay.status).toBe(400);
-    expect(await replay.text()).toContain('授权链接已失效');
-  });
-
-  it('an account authorized by one operator cannot be taken by another', async () => {
-    const op = await register();
-    const thief = await register();
-    const account = await authorizeAccount(op);
-    const { url } = await (await api(thief, '/accounts/authorize', { method: 'POST' })).json<{ url: string }>();
-    const page = new URL(url);
-    const back = await fetch(`${page.origin}/sandbox/authorize`, {
-      method: 'POST',
-      body: new URLSearchParams({ pre_auth_code: page.searchParams.get('pre_auth_code')!, redirect_uri: page.searchParams.get('redirect_uri')!, appid: account.appid }),
-      redirect: 'manual',
-    });
-    const redirect = new URL(back.headers.get('location')!);
-    const res = await worker(`${redirect.pathname}${redirect.search}`);
-    expect(res.status).toBe(409);
-    expect((await (await api(thief, '/accounts')).json<{ items: unknown[] }>()).items).toEqual([]);
-  });
-
-  it('unauthorized marks the account revoked; updateauthorized brings it back', async () => {
-    const op = await register();
-    const account = await authorizeAccount(op);
-    expect(await (await pushComponent(componentMessage(KEYS.componentAppid, 'unauthorized', { AuthorizerAppid: account.appid }))).text()).toBe('success');
-    let item = (await (await api(op, '/accounts')).json<{ items: any[] }>()).items[0];
-    expect(item.authorized).toBe(false);
-    expect(item.revoked_at).toBeTruthy();
-    const { auth_code } = await sandbox('/__sandbox/auth-code', { appid: account.appid });
-    await pushComponent(componentMessage(KEYS.componentAppid, 'updateauthorized', { AuthorizerAppid: account.appid, AuthorizationCode: auth_code }));
-    item = (await (await api(op, '/accounts')).json<{ items: any[] }>()).items[0];
-    expect(item.authorized).toBe(true);
-  });
 });
 
 describe('tokens', () => {
@@ -119,7 +57,9 @@ describe('message URL', () => {
     const sig = await box.msgSignature(timestamp, 'n1', echostr);
     const res = await worker(`/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${sig}&echostr=${encodeURIComponent(echostr)}`);
     expect(await res.text()).toBe('echo-1234');
-    const forged = await worker(`/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`);
+    const forged = await worker(
+      `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`,
+    );
     expect(forged.status).toBe(401);
   });
 
@@ -177,7 +117,12 @@ describe('hostile pushes change nothing', () => {
     const forged = good.query.replace(/msg_signature=[0-9a-f]+/, `msg_signature=${'a'.repeat(40)}`);
     expect((await worker(`/wechat/callback/${account.appid}?${forged}`, { method: 'POST', body: good.body })).status).toBe(401);
 
-    const stale = await sealPush(KEYS, account.ghId, fanMessage({ ghId: account.ghId, openId: 'o1', createTime: 1, type: 'text', content: 'old' }), Date.now() - 3600_000);
+    const stale = await sealPush(
+      KEYS,
+      account.ghId,
+      fanMessage({ ghId: account.ghId, openId: 'o1', createTime: 1, type: 'text', content: 'old' }),
+      Date.now() - 3600_000,
+    );
     expect((await worker(`/wechat/callback/${account.appid}?${stale.query}`, { method: 'POST', body: stale.body })).status).toBe(401);
 
     const tampered = good.body.replace(/<Encrypt><!\[CDATA\[(.)/, (_m, c) => `<Encrypt><![CDATA[${c === 'A' ? 'B' : 'A'}`);
@@ -204,52 +149,5 @@ describe('hostile pushes change nothing', () => {
     expect((await worker(`/wechat/callback/wx1111111111111111?${q}`, { method: 'POST', body: 'not xml at all' })).status).toBe(400);
     const huge = await worker(`/wechat/component?${q}`, { method: 'POST', body: `<xml><Encrypt>${'A'.repeat(10 * 1024 * 1024)}</Encrypt></xml>` });
     expect(huge.status).toBe(413);
-  });
-});
-
-describe('operators', () => {
-  const creds = (username: string, password: string) => ({ method: 'POST', json: { username, password } });
-
-  it('registers, logs in with a Secure httpOnly cookie, logs out', async () => {
-    const username = uid('u');
-    expect((await api(null, '/users', creds(username, 'correct horse 1'))).status).toBe(201);
-    expect((await api(null, '/users', creds(username, 'another password'))).status).toBe(409);
-    const login = await api(null, '/session', creds(username, 'correct horse 1'));
-    expect(login.status).toBe(200);
-    const cookie = login.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/sid=[^;]+;.*HttpOnly/i);
-    expect(cookie).toMatch(/Secure/);
-    expect(cookie).toMatch(/SameSite=Lax/i);
-    const sid = cookie.match(/sid=([^;]+)/)![1];
-    expect((await worker('/api/accounts', { headers: { cookie: `sid=${sid}` } })).status).toBe(200);
-    expect((await worker('/api/session', { method: 'DELETE', headers: { cookie: `sid=${sid}` } })).status).toBe(204);
-    expect((await worker('/api/accounts', { headers: { cookie: `sid=${sid}` } })).status).toBe(401);
-    const stored = await env.DB.prepare('SELECT password_hash FROM user_info WHERE username = ?').bind(username).first<{ password_hash: string }>();
-    expect(stored!.password_hash).toMatch(/^pbkdf2-sha256\$100000\$/);
-  });
-
-  it('rate-limits failed logins', async () => {
-    const username = uid('u');
-    await api(null, '/users', creds(username, 'correct horse 1'));
-    const statuses = [];
-    for (let i = 0; i < 6; i++) statuses.push((await api(null, '/session', creds(username, 'wrong password!'))).status);
-    expect(statuses).toEqual([401, 401, 401, 401, 401, 429]);
-    expect((await api(null, '/session', creds(username, 'correct horse 1'))).status).toBe(429);
-  });
-
-  it('validates input with field errors and needs a session everywhere else', async () => {
-    const res = await api(null, '/users', creds('x', 'short'));
-    expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({ error: { code: 'validation_failed', fields: { username: expect.any(String), password: expect.any(String) } } });
-    expect((await api(null, '/users', { method: 'POST', body: 'nope', headers: { 'content-type': 'application/json' } })).status).toBe(400);
-    expect((await api(null, '/accounts')).status).toBe(401);
-    expect(await (await api(null, '/accounts')).json()).toEqual({ error: { code: 'unauthorized', message: '请先登录' } });
-    expect((await api({ id: 0, username: 'x', token: 'forged' }, '/accounts')).status).toBe(401);
-  });
-
-  it('publishes the OpenAPI document', async () => {
-    const doc = await (await worker('/api/openapi.json')).json<any>();
-    expect(doc.openapi).toBe('3.1.0');
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/users', '/session', '/accounts', '/accounts/authorize']));
   });
 });

@@ -1,21 +1,14 @@
-import { describe, expect, it } from 'vitest';
 import jsQR from 'jsqr';
-import backgroundUrl from '../fixtures/poster-background.jpg?inline';
+import { describe, expect, it } from 'vitest';
 import { coverPixels } from '../../worker/poster/background';
 import { ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
 import { fitText, missingGlyphs } from '../../worker/poster/fonts';
 import { dataUrl } from '../../worker/poster/images';
 import { decodeJpeg, encodeJpeg } from '../../worker/poster/jpeg';
-import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, resolveLayout, type PosterLayout } from '../../worker/poster/layout';
+import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, type PosterLayout, resolveLayout } from '../../worker/poster/layout';
 import { rasterisePixels } from '../../worker/poster/raster';
-import {
-  MAX_JPEG_BYTES,
-  renderPoster,
-  renderPosterPixels,
-  renderQrPng,
-  renderTextSvg,
-  type PosterInput,
-} from '../../worker/poster/render';
+import { MAX_JPEG_BYTES, type PosterInput, renderPoster, renderPosterPixels, renderQrPng, renderTextSvg } from '../../worker/poster/render';
+import backgroundUrl from '../fixtures/poster-background.jpg?inline';
 
 // A synthetic photo-like 750×1334 JPEG, see test/fixtures/make-poster-background.mjs.
 const backgroundJpeg = Uint8Array.from(atob(backgroundUrl.slice(backgroundUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));

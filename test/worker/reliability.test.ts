@@ -45,8 +45,14 @@ describe('WeChat retries: every push type delivered 3× at once is handled once'
     expect(await rowOf(s.activity.id, owner)).toMatchObject({ number: 0, task_progress: 1 });
 
     const ticket = (await sandbox('/__sandbox/ticket', {})).ticket;
-    const sealed = await sealPush(KEYS, KEYS.componentAppid, componentMessage(KEYS.componentAppid, 'component_verify_ticket', { ComponentVerifyTicket: ticket }));
-    const answers = await Promise.all([1, 2, 3].map(async () => (await worker(`/wechat/component?${sealed.query}`, { method: 'POST', body: sealed.body })).text()));
+    const sealed = await sealPush(
+      KEYS,
+      KEYS.componentAppid,
+      componentMessage(KEYS.componentAppid, 'component_verify_ticket', { ComponentVerifyTicket: ticket }),
+    );
+    const answers = await Promise.all(
+      [1, 2, 3].map(async () => (await worker(`/wechat/component?${sealed.query}`, { method: 'POST', body: sealed.body })).text()),
+    );
     expect(answers).toEqual(['success', 'success', 'success']);
     expect((await env.DB.prepare("SELECT value FROM platform_state WHERE key = 'component_verify_ticket'").first<any>()).value).toBe(ticket);
   });
@@ -60,10 +66,14 @@ describe('faults from WeChat', () => {
     await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, following: true });
     await deliver(s.account, await sealFanPush(s.account, { type: 'text', openId: fan, content: s.keyword }));
     const logged = await waitFor(async () => {
-      const rows = (await env.DB.prepare("SELECT errcode, attempts, status FROM message_log WHERE open_id = ? AND status != 'sending'").bind(fan).all<any>()).results;
+      const rows = (await env.DB.prepare("SELECT errcode, attempts, status FROM message_log WHERE open_id = ? AND status != 'sending'").bind(fan).all<any>())
+        .results;
       return rows.length === 2 ? rows : null;
     }, 'two failed sends logged');
-    expect(logged).toEqual([{ errcode: 45015, attempts: 1, status: 'failed' }, { errcode: 45015, attempts: 1, status: 'failed' }]);
+    expect(logged).toEqual([
+      { errcode: 45015, attempts: 1, status: 'failed' },
+      { errcode: 45015, attempts: 1, status: 'failed' },
+    ]);
     // Any retry would have raised `attempts`; the queue's retry delay is 2 s, so wait past it.
     await settle(3000);
     const after = (await env.DB.prepare('SELECT attempts FROM message_log WHERE open_id = ?').bind(fan).all<any>()).results;
@@ -84,14 +94,22 @@ describe('faults from WeChat', () => {
   it('a bundle with one busy send is retried whole, and what it already sent is not sent again', async () => {
     const [busy, calm] = [await setupActivity(), await setupActivity()];
     const fans = [uid('oP'), uid('oQ')];
-    const notes: MessageBundle = [busy, calm].map((s, i) => ({ key: uid('bundle'), appid: s.account.appid, message: { touser: fans[i], msgtype: 'text', text: { content: `第 ${i + 1} 条` } } }));
-    for (const [i, s] of [busy, calm].entries()) await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fans[i], following: true, interaction: 'message' });
+    const notes: MessageBundle = [busy, calm].map((s, i) => ({
+      key: uid('bundle'),
+      appid: s.account.appid,
+      message: { touser: fans[i], msgtype: 'text', text: { content: `第 ${i + 1} 条` } },
+    }));
+    for (const [i, s] of [busy, calm].entries())
+      await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fans[i], following: true, interaction: 'message' });
     // WeChat stays busy for the first note past the in-call backoff (3 tries); the second goes through.
     await sandbox('/__sandbox/faults', { api: 'message/custom/send', appid: busy.account.appid, errcode: -1, times: 3 });
     const delivery = (attempts: number) => {
       const seen = { retried: false, acked: false };
       const message = { id: uid('q'), timestamp: new Date(), body: notes, attempts, retry: () => (seen.retried = true), ack: () => (seen.acked = true) };
-      return { seen, batch: { queue: 'task-treasure-messages', messages: [message], retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<MessageBundle> };
+      return {
+        seen,
+        batch: { queue: 'task-treasure-messages', messages: [message], retryAll: () => {}, ackAll: () => {} } as unknown as MessageBatch<MessageBundle>,
+      };
     };
     const first = delivery(1);
     await deliverBatch(createServices(env), first.batch);
@@ -103,8 +121,13 @@ describe('faults from WeChat', () => {
     expect(again.seen).toEqual({ retried: false, acked: true });
     expect(await sentTo(busy.account.appid, fans[0])).toHaveLength(1);
     expect(await sentTo(calm.account.appid, fans[1])).toHaveLength(1);
-    const log = await env.DB.prepare(`SELECT status, attempts FROM message_log WHERE idempotency_key IN (?, ?) ORDER BY id`).bind(notes[0].key, notes[1].key).all();
-    expect(log.results).toEqual([{ status: 'sent', attempts: 2 }, { status: 'sent', attempts: 1 }]);
+    const log = await env.DB.prepare(`SELECT status, attempts FROM message_log WHERE idempotency_key IN (?, ?) ORDER BY id`)
+      .bind(notes[0].key, notes[1].key)
+      .all();
+    expect(log.results).toEqual([
+      { status: 'sent', attempts: 2 },
+      { status: 'sent', attempts: 1 },
+    ]);
   });
 
   it('a WeChat that does not answer in time gives the fan a retry page, not an error', async () => {
@@ -128,7 +151,11 @@ describe('faults from WeChat', () => {
         throw new Error('R2 unavailable');
       },
     } as unknown as R2Bucket;
-    const page = await openPosterLink({ ...createServices(env), posters: failing }, { code, state: link.searchParams.get('state')!, appid: s.account.appid }, Date.now());
+    const page = await openPosterLink(
+      { ...createServices(env), posters: failing },
+      { code, state: link.searchParams.get('state')!, appid: s.account.appid },
+      Date.now(),
+    );
     expect(page).toMatchObject({ kind: 'message', status: 503, title: '海报生成失败', retryUrl: expect.stringContaining('/connect/oauth2/authorize?') });
     expect(await rowOf(s.activity.id, fan)).toMatchObject({ poster: null, qr_url: null, nick_name: null, avatar: null });
   });
@@ -149,11 +176,19 @@ describe('fuzz', () => {
     const account = { appid: 'wx5555555555555555', ghId: 'gh_fuzz' };
     const bytes = (n: number) => Array.from({ length: n }, () => String.fromCharCode(32 + Math.floor(rand() * 95))).join('');
     const inners = [
-      () => fanMessage({ ghId: account.ghId, openId: bytes(8), createTime: Math.floor(Date.now() / 1000), type: pick(['text', 'subscribe', 'SCAN', 'unsubscribe'] as const), content: bytes(12), scene: pick(['1_1', '2_1', '1_x', '9_9', bytes(5), '']) }),
+      () =>
+        fanMessage({
+          ghId: account.ghId,
+          openId: bytes(8),
+          createTime: Math.floor(Date.now() / 1000),
+          type: pick(['text', 'subscribe', 'SCAN', 'unsubscribe'] as const),
+          content: bytes(12),
+          scene: pick(['1_1', '2_1', '1_x', '9_9', bytes(5), '']),
+        }),
       () => `<xml><MsgType>${pick(['event', 'text', 'image', bytes(4)])}</MsgType><Event>${bytes(6)}</Event></xml>`,
       () => `<xml>${bytes(40)}</xml>`,
       () => bytes(60),
-      () => '<xml><a><b><c>' + 'x'.repeat(Math.floor(rand() * 70_000)) + '</c></b></a></xml>',
+      () => `<xml><a><b><c>${'x'.repeat(Math.floor(rand() * 70_000))}</c></b></a></xml>`,
       () => '<!DOCTYPE x [<!ENTITY e "e">]><xml><Content>&e;</Content></xml>',
     ];
     const statuses = new Map<number, number>();

@@ -1,10 +1,10 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
 import { deliverMessages } from '../../worker/messaging/delivery';
 import type { OutboundMessage } from '../../worker/messaging/outbox';
 import { createServices } from '../../worker/services';
-import { join, rowOf, setupActivity, type Setup } from './task-helpers';
+import { deliver, fanPush, pushTicket, sandbox, sealFanPush, sentTo, uid, waitFor } from './helpers';
+import { join, rowOf, type Setup, setupActivity } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -13,7 +13,8 @@ beforeAll(async () => {
 /** The owner's customer-service messages as the message log has them, oldest first, once none is in flight. */
 const logOf = (openId: string, n: number) =>
   waitFor(async () => {
-    const rows = (await env.DB.prepare('SELECT summary, status, errcode, errmsg FROM message_log WHERE open_id = ? ORDER BY id').bind(openId).all<any>()).results;
+    const rows = (await env.DB.prepare('SELECT summary, status, errcode, errmsg FROM message_log WHERE open_id = ? ORDER BY id').bind(openId).all<any>())
+      .results;
     return rows.length === n && rows.every((r) => r.status !== 'sending') ? rows : null;
   }, `${n} settled messages to ${openId}`);
 
@@ -24,7 +25,8 @@ async function assist(s: Setup, owner: string, scene: string, logged: number) {
   return (await logOf(owner, logged)).at(-1);
 }
 
-const texts = async (s: Setup, openId: string) => (await sentTo(s.account.appid, openId)).map((m) => (m.msgtype === 'text' ? m.body.text.content : m.body.news.articles[0].title));
+const texts = async (s: Setup, openId: string) =>
+  (await sentTo(s.account.appid, openId)).map((m) => (m.msgtype === 'text' ? m.body.text.content : m.body.news.articles[0].title));
 
 describe("WeChat's customer-service window", () => {
   it('progress notes leave room for every prize ahead; the announcements get through; a new message reopens it', async () => {

@@ -17,7 +17,9 @@ describe('任务宝 end to end', () => {
     const [rule, news] = await sentTo(s.account.appid, owner);
     expect(rule.body.text.content).toBe('邀请 3 位好友扫码关注即可领奖');
     expect(news.body.news.articles[0].title).toBe('点击链接生成我的专属海报');
-    expect(link).toMatch(/\/connect\/oauth2\/authorize\?appid=wx[0-9a-f]+&redirect_uri=https%3A%2F%2Fmtb\.example\.test%2Foauth%2Fcallback&response_type=code&scope=snsapi_userinfo&state=[^&]+&component_appid=wx0000000000component#wechat_redirect$/);
+    expect(link).toMatch(
+      /\/connect\/oauth2\/authorize\?appid=wx[0-9a-f]+&redirect_uri=https%3A%2F%2Fmtb\.example\.test%2Foauth%2Fcallback&response_type=code&scope=snsapi_userinfo&state=[^&]+&component_appid=wx0000000000component#wechat_redirect$/,
+    );
 
     // Opening it renders the poster; the QR on it is the one WeChat issued for scene 1_{row id}.
     await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: owner, nickname: '小明🎉' });
@@ -59,7 +61,9 @@ describe('任务宝 end to end', () => {
     expect(await rowOf(s.activity.id, owner)).toMatchObject({ number: 3, task_progress: 3 });
 
     // One helper unfollows: the count drops, the prizes reached stay.
-    const helper = (await env.DB.prepare('SELECT open_id FROM take_part_in WHERE activity_id = ? AND part_in = 1 ORDER BY id LIMIT 1').bind(s.activity.id).first<{ open_id: string }>())!;
+    const helper = (await env.DB.prepare('SELECT open_id FROM take_part_in WHERE activity_id = ? AND part_in = 1 ORDER BY id LIMIT 1')
+      .bind(s.activity.id)
+      .first<{ open_id: string }>())!;
     await fanPush(s.account, { type: 'unsubscribe', openId: helper.open_id });
     expect(await rowOf(s.activity.id, owner)).toMatchObject({ number: 2, task_progress: 3 });
     expect(await rowOf(s.activity.id, helper.open_id)).toMatchObject({ looking: 1, assist_counted: 0 });

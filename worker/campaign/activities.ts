@@ -254,11 +254,9 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
   });
   const after: CompleteActivity = {
     ...before,
-    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && !['poster', 'keywords', 'notices', 'risk', 'awards'].includes(k))),
-    // A tier sent without its kind keeps the kind it has.
-    awards: patch.awards
-      ? patch.awards.map((a) => ({ ...a, kind: a.kind ?? before.awards.find((b) => b.level === a.level)?.kind ?? 'onsite' }))
-      : before.awards,
+    ...Object.fromEntries(Object.entries(patch).filter(([k, v]) => v !== undefined && !['awards', 'poster', 'keywords', 'notices', 'risk'].includes(k))),
+    // A tier sent without its kind keeps the one it has (a new tier is onsite).
+    awards: (patch.awards ?? before.awards).map((a) => ({ ...a, kind: a.kind ?? before.awards.find((b) => b.level === a.level)?.kind ?? 'onsite' })),
     poster: merged(before.poster, patch.poster),
     keywords: merged(before.keywords, patch.keywords ?? {}),
     notices: mergeNotices(before.notices, patch.notices),

@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_NOTICE_TEXTS, NOTICE_SCENES } from '../../worker/messaging/notices';
-import { api, pushTicket } from './helpers';
-import { activityBody, setupActivity } from './task-helpers';
+import { DEFAULT_NOTICE_TEXTS, NOTICE_SCENES } from '../../../worker/messaging/notices';
+import { api, pushTicket } from '../helpers';
+import { activityBody, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -94,6 +94,9 @@ describe('activity settings for reach, prizes and fair play', () => {
     expect(second.risk).toEqual({ burst_count: null, burst_seconds: null, stay_hours: 12 });
     const reset = await (await patch({ notices: { progress: null } })).json<any>();
     expect(reset.notices.progress.text).toBe(DEFAULT_NOTICE_TEXTS.progress);
+    // Tiers sent without their kind keep it (a form that knows nothing of kinds still saves).
+    const kindless = await patch({ awards: s.activity.awards.map(({ kind: _, ...a }: any) => ({ ...a, good: `${a.good}!` })) });
+    expect((await kindless.json<any>()).awards.map((a: any) => a.kind)).toEqual(['onsite', 'onsite', 'onsite']);
     const locked = await patch({ keywords: { claim: '拿奖' }, awards: s.activity.awards.map((a: any) => ({ ...a, kind: 'code' })) });
     expect(locked.status).toBe(422);
     expect(Object.keys((await locked.json<any>()).error.fields)).toEqual(expect.arrayContaining(['keywords.claim', 'awards.0.kind']));

@@ -1,0 +1,61 @@
+/** `POST /api/posters/preview`: the admin's live preview, drawn by the real renderer. */
+import { env } from 'cloudflare:workers';
+import { describe, expect, it } from 'vitest';
+import { decodeJpeg } from '../../../worker/poster/jpeg';
+import { encodePng } from '../../../worker/poster/png';
+import { renderQrPng } from '../../../worker/poster/render';
+import { api, register } from '../helpers';
+import { uploadBackground } from '../task-helpers';
+
+describe('happy', () => {
+  it('renders the live preview with the real renderer', async () => {
+    const op = await register();
+    const key = await uploadBackground(op);
+    const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key, rule: '规则', layout: { qr: { x: 10, y: 10, size: 200 } } } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('image/jpeg');
+    expect(new Uint8Array(await res.arrayBuffer()).subarray(0, 3)).toEqual(new Uint8Array([0xff, 0xd8, 0xff]));
+  });
+
+  it('previews each poster on its own background while more backgrounds than the cache holds take turns, one by one and at once', async () => {
+    const op = await register();
+    const colours = [
+      [220, 30, 30],
+      [30, 200, 30],
+      [30, 30, 220],
+    ];
+    const keys: string[] = [];
+    for (const [r, g, b] of colours) {
+      const pixels = new Uint8Array(750 * 1334 * 4);
+      for (let i = 0; i < pixels.length; i += 4) pixels.set([r, g, b, 255], i);
+      keys.push(await uploadBackground(op, encodePng({ pixels, width: 750, height: 1334 }), 'image/png'));
+    }
+    // The middle of the poster, where the default layout draws nothing.
+    const centre = async (key: string) => {
+      const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key } });
+      expect(res.status).toBe(200);
+      const { pixels } = decodeJpeg(new Uint8Array(await res.arrayBuffer()));
+      return Array.from(pixels.subarray((600 * 750 + 375) * 4, (600 * 750 + 375) * 4 + 3));
+    };
+    const near = (got: number[], want: number[]) => got.every((v, i) => Math.abs(v - want[i]) <= 8);
+    const order = [0, 1, 2, 0, 2, 1, 1, 0, 2];
+    for (const i of order) expect(near(await centre(keys[i]), colours[i])).toBe(true);
+    const together = await Promise.all(order.map((i) => centre(keys[i])));
+    for (const [n, got] of together.entries()) expect(near(got, colours[order[n]])).toBe(true);
+  });
+});
+
+describe('error', () => {
+  it('renders uploads whose pixels are missing or truncated, and stores their pixels then', async () => {
+    const op = await register();
+    const missing = await uploadBackground(op);
+    await env.UPLOADS.delete(`${missing}.rgba`);
+    const truncated = await uploadBackground(op, (await renderQrPng('background', 430)).bytes, 'image/png');
+    await env.UPLOADS.put(`${truncated}.rgba`, new Uint8Array(100));
+    for (const key of [missing, truncated]) {
+      const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key } });
+      expect(res.status).toBe(200);
+      expect((await env.UPLOADS.head(`${key}.rgba`))?.size).toBe(750 * 1334 * 4);
+    }
+  });
+});

@@ -1,0 +1,34 @@
+/** `GET /api/activities/{id}/stats`: the statistics page's figures. */
+import { beforeAll, describe, expect, it } from 'vitest';
+import { api, fanPush, pushTicket, uid } from '../helpers';
+import { join, openLink, posterOf, rowOf, setupActivity } from '../task-helpers';
+
+beforeAll(async () => {
+  await pushTicket();
+});
+
+describe('happy', () => {
+  it('per-day series, tiers, depth and the leaderboard', async () => {
+    const s = await setupActivity();
+    const fan = uid('oT');
+    await posterOf(await openLink(await join(s, fan), fan));
+    const row = await rowOf(s.activity.id, fan);
+    for (let i = 0; i < 2; i++) await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: `1_${row.id}` });
+    const stats = await (await api(s.op, `/activities/${s.activity.id}/stats?days=7`)).json<any>();
+    expect(stats.days).toHaveLength(7);
+    expect(stats.today).toMatchObject({ participants: 1, assists: 2 });
+    expect(stats.tiers.map((t: any) => t.completions)).toEqual([1, 1, 0]);
+    expect(stats.depth).toEqual([
+      { level: 1, fans: 1 },
+      { level: 2, fans: 2 },
+    ]);
+    expect(stats.leaderboard[0]).toMatchObject({ open_id: fan, number: 2 });
+  });
+});
+
+describe('error', () => {
+  it('refuses a range that ends before it starts', async () => {
+    const s = await setupActivity();
+    expect((await api(s.op, `/activities/${s.activity.id}/stats?from=2026-01-10&to=2026-01-01`)).status).toBe(422);
+  });
+});
