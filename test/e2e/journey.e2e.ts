@@ -25,6 +25,8 @@ const FAN_A = { openid: 'o_e2e_fan_a', nickname: '小明同学😀' };
 const FAN_B = { openid: 'o_e2e_fan_b' };
 const FAN_C = { openid: 'o_e2e_fan_c' };
 const FAN_D = { openid: 'o_e2e_fan_d' };
+/** Friends who bring fan A to tiers two (兑换码) and three (线下核销). */
+const MORE_FRIENDS = ['o_e2e_fan_e', 'o_e2e_fan_f', 'o_e2e_fan_g'];
 
 let shot = 0;
 /** Full-page screenshot, numbered in journey order. */
@@ -102,10 +104,16 @@ async function posterLink(openid: string): Promise<string> {
   return url;
 }
 
-/** Opens the link as the fan (the sandbox's OAuth page reads the fan from a cookie) and reads the poster's QR. */
-async function fanOpensPoster(browser: Browser, link: string, openid: string) {
+/** The fan's phone: the sandbox's OAuth page reads who holds it from a cookie. */
+async function fanPhone(browser: Browser, openid: string) {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
   await phone.addCookies([{ name: 'sandbox_fan', value: openid, url: sandboxUrl }]);
+  return phone;
+}
+
+/** Opens the link as the fan and reads the poster's QR. */
+async function fanOpensPoster(browser: Browser, link: string, openid: string) {
+  const phone = await fanPhone(browser, openid);
   const page = await phone.newPage();
   await page.goto(link);
   const poster = page.locator('img.poster');
@@ -179,6 +187,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
   });
 
   let activityId = 0;
+  let scene = '';
   await test.step('create an activity: validation, upload with progress, live preview', async () => {
     await open(page, '/activities/new');
     await expect(page.getByRole('heading', { name: '创建活动' })).toBeVisible();
@@ -195,6 +204,11 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await page.locator('input[name="awards.1.number"]').fill('3');
     await page.locator('input[name="awards.1.good"]').fill('保温杯');
     await page.locator('input[name="awards.1.stock"]').fill('50');
+    // Tier one ships a bag, tier two hands out 兑换码, tier three is redeemed at the shop.
+    await page.locator('select[name="awards.0.kind"]').selectOption('shipping');
+    await page.locator('select[name="awards.1.kind"]').selectOption('code');
+    await page.locator('input[name="awards.2.number"]').fill('4');
+    await page.locator('input[name="awards.2.good"]').fill('到店咖啡');
     await page.getByLabel('参与关键词').fill(KEYWORD);
     await page.getByLabel('活动规则').fill('邀请 1 位好友扫码关注即得帆布袋，3 位得保温杯');
     // A phone photo (12 MP, more pixels than the worker decodes) is cropped to the poster in the browser.
@@ -236,7 +250,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await sandbox('/__sandbox/fans', { appid: APPID, openid: FAN_A.openid, nickname: FAN_A.nickname });
     await push(FAN_A.openid, 'subscribe');
     await push(FAN_A.openid, 'text', { content: KEYWORD });
-    const scene = await fanOpensPoster(browser, await posterLink(FAN_A.openid), FAN_A.openid);
+    scene = await fanOpensPoster(browser, await posterLink(FAN_A.openid), FAN_A.openid);
     expect(scene).toMatch(/^1_\d+$/);
 
     for (const friend of [FAN_B, FAN_C]) await push(friend.openid, 'subscribe', { scene });
@@ -313,6 +327,78 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await snap(page, 'stats-7-days');
     await page.getByRole('link', { name: '近 30 天' }).click();
     await expect(page.getByText('当前显示：近 30 天')).toBeVisible();
+  });
+
+  await test.step('prizes: import codes, the fan claims (address, code, QR), ship, redeem on a phone', async () => {
+    await open(page, `/activities/${activityId}/winners`);
+    await page.getByLabel('导入第二档兑换码（每行一个）').fill('CUP-0001\nCUP-0002\nCUP-0001');
+    await page.getByRole('button', { name: '导入' }).click();
+    await expect(page.getByText('导入 2 个，重复跳过 1 个')).toBeVisible();
+
+    // Fan A reached tier one: the claim keyword answers with the claim page's link.
+    const { reply } = await push(FAN_A.openid, 'text', { content: '领奖' });
+    expect(reply).toContain('【定制帆布袋】待领取');
+    const claimUrl = /https?:\/\/\S+\/h5\/claim\?t=\S+/.exec(reply)![0];
+    const phone = await fanPhone(browser, FAN_A.openid);
+    const fan = await phone.newPage();
+    await fan.goto(claimUrl);
+    await expect(fan.getByRole('heading', { level: 2 })).toContainText('定制帆布袋');
+    await fan.getByLabel('收货人').fill('王小明');
+    await fan.getByLabel('手机号').fill('1380013800');
+    await fan.getByLabel('所在地区').fill('浙江省 杭州市 西湖区');
+    await fan.getByLabel('详细地址').fill('文三路 100 号');
+    await fan.getByRole('button', { name: '提交收货地址' }).click();
+    await expect(fan.getByText('请填写 11 位中国大陆手机号')).toBeVisible();
+    await fan.getByLabel('手机号').fill('13800138000');
+    await fan.getByRole('button', { name: '提交收货地址' }).click();
+    await expect(fan.getByRole('status')).toContainText('收货地址已保存');
+    await snap(fan, 'fan-claim-address');
+
+    // Three more friends: tier two (a 兑换码) and tier three (a claim code and its QR).
+    for (const friend of MORE_FRIENDS) await push(friend, 'subscribe', { scene });
+    await expect
+      .poll(async () => {
+        await fan.reload();
+        return fan.locator('section.prize').count();
+      })
+      .toBe(3);
+    await expect(fan.locator('section.prize', { hasText: '保温杯' }).locator('p.code')).toHaveText('CUP-0001');
+    const onsite = fan.locator('section.prize', { hasText: '到店咖啡' });
+    await expect(onsite.locator('.qr svg')).toBeVisible();
+    const claimCode = await onsite.locator('p.code').innerText();
+    await snap(fan, 'fan-claim-code-and-qr');
+    await phone.close();
+
+    await open(page, `/activities/${activityId}/winners`);
+    const bag = page.locator('tr[data-winner]', { hasText: '定制帆布袋' });
+    await expect(bag).toContainText('王小明 13800138000');
+    await bag.getByLabel('快递公司').fill('顺丰');
+    await bag.getByLabel('快递单号').fill('SF1234567890');
+    await bag.getByRole('button', { name: '发货' }).click();
+    await expect(page.getByRole('status')).toContainText('已发货');
+    await expect(bag).toContainText('已兑现');
+    await expect
+      .poll(async () =>
+        (await sandbox<{ body: { text?: { content: string } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).some((m) =>
+          m.body.text?.content.includes('SF1234567890'),
+        ),
+      )
+      .toBe(true);
+    await expect(page.locator('tr[data-winner]', { hasText: '保温杯' })).toContainText('CUP-0001');
+    await snap(page, 'winners');
+
+    // Staff scan the fan's QR with a phone: the admin opens with the code in the redeem box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, `/activities/${activityId}/winners?redeem=${encodeURIComponent(claimCode)}`);
+    await expect(page.getByLabel('核销码')).toHaveValue(claimCode);
+    await page.getByRole('button', { name: '核销', exact: true }).click();
+    await expect(page.getByRole('status')).toContainText('核销成功：第 3 档「到店咖啡」');
+    await snap(page, 'phone-redeem');
+    await page.getByRole('button', { name: '核销', exact: true }).click();
+    await expect(page.getByRole('alert')).toContainText('核销过');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await open(page, `/stats?activity=${activityId}`);
+    await expect(page.locator('tr', { hasText: '到店咖啡' })).toContainText('1');
   });
 
   await test.step('promo code: create, QR, follower statistics, rename', async () => {
