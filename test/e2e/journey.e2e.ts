@@ -27,6 +27,8 @@ const FAN_C = { openid: 'o_e2e_fan_c' };
 const FAN_D = { openid: 'o_e2e_fan_d' };
 /** Friends who bring fan A to tiers two (兑换码) and three (线下核销). */
 const MORE_FRIENDS = ['o_e2e_fan_e', 'o_e2e_fan_f', 'o_e2e_fan_g'];
+/** A friend whose assist comes in a burst, once the burst rule is on. */
+const FAN_H = { openid: 'o_e2e_fan_h' };
 
 let shot = 0;
 /** Full-page screenshot, numbered in journey order. */
@@ -399,6 +401,50 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await page.setViewportSize({ width: 1280, height: 860 });
     await open(page, `/stats?activity=${activityId}`);
     await expect(page.locator('tr', { hasText: '到店咖啡' })).toContainText('1');
+  });
+
+  await test.step('fair play: a burst holds the poster for review; approved, the held assist counts; the audit log', async () => {
+    await open(page, `/activities/${activityId}/edit`);
+    await page.getByRole('button', { name: '填入建议值' }).click();
+    await page.locator('input[name="risk.burst_count"]').fill('3');
+    await page.locator('input[name="risk.burst_seconds"]').fill('3600');
+    await page.locator('input[name="risk.stay_hours"]').fill('');
+    await page.getByRole('button', { name: '保存修改' }).click();
+    await expect(page).toHaveURL(/saved=1/);
+
+    // Fan A had three assists within the hour: the next one is held and the poster flagged.
+    await push(FAN_H.openid, 'subscribe', { scene });
+    await open(page, `/activities/${activityId}/reviews`);
+    const flagged = page.locator('section.review');
+    await expect(flagged).toHaveCount(1);
+    await expect(flagged).toContainText(FAN_A.nickname);
+    await expect(flagged).toContainText('1 暂停中');
+    await expect(flagged.locator('canvas')).toBeVisible();
+    await snap(page, 'review-queue');
+    // Fan A writes to the account (a new customer-service window: the earlier one is used up).
+    await push(FAN_A.openid, 'text', { content: '领奖' });
+    await flagged.getByRole('button', { name: /^通过/ }).click();
+    await expect(page.getByRole('status')).toContainText('已通过：1 次助力已按顺序计入');
+    await snap(page, 'review-approved');
+    await page.getByRole('link', { name: '已通过' }).click();
+    await expect(page.locator('section.review')).toContainText(FAN_A.nickname);
+    await expect
+      .poll(async () =>
+        (await sandbox<{ body: { text?: { content: string } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).some((m) =>
+          m.body.text?.content.includes('通过活动核验'),
+        ),
+      )
+      .toBe(true);
+
+    await open(page, '/audit');
+    for (const label of ['审核通过', '修改进行中的活动', '核销', '发货', '导入兑换码', '加入黑名单', '导出粉丝']) {
+      await expect(page.locator('tbody').getByText(label, { exact: true }).first()).toBeVisible();
+    }
+    await page.getByLabel('操作').selectOption('review.approve');
+    await page.getByRole('button', { name: '筛选' }).click();
+    await expect(page.locator('tr[data-audit]')).toHaveCount(1);
+    await open(page, '/audit');
+    await snap(page, 'audit-log');
   });
 
   await test.step('promo code: create, QR, follower statistics, rename', async () => {

@@ -239,13 +239,27 @@ export interface ActivityDeps {
   counters: Counters;
 }
 
+/** Every leaf of a settings object by its path (`awards.0.stock`, `notices.claim.template.data.thing1`), as JSON. */
+function leaves(value: unknown, path = ''): Map<string, string> {
+  if (value === null || typeof value !== 'object') return new Map([[path, JSON.stringify(value ?? null)]]);
+  return new Map(Object.entries(value).flatMap(([k, v]) => [...leaves(v, path ? `${path}.${k}` : k)]));
+}
+
+/** The settings an edit changed, by path (template bindings included, as notices). */
+function changedFields(before: CompleteActivity, after: CompleteActivity): string[] {
+  const was = leaves({ ...before, notices: customNotices(before.notices) ?? {} });
+  const now = leaves({ ...after, notices: customNotices(after.notices) ?? {} });
+  return [...new Set([...was.keys(), ...now.keys()])].filter((k) => was.get(k) !== now.get(k)).sort();
+}
+
 /**
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
  * rule, prizes and stock, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
  * be resubmitted). Keywords, notices (per scene) and rules merge into what is stored. The
- * activity's counter reloads its settings at once.
+ * activity's counter reloads its settings at once. Returns what an edit after the start changed
+ * (for the audit log); an edit before the start returns nothing.
  */
-export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
+export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<string[]> {
   const activity = await ownedActivity(db, userId, id);
   const before = await currentInput(db, id);
   const merged = <T extends object>(was: T, change: Partial<T> | undefined): T => ({
@@ -262,7 +276,8 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
     notices: mergeNotices(before.notices, patch.notices),
     risk: merged(before.risk, patch.risk),
   } as CompleteActivity;
-  if (activityStatus(activity, now) !== 'pending') {
+  const started = activityStatus(activity, now) !== 'pending';
+  if (started) {
     const fields = lockedChanges(before, after);
     if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
     if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存、通知文案与防刷规则', fields);
@@ -292,6 +307,7 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
     ),
   ]);
   await counters(id).reload();
+  return started ? changedFields(before, after) : [];
 }
 
 /** Soft delete: shared posters keep resolving (to "活动已结束"), fans' history stays; the counter stops counting at once. */

@@ -5,6 +5,7 @@ import { unwrap } from '../rpc-result';
 import type { RefusalReason } from './counter/rules';
 import { markAccountUnfollowed, recordPlainFollow } from './followers';
 import { markUnfollowed } from './participants';
+import { helperWaiting } from './prize-notices';
 import type { PushContext, PushReply } from './push-context';
 import { parseScene } from './scene';
 import { texts } from './texts';
@@ -80,7 +81,10 @@ async function assist(ctx: PushContext, activityId: number, rowId: number): Prom
       at: ctx.now,
     }),
   );
-  return outcome.status === 'counted' ? texts.assistThanks : REFUSAL_REPLY[outcome.reason];
+  // A held assist (its poster under review) is thanked like any other: the helper did nothing wrong.
+  if (outcome.status === 'counted' || outcome.status === 'held') return texts.assistThanks;
+  if (outcome.status === 'waiting') return helperWaiting(Math.ceil((outcome.dueAt - ctx.now) / 3600_000)).text;
+  return REFUSAL_REPLY[outcome.reason];
 }
 
 async function recordPromoFollow(ctx: PushContext, promoId: number) {

@@ -1,5 +1,5 @@
 /**
- * Every message about prizes, one function each, in one place. Each names the notice scene it
+ * Every message about prizes and their review (防刷), one function each, in one place. Each names the notice scene it
  * belongs to (messaging/notices.ts) and the variables it fills, so it maps onto the notice model;
  * `text` is what the fan reads: the operator's wording of the scene where the activity has one,
  * else the product's.
@@ -70,4 +70,37 @@ export function claimsDone(activity: string, goods: readonly string[], claimUrl:
 /** The claim keyword from a fan who has joined none of the activities it belongs to. */
 export function notInActivity(): PrizeNotice {
   return { scene: 'claim', vars: {}, text: '你还没有参与活动哦，回复活动关键词即可参与，邀请好友助力赢取奖品。' };
+}
+
+/** A poster flagged by the burst rule: its owner hears that new assists wait for a check (neutral words). */
+export function reviewHeld(): PrizeNotice {
+  return {
+    scene: 'progress',
+    vars: {},
+    text: '你的海报近期助力增长较快，正在进行活动核验。核验期间新的助力暂不计入，核验通过后会按顺序补计，奖品也会在核验后发放。',
+  };
+}
+
+/** The operator approved the poster: the held assists count. */
+export function reviewApproved(counted: number, number: number): PrizeNotice {
+  return { scene: 'progress', vars: { number }, text: `你的海报已通过活动核验，${counted} 位好友的助力已计入，当前 ${number} 人助力。` };
+}
+
+/** The operator voided the poster's held assists (neutral words: no accusation). */
+export function reviewVoided(): PrizeNotice {
+  return { scene: 'progress', vars: {}, text: '你的海报近期的部分助力未通过活动核验，没有计入助力数。如有疑问，请联系客服。' };
+}
+
+/** An assist that counts once the helper has stayed followed: the owner's note, with how many wait. */
+export function assistWaiting(stayHours: number, waiting: number): PrizeNotice {
+  return {
+    scene: 'progress',
+    vars: { number: waiting },
+    text: `好友为你助力成功！好友保持关注满 ${stayHours} 小时后计入助力数，当前 ${waiting} 人待确认。`,
+  };
+}
+
+/** The helper's passive reply when their assist waits for their stay period. */
+export function helperWaiting(stayHours: number): PrizeNotice {
+  return { scene: 'helper_thanks', vars: {}, text: `助力成功！保持关注满 ${stayHours} 小时后助力生效，感谢你的支持。` };
 }

@@ -190,7 +190,7 @@ export interface ShipDeps {
  * Marks a shipping prize sent with its courier and tracking number and tells the fan. Only a
  * claimed prize (the fan gave an address) can ship; a shipped one is not shipped again (409).
  */
-export async function shipWinner(deps: ShipDeps, userId: number, winnerId: number, p: { company: string; trackingNo: string }, now: number): Promise<void> {
+export async function shipWinner(deps: ShipDeps, userId: number, winnerId: number, p: { company: string; trackingNo: string }, now: number): Promise<Winner> {
   const { db } = deps;
   const mine = and(eq(w.id, winnerId), eq(w.mtbUserId, userId));
   const [done] = await db
@@ -205,6 +205,7 @@ export async function shipWinner(deps: ShipDeps, userId: number, winnerId: numbe
     throw new AppError('conflict', x.status === 'won' ? '粉丝还没有填写收货地址' : refusal(x, '发货'));
   }
   await notifyShipped(deps, done, now);
+  return done;
 }
 
 async function notifyShipped(deps: ShipDeps, x: Winner, now: number): Promise<void> {

@@ -78,6 +78,7 @@ export const h5Routes = new Hono<AppEnv>()
           `${fan.activity.name} · 我的助力进度`,
           html`<h1>${fan.activity.name}</h1>
 <p class="tip">已有 ${p.number} 位好友为你助力 · 第 ${p.rank} 名</p>
+${p.waiting ? html`<p class="waiting">另有 ${p.waiting} 人待确认（好友关注满规定时长后计入）</p>` : ''}
 <div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="${top}" aria-valuenow="${p.number}"><span style="width:${Math.min(100, Math.round((p.number / top) * 100))}%"></span></div>
 <ol class="tiers">${p.tiers.map((t) => html`<li class="${t.reached ? 'reached' : ''}">第 ${t.level} 档 · ${t.number} 人 · ${t.good}${t.reached ? ' ✓' : ''}</li>`)}</ol>
 <p>${p.next ? `再邀请 ${p.next.remaining} 人可得【${p.next.good}】` : '你已完成全部任务！'}</p>

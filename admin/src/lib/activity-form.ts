@@ -17,12 +17,16 @@ export interface ActivityFormValues {
   /** 领奖截止, a `datetime-local` value ('' for none). */
   claim_deadline: string;
   end_when_gone: boolean;
+  /** 防刷 rules as typed ('' is off). */
+  risk: { burst_count: string; burst_seconds: string; stay_hours: string };
   key_word: string;
   rule: string;
   background_img: string;
   background_url: string;
   layout: PosterLayout;
 }
+
+const text = (n: number | null) => (n === null ? '' : String(n));
 
 export const cloneLayout = (l: PosterLayout): PosterLayout => JSON.parse(JSON.stringify(l));
 
@@ -42,6 +46,7 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
     awards: blankAwards(),
     claim_deadline: '',
     end_when_gone: false,
+    risk: { burst_count: '', burst_seconds: '', stay_hours: '' },
     key_word: '',
     rule: '',
     background_img: '',
@@ -67,6 +72,7 @@ export function activityValues(a: Activity): ActivityFormValues {
     awards,
     claim_deadline: toLocalInput(a.claim_deadline),
     end_when_gone: a.end_when_gone,
+    risk: { burst_count: text(a.risk.burst_count), burst_seconds: text(a.risk.burst_seconds), stay_hours: text(a.risk.stay_hours) },
     key_word: a.poster.key_word,
     rule: a.poster.rule,
     background_img: a.poster.background_img,

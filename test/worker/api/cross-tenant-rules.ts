@@ -42,6 +42,8 @@ export async function tenantA(): Promise<TenantA> {
   const fanRow = (await rowOf(s.activity.id, openId)).id;
   await fanPush(s.account, { type: 'subscribe', openId: `${openId}h`, scene: `1_${fanRow}` });
   const [winner] = (await (await api(s.op, `/activities/${s.activity.id}/winners`)).json<{ items: { id: number; code: string }[] }>()).items;
+  // A's audit log has an import of 兑换码 (an action B's requests below can never take).
+  await api(s.op, `/activities/${s.activity.id}/awards/2/codes`, { method: 'POST', json: { codes: ['A-CODE-1'] } });
   return {
     op: s.op,
     account: s.account,
@@ -82,6 +84,11 @@ export const RESOURCES: Record<string, ResourceFixture> = {
     params: (a) => ({ id: String(a.activity.id), level: '2' }),
     snapshot: (a) => readAsA(a, `/activities/${a.activity.id}`),
     body: { POST: { codes: ['B-CODE-1'] } },
+  },
+  '/api/activities/{id}/reviews/{posterId}': {
+    params: (a) => ({ id: String(a.activity.id), posterId: String(a.fan.id) }),
+    snapshot: (a) => readAsA(a, `/activities/${a.activity.id}/reviews?status=approved`),
+    body: { POST: { action: 'approve' } },
   },
   '/api/winners/{id}': {
     params: (a) => ({ id: String(a.winner.id) }),
@@ -139,6 +146,13 @@ export const RULES: Record<string, Rule> = {
     probes: [{ json: (a) => ({ ids: [a.fan.id], black: true }), expect: 404, snapshot: (a) => readAsA(a, `/fans?activity=${a.activity.id}`) }],
   },
   'GET /api/fans/export': { probes: [{ expect: 'nothing' }, { query: (a) => ({ activity: String(a.activity.id) }), expect: 'nothing' }] },
+  // B's own log holds B's own requests here (its exports); A's imports never show in it.
+  'GET /api/audit': {
+    probes: [
+      { query: () => ({ action: 'codes.import' }), expect: 'nothing' },
+      { query: (a) => ({ activity: String(a.activity.id), action: 'codes.import' }), expect: 'nothing' },
+    ],
+  },
   'POST /api/redeem': {
     probes: [{ json: (a) => ({ code: a.winner.code }), expect: 404, snapshot: (a) => readAsA(a, `/activities/${a.activity.id}/winners`) }],
   },

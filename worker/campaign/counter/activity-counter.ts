@@ -1,21 +1,29 @@
 import { DurableObject } from 'cloudflare:workers';
 import { loadConfig } from '../../config';
 import { Flag, ProtectSwitch } from '../../db/values';
+import { AppError } from '../../errors';
 import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { fanLink } from '../fan-access';
 import { type Follow, type FollowRecord, recordFollows } from '../followers';
-import { applyPlan, CODES_PER_ITEM, type OutboxItem } from './outbox';
-import { allGone, CLAIM_CODE_LENGTH, claimCode, inStock, newCodes, type PrizeRecord, type PrizeTier, type TierSupply } from './prizes';
+import { reviewHeld, reviewVoided } from '../prize-notices';
+import { approvalNote, burstSince, endOfStay, type FairPlayRules, gateAssist, type ReviewStatus, releaseHeld, waitingNote } from './fair-play';
+import { FairPlayStore, type PendingRow, type ReviewRow } from './fair-play-store';
+import { applyPlan, CODES_PER_ITEM, type HoldRecord, type OutboxItem } from './outbox';
+import { allGone, CLAIM_CODE_LENGTH, claimCode, inStock, newCodes, type PrizeRecord, type PrizeStatus, type PrizeTier, type TierSupply } from './prizes';
 import {
   type AssistOutcome,
+  addAssist,
   assistNote,
+  type CountedAssist,
   type CounterSettings,
   claimTiers,
   deductNote,
   judgeAssist,
   judgeUnfollow,
+  type Note,
   type Participant,
+  type TierClaim,
   type UnfollowOutcome,
 } from './rules';
 
@@ -53,12 +61,45 @@ export interface ImportedCodes {
   available: number;
 }
 
+/** An operator's decision on a poster the burst rule flagged. */
+export interface ReviewInput {
+  activityId: number;
+  ownerRowId: number;
+  action: 'approve' | 'void';
+  /** With a void: blacklist the poster's owner, and/or every helper who came through it. */
+  blacklist: { owner: boolean; helpers: boolean };
+  /** The operator deciding (username). */
+  by: string;
+  at: number;
+}
+
+/** What a decision did; `changed` is false when it had been taken already (a retry). */
+export interface ReviewOutcome {
+  status: ReviewStatus;
+  changed: boolean;
+  /** Held assists that count now, wait for their stay period, or were dropped. */
+  counted: number;
+  waiting: number;
+  dropped: number;
+  blacklisted: number;
+}
+
 type Settings = CounterSettings & {
   tiers: readonly PrizeTier[];
   /** The activity ends itself once every tier's prizes are gone. */
   endWhenGone: boolean;
+  rules: FairPlayRules;
   loadedAt: number;
 };
+
+/** One more assist counted: the owner's count and tier, and the prizes of the tiers passed. */
+interface Counted {
+  counted: CountedAssist;
+  claims: TierClaim<PrizeTier>[];
+  prizes: PrizeRecord[];
+  /** Every tier's prizes are gone and the activity ends (end_when_gone). */
+  ended?: { activityId: number; at: number };
+}
 
 /** A participant row of this object's storage. */
 type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
@@ -87,6 +128,10 @@ const GATHER_FROM_ROWS = 4;
 const GATHER_MS = 100;
 /** Committed outbox rows are applied by the latest this long after (if this object was evicted mid-round). */
 const OUTBOX_SAFETY_MS = 60_000;
+/** Waiting assists one alarm counts at most (the rest follow at once in the next). */
+const STAYS_PER_ALARM = 200;
+/** Held assists per outbox item when a review releases them. */
+const HOLDS_PER_ITEM = 500;
 /** Helpers' follows recorded by one D1 statement at most. */
 const FOLLOWS_PER_STATEMENT = 100;
 const PROCESSED_TTL_MS = 24 * 3600_000;
@@ -103,8 +148,8 @@ CREATE INDEX IF NOT EXISTS helper_owner ON helper (owner_row_id);
 CREATE TABLE IF NOT EXISTS black (public_number_id INTEGER NOT NULL, open_id TEXT NOT NULL, PRIMARY KEY (public_number_id, open_id));
 CREATE TABLE IF NOT EXISTS processed (event_key TEXT PRIMARY KEY, outcome TEXT NOT NULL, at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS tier_claim (level INTEGER PRIMARY KEY, claims INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS prize (owner_row_id INTEGER NOT NULL, level INTEGER NOT NULL, status TEXT NOT NULL, code TEXT, at INTEGER NOT NULL,
-  PRIMARY KEY (owner_row_id, level));
+CREATE TABLE IF NOT EXISTS prize (owner_row_id INTEGER NOT NULL, level INTEGER NOT NULL, kind TEXT NOT NULL, good TEXT NOT NULL, status TEXT NOT NULL,
+  code TEXT, at INTEGER NOT NULL, PRIMARY KEY (owner_row_id, level));
 CREATE INDEX IF NOT EXISTS prize_code ON prize (code);
 CREATE TABLE IF NOT EXISTS code_pool (code TEXT PRIMARY KEY, level INTEGER NOT NULL, owner_row_id INTEGER);
 CREATE INDEX IF NOT EXISTS code_pool_free ON code_pool (level, owner_row_id);
@@ -120,6 +165,7 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TE
  */
 export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  private readonly fairPlay: FairPlayStore;
   private settings: Settings | null = null;
   /** The running loop of outbox rounds, if any. */
   private flushing: Promise<void> | null = null;
@@ -137,6 +183,7 @@ export class ActivityCounter extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    this.fairPlay = new FairPlayStore(this.sql);
   }
 
   /** Counts (or refuses) one new follower's assist. Safe to call again with the same event. */
@@ -146,6 +193,8 @@ export class ActivityCounter extends DurableObject<Env> {
       await this.loadParticipant(input.ownerRowId, input.activityId);
       const claimUrl = await this.claimLink(input.ownerRowId, input.at);
       const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting, claimUrl));
+      // Counting at the end of a stay period is this object's own alarm.
+      if (outcome.status === 'waiting') await this.alarmBy(outcome.dueAt);
       await this.alarmWithin(PRUNE_EVERY_MS);
       await this.settle(lastOutbox, false);
       return outcome;
@@ -199,6 +248,55 @@ export class ActivityCounter extends DurableObject<Env> {
     });
   }
 
+  /**
+   * Approves or voids a flagged poster, once: approving counts its held assists in their order
+   * (or lets them wait for their stay period), releases its held prizes and tells the owner;
+   * voiding drops them, voids its held prizes, may blacklist the owner and the poster's helpers,
+   * and tells the owner in neutral words. The same decision again changes nothing; the opposite
+   * one is refused (409).
+   */
+  decideReview(input: ReviewInput): Promise<RpcResult<ReviewOutcome>> {
+    return capture(async () => {
+      const settings = await this.loadSettings(input.activityId, input.at);
+      const claimUrl = await this.claimLink(input.ownerRowId, input.at);
+      const { outcome, last } = this.ctx.storage.transactionSync(() => {
+        const { outcome, items } = this.decide(settings, input, claimUrl);
+        return { outcome, last: items.reduce((_, item) => this.enqueue(item), 0) };
+      });
+      if (outcome.waiting) await this.alarmBy(this.fairPlay.nextDue() ?? Infinity);
+      // The operator's queue shows the decision at once: wait for its round even under load.
+      await this.settle(last, true);
+      return outcome;
+    });
+  }
+
+  /**
+   * Counts (or holds, or drops) the assists whose stay period ended by `now`, each exactly once:
+   * the alarm's work, also after a restart (the waiting assists are in this object's storage).
+   * Returns how many ended.
+   */
+  async endStays(now: number): Promise<number> {
+    const due = this.fairPlay.due(now, STAYS_PER_ALARM);
+    if (due.length) {
+      const settings = await this.loadSettings(due[0].activityId, now);
+      const links = new Map<number, string>();
+      for (const d of due) if (!links.has(d.ownerRowId)) links.set(d.ownerRowId, await this.claimLink(d.ownerRowId, now));
+      const last = this.ctx.storage.transactionSync(() => {
+        let last = 0;
+        for (const d of due) {
+          // An unfollow since the query above took it out already: it never counts.
+          const pending = this.fairPlay.takePending(d.accountId, d.openId);
+          if (pending) last = this.enqueue(this.endStay(settings, pending, links.get(d.ownerRowId)!, now));
+        }
+        return last;
+      });
+      await this.settle(last, false);
+    }
+    const next = due.length === STAYS_PER_ALARM ? now : this.fairPlay.nextDue();
+    if (next !== null) await this.alarmBy(next);
+    return due.length;
+  }
+
   /** Forgets cached settings after the operator edited the activity. */
   async reload(): Promise<void> {
     this.settings = null;
@@ -226,21 +324,28 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   /**
-   * Applies what is left in the outbox (a failed round, or rows of an object evicted mid-round)
-   * and prunes dedup keys older than WeChat can retry; stays pending while either has work.
+   * Applies what is left in the outbox (a failed round, or rows of an object evicted mid-round),
+   * prunes dedup keys older than WeChat can retry and counts assists whose stay period ended;
+   * stays pending while any of these has work.
    */
   async alarm(): Promise<void> {
     this.alarmAt = Infinity;
     this.sql.exec('DELETE FROM processed WHERE at < ?', Date.now() - PROCESSED_TTL_MS);
+    await this.endStays(Date.now());
     // A running loop applies the rows itself; otherwise one is started and run to the end.
     await this.settle(Number.MAX_SAFE_INTEGER, false);
     if (this.sql.exec('SELECT 1 FROM outbox LIMIT 1').toArray().length) await this.alarmWithin(FLUSH_RETRY_MS);
     if (this.sql.exec('SELECT 1 FROM processed LIMIT 1').toArray().length) await this.alarmWithin(PRUNE_EVERY_MS);
   }
 
-  /** Keeps an alarm pending no later than `ms` from now; usually answered from memory. */
-  private async alarmWithin(ms: number): Promise<void> {
-    const at = Date.now() + ms;
+  /** Keeps an alarm pending no later than `ms` from now. */
+  private alarmWithin(ms: number): Promise<void> {
+    return this.alarmBy(Date.now() + ms);
+  }
+
+  /** Keeps an alarm pending no later than `at`; usually answered from memory. */
+  private async alarmBy(at: number): Promise<void> {
+    if (at === Infinity) return;
     this.alarmAt ??= (await this.ctx.storage.getAlarm()) ?? Infinity;
     if (this.alarmAt <= at) return;
     await this.ctx.storage.setAlarm(at);
@@ -251,7 +356,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const seen = this.processed<AssistOutcome>(input.eventKey);
     if (seen) return { outcome: seen, lastOutbox: 0 };
     const owner = this.participant(input.ownerRowId);
-    const outcome = judgeAssist(settings, {
+    const judged = judgeAssist(settings, {
       accountId: input.accountId,
       helperOpenId: input.helperOpenId,
       at: input.at,
@@ -261,37 +366,254 @@ export class ActivityCounter extends DurableObject<Env> {
       helperBlack: this.isBlack(input.accountId, input.helperOpenId),
       helpedBefore: this.helper(input.accountId, input.helperOpenId) !== undefined,
     });
+    // 防刷: an accepted assist may be held (its poster under review) or wait for the helper's stay.
+    const since = owner && judged.status === 'counted' ? burstSince(settings.rules, input.at) : null;
+    const gate =
+      owner && judged.status === 'counted'
+        ? gateAssist(settings.rules, {
+            at: input.at,
+            recent: since === null ? 0 : this.fairPlay.assistsSince(owner.rowId, since),
+            review: this.fairPlay.review(owner.rowId)?.status ?? null,
+          })
+        : ({ kind: 'count' } as const);
+    const outcome: AssistOutcome = gate.kind === 'hold' ? { status: 'held' } : gate.kind === 'wait' ? { status: 'waiting', dueAt: gate.dueAt } : judged;
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
     if (outcome.status === 'refused' || !owner) return { outcome, lastOutbox: 0 };
-    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, 1, ?)', input.accountId, input.helperOpenId, owner.rowId, input.at);
-    this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', outcome.number, outcome.tier, owner.rowId);
-    const claims = claimTiers(settings.tiers, owner.taskProgress, outcome.tier, (tier) => inStock(tier, this.supply(tier.level)));
-    const prizes = claims.filter((c) => c.inStock).map((c) => this.takePrize(input.activityId, owner, c.tier, input.at));
-    const note = assistNote(settings.tiers, outcome, claims, claimUrl);
+    const counts = outcome.status === 'counted';
+    this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, ?, ?)', input.accountId, input.helperOpenId, owner.rowId, counts ? 1 : 0, input.at);
+    const helper = {
+      activityId: input.activityId,
+      accountId: input.accountId,
+      openId: input.helperOpenId,
+      ownerOpenId: owner.openId,
+      level: owner.level + 1,
+      at: input.at,
+      counted: counts ? Flag.yes : Flag.no,
+    };
+    const notify = (note: Note) => ({
+      key: `${input.eventKey}:notify`,
+      appid: input.appid,
+      message: { touser: owner.openId, msgtype: 'text' as const, text: { content: note.text } },
+      reserve: note.reserve,
+    });
+    const held: HoldRecord = { ...this.fanRef(input), ownerRowId: owner.rowId, reason: 'burst', at: input.at, dueAt: null, outcome: null, resolvedAt: null };
+    if (gate.kind === 'hold') {
+      this.fairPlay.hold(owner.rowId, input.accountId, input.helperOpenId, input.at);
+      if (!gate.flag) return { outcome, lastOutbox: this.enqueue({ helper, holds: [held] }) };
+      const review = this.fairPlay.flag(owner.rowId, input.appid, input.at);
+      return {
+        outcome,
+        lastOutbox: this.enqueue({
+          helper,
+          holds: [held],
+          review: this.reviewRecord(input.activityId, review),
+          prizes: this.changePrizes(input.activityId, owner, 'won', 'held'),
+          message: notify({ text: reviewHeld().text, reserve: 0 }),
+        }),
+      };
+    }
+    if (gate.kind === 'wait') {
+      this.fairPlay.wait({ ...this.fanRef(input), ownerRowId: owner.rowId, appid: input.appid, at: input.at, dueAt: gate.dueAt });
+      const note = waitingNote(settings.tiers, owner, settings.rules.stayHours ?? 0, this.fairPlay.waiting(owner.rowId));
+      return { outcome, lastOutbox: this.enqueue({ helper, holds: [{ ...held, reason: 'stay', dueAt: gate.dueAt }], message: notify(note) }) };
+    }
+    const c = this.count(settings, input.activityId, owner, input.at);
+    return {
+      outcome,
+      lastOutbox: this.enqueue({
+        helper,
+        ...this.countedItem(input.activityId, owner, c),
+        message: notify(assistNote(settings.tiers, c.counted, c.claims, claimUrl)),
+      }),
+    };
+  }
+
+  /**
+   * Counts one more assist for `owner` (inside a transaction): the new count and tier, the prizes
+   * of the tiers passed, and whether that leaves every tier's prizes gone.
+   */
+  private count(settings: Settings, activityId: number, owner: Participant, at: number): Counted {
+    const counted = addAssist(settings.tiers, owner);
+    this.sql.exec('UPDATE participant SET number = ?, task_progress = ? WHERE row_id = ?', counted.number, counted.tier, owner.rowId);
+    const claims = claimTiers(settings.tiers, owner.taskProgress, counted.tier, (tier) => inStock(tier, this.supply(tier.level)));
+    const prizes = claims.filter((c) => c.inStock).map((c) => this.takePrize(activityId, owner, c.tier, at));
     const gone = prizes.length > 0 && settings.endWhenGone && allGone(settings.tiers, (level) => this.supply(level));
+    if (!gone) return { counted, claims, prizes };
     // Later assists find the activity over at once; D1's end time follows with this decision's round.
-    if (gone) settings.endTime = Math.min(settings.endTime, input.at);
-    const lastOutbox = this.enqueue({
-      prizes,
-      // Stored end times are whole seconds (what the API shows is what is stored).
-      ended: gone ? { activityId: input.activityId, at: Math.ceil(input.at / 1000) * 1000 } : undefined,
-      helper: {
-        activityId: input.activityId,
-        accountId: input.accountId,
-        openId: input.helperOpenId,
-        ownerOpenId: owner.openId,
-        level: owner.level + 1,
-        at: input.at,
-      },
-      owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: outcome.tier },
+    settings.endTime = Math.min(settings.endTime, at);
+    // Stored end times are whole seconds (what the API shows is what is stored).
+    return { counted, claims, prizes, ended: { activityId, at: Math.ceil(at / 1000) * 1000 } };
+  }
+
+  /** The outbox's share of a counted assist: the owner's counts, the prizes, the activity's end. */
+  private countedItem(activityId: number, owner: Participant, c: Counted): OutboxItem {
+    return { owner: { activityId, rowId: owner.rowId, number: c.counted.number, progress: c.counted.tier }, prizes: c.prizes, ended: c.ended };
+  }
+
+  /** A waiting assist whose stay period ended: counted, held (its poster is under review) or dropped. */
+  private endStay(settings: Settings, p: PendingRow, claimUrl: string, now: number): OutboxItem {
+    const owner = this.participant(p.ownerRowId);
+    const hold = (outcome: HoldRecord['outcome']): HoldRecord => ({
+      activityId: p.activityId,
+      accountId: p.accountId,
+      openId: p.openId,
+      ownerRowId: p.ownerRowId,
+      reason: 'stay',
+      at: p.at,
+      dueAt: p.dueAt,
+      outcome,
+      resolvedAt: outcome ? now : null,
+    });
+    const fate = owner
+      ? endOfStay({
+          deleted: settings.deleted,
+          barred: this.isBlack(p.accountId, owner.openId) || this.isBlack(p.accountId, p.openId),
+          review: this.fairPlay.review(owner.rowId)?.status ?? null,
+        })
+      : 'drop';
+    if (!owner || fate === 'drop') return { holds: [hold('dropped')] };
+    if (fate === 'hold') {
+      this.fairPlay.hold(owner.rowId, p.accountId, p.openId, p.at);
+      return { holds: [{ ...hold(null), reason: 'burst' }] };
+    }
+    this.sql.exec('UPDATE helper SET counted = 1 WHERE public_number_id = ? AND open_id = ?', p.accountId, p.openId);
+    const c = this.count(settings, p.activityId, owner, now);
+    const note = assistNote(settings.tiers, c.counted, c.claims, claimUrl);
+    return {
+      ...this.countedItem(p.activityId, owner, c),
+      recount: [{ activityId: p.activityId, accountId: p.accountId, openId: p.openId }],
+      holds: [hold('counted')],
       message: {
-        key: `${input.eventKey}:notify`,
-        appid: input.appid,
+        key: `stay:${p.activityId}:${p.accountId}:${p.openId}:notify`,
+        appid: p.appid,
         message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
         reserve: note.reserve,
       },
+    };
+  }
+
+  /** A decision on a flagged poster (inside a transaction): the outcome, and the outbox items that carry it to D1 and the owner. */
+  private decide(settings: Settings, input: ReviewInput, claimUrl: string): { outcome: ReviewOutcome; items: OutboxItem[] } {
+    const review = this.fairPlay.review(input.ownerRowId);
+    const owner = this.participant(input.ownerRowId);
+    if (!review || !owner) throw new AppError('not_found', '这张海报没有审核记录');
+    const target = input.action === 'approve' ? 'approved' : 'voided';
+    const none = { counted: 0, waiting: 0, dropped: 0, blacklisted: 0 };
+    if (review.status === target) return { outcome: { status: target, changed: false, ...none }, items: [] };
+    if (review.status !== 'flagged') throw new AppError('conflict', `这张海报已经${review.status === 'approved' ? '审核通过' : '作废'}，不能再改`);
+    const decided = this.fairPlay.decide(input.ownerRowId, target, input.at, input.by);
+    const held = this.fairPlay.held(input.ownerRowId);
+    this.fairPlay.clearHeld(input.ownerRowId);
+    const activityId = input.activityId;
+    const holdOf = (h: (typeof held)[number], over: Partial<HoldRecord>): HoldRecord => ({
+      activityId,
+      accountId: h.accountId,
+      openId: h.openId,
+      ownerRowId: owner.rowId,
+      reason: 'burst',
+      at: h.at,
+      dueAt: null,
+      outcome: 'dropped',
+      resolvedAt: input.at,
+      ...over,
     });
-    return { outcome, lastOutbox };
+    const notify = (text: string, reserve = 0) => ({
+      key: `review:${activityId}:${owner.rowId}:${input.at}`,
+      appid: review.appid,
+      message: { touser: owner.openId, msgtype: 'text' as const, text: { content: text } },
+      reserve,
+    });
+    const reviewItem = { review: this.reviewRecord(activityId, decided) };
+    if (input.action === 'void') {
+      const blacklisted = this.blacklistPoster(activityId, owner, input.blacklist);
+      const items = [
+        ...this.chunks(held.map((h) => holdOf(h, {}))).map((holds) => ({ holds })),
+        { ...reviewItem, ...blacklisted.item, prizes: this.changePrizes(activityId, owner, 'held', 'void'), message: notify(reviewVoided().text) },
+      ];
+      return { outcome: { status: target, changed: true, ...none, dropped: held.length, blacklisted: blacklisted.fans }, items };
+    }
+    const holds: HoldRecord[] = [];
+    const recount: { activityId: number; accountId: number; openId: string }[] = [];
+    const claims: TierClaim<PrizeTier>[] = [];
+    const prizes = this.changePrizes(activityId, owner, 'held', 'won');
+    let latest: Counted | undefined;
+    for (const { assist: h, gate } of releaseHeld(settings.rules, held, settings.deduct, input.at)) {
+      if (gate.kind === 'drop') holds.push(holdOf(h, {}));
+      else if (gate.kind === 'wait') {
+        this.fairPlay.wait({ activityId, accountId: h.accountId, openId: h.openId, ownerRowId: owner.rowId, appid: review.appid, at: h.at, dueAt: gate.dueAt });
+        holds.push(holdOf(h, { reason: 'stay', dueAt: gate.dueAt, outcome: null, resolvedAt: null }));
+      } else if (gate.kind === 'count') {
+        this.sql.exec('UPDATE helper SET counted = 1 WHERE public_number_id = ? AND open_id = ?', h.accountId, h.openId);
+        latest = this.count(settings, activityId, this.participant(owner.rowId)!, input.at);
+        claims.push(...latest.claims);
+        prizes.push(...latest.prizes);
+        recount.push({ activityId, accountId: h.accountId, openId: h.openId });
+        holds.push(holdOf(h, { outcome: 'counted' }));
+      }
+    }
+    const now = this.participant(owner.rowId)!;
+    const counted = recount.length;
+    const tally = { counted, waiting: holds.filter((h) => h.outcome === null).length, dropped: holds.filter((h) => h.outcome === 'dropped').length };
+    const note = approvalNote(counted, now, claims, claimUrl);
+    const items: OutboxItem[] = [
+      ...this.chunks(holds).map((part, i) => ({ holds: part, recount: i === 0 ? recount : undefined })),
+      {
+        ...reviewItem,
+        owner: { activityId, rowId: owner.rowId, number: now.number, progress: now.taskProgress },
+        prizes,
+        ended: latest?.ended,
+        message: notify(note.text, note.reserve),
+      },
+    ];
+    return { outcome: { status: target, changed: true, ...tally, blacklisted: 0 }, items };
+  }
+
+  /** Blacklists a voided poster's owner and/or the helpers who came through it, in this object and in D1. */
+  private blacklistPoster(activityId: number, owner: Participant, which: ReviewInput['blacklist']): { fans: number; item: OutboxItem } {
+    const item: OutboxItem = {};
+    let fans = 0;
+    if (which.owner) {
+      this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', owner.accountId, owner.openId);
+      item.black = [{ activityId, rowId: owner.rowId, black: Flag.yes }];
+      fans++;
+    }
+    if (which.helpers) {
+      const helpers = this.sql
+        .exec<{ public_number_id: number; open_id: string }>('SELECT public_number_id, open_id FROM helper WHERE owner_row_id = ?', owner.rowId)
+        .toArray();
+      for (const h of helpers) this.sql.exec('INSERT OR IGNORE INTO black VALUES (?, ?)', h.public_number_id, h.open_id);
+      item.blackFans = helpers.map((h) => ({ activityId, accountId: h.public_number_id, openId: h.open_id, black: Flag.yes }));
+      fans += helpers.length;
+    }
+    return { fans, item };
+  }
+
+  /** Moves the owner's prizes from one status to another (hold, release, void), as records for D1. */
+  private changePrizes(activityId: number, owner: Participant, from: PrizeStatus, to: PrizeStatus): PrizeRecord[] {
+    return this.sql
+      .exec<{ level: number; kind: PrizeTier['kind']; good: string; code: string | null; at: number }>(
+        'UPDATE prize SET status = ? WHERE owner_row_id = ? AND status = ? RETURNING level, kind, good, code, at',
+        to,
+        owner.rowId,
+        from,
+      )
+      .toArray()
+      .map((p) => ({ activityId, ownerRowId: owner.rowId, accountId: owner.accountId, openId: owner.openId, ...p, status: to }));
+  }
+
+  private reviewRecord(activityId: number, r: ReviewRow) {
+    return { activityId, ownerRowId: r.ownerRowId, status: r.status, flaggedAt: r.flaggedAt, decidedAt: r.decidedAt, decidedBy: r.decidedBy };
+  }
+
+  private fanRef(input: { activityId: number; accountId: number; helperOpenId: string }) {
+    return { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId };
+  }
+
+  /** Splits a long list across outbox items, so no item grows past what one storage row should hold. */
+  private chunks<T>(list: T[]): T[][] {
+    const out: T[][] = [];
+    for (let i = 0; i < list.length; i += HOLDS_PER_ITEM) out.push(list.slice(i, i + HOLDS_PER_ITEM));
+    return out;
   }
 
   private decideUnfollow(settings: Settings, input: UnfollowInput): { outcome: UnfollowOutcome; lastOutbox: number } {
@@ -304,7 +626,8 @@ export class ActivityCounter extends DurableObject<Env> {
     const outcome = judgeUnfollow(settings, { accountId: input.accountId, at: input.at, helper, owner });
     this.sql.exec('INSERT INTO processed VALUES (?, ?, ?)', input.eventKey, JSON.stringify(outcome), input.at);
     const left = { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId, at: input.at };
-    if (outcome.status === 'none' || !owner) return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: Flag.no } }) };
+    if (outcome.status === 'none' || !owner)
+      return { outcome, lastOutbox: this.enqueue({ left: { ...left, uncount: Flag.no }, holds: this.leftUncounted(input) }) };
     this.sql.exec('UPDATE helper SET counted = 0 WHERE public_number_id = ? AND open_id = ?', input.accountId, input.helperOpenId);
     // Prizes already reached stay reached: task_progress is not lowered.
     this.sql.exec('UPDATE participant SET number = ? WHERE row_id = ?', outcome.number, owner.rowId);
@@ -320,6 +643,20 @@ export class ActivityCounter extends DurableObject<Env> {
       },
     });
     return { outcome, lastOutbox };
+  }
+
+  /**
+   * A helper whose assist did not count yet unfollowed: one waiting for the stay period never
+   * counts (its record says so); one held is remembered as gone for the poster's review.
+   */
+  private leftUncounted(input: UnfollowInput): HoldRecord[] {
+    const pending = this.fairPlay.takePending(input.accountId, input.helperOpenId);
+    if (!pending) {
+      this.fairPlay.leftWhileHeld(input.accountId, input.helperOpenId, input.at);
+      return [];
+    }
+    const { activityId, accountId, openId, ownerRowId, at, dueAt } = pending;
+    return [{ activityId, accountId, openId, ownerRowId, reason: 'stay', at, dueAt, outcome: 'left', resolvedAt: input.at }];
   }
 
   /** The stored outcome of an event already decided. */
@@ -364,7 +701,7 @@ export class ActivityCounter extends DurableObject<Env> {
       do code = claimCode(activityId, crypto.getRandomValues(new Uint8Array(CLAIM_CODE_LENGTH)));
       while (this.sql.exec('SELECT 1 FROM prize WHERE code = ?', code).toArray().length);
     }
-    this.sql.exec("INSERT INTO prize VALUES (?, ?, 'won', ?, ?)", owner.rowId, tier.level, code, at);
+    this.sql.exec("INSERT INTO prize VALUES (?, ?, ?, ?, 'won', ?, ?)", owner.rowId, tier.level, tier.kind, tier.good, code, at);
     return {
       activityId,
       ownerRowId: owner.rowId,
@@ -432,14 +769,24 @@ export class ActivityCounter extends DurableObject<Env> {
   private async loadSettings(activityId: number, now: number): Promise<Settings> {
     if (this.settings && now - this.settings.loadedAt < SETTINGS_TTL_MS) return this.settings;
     const [activity, awards, publics] = await this.env.DB.batch([
-      this.env.DB.prepare('SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at, end_when_gone FROM activity WHERE id = ?').bind(
-        activityId,
-      ),
+      this.env.DB.prepare(
+        'SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at, end_when_gone, burst_count, burst_seconds, stay_hours FROM activity WHERE id = ?',
+      ).bind(activityId),
       this.env.DB.prepare('SELECT level, number, good, stock, kind FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
       this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
     const a = activity.results[0] as
-      | { start_time: number; end_time: number; protect_switch: number; unsubscribe_deduct: number; deleted_at: number | null; end_when_gone: number }
+      | {
+          start_time: number;
+          end_time: number;
+          protect_switch: number;
+          unsubscribe_deduct: number;
+          deleted_at: number | null;
+          end_when_gone: number;
+          burst_count: number | null;
+          burst_seconds: number | null;
+          stay_hours: number | null;
+        }
       | undefined;
     this.settings = {
       startTime: a?.start_time ?? 0,
@@ -450,6 +797,7 @@ export class ActivityCounter extends DurableObject<Env> {
       accounts: new Set((publics.results as { public_id: number }[]).map((p) => p.public_id)),
       tiers: awards.results as unknown as PrizeTier[],
       endWhenGone: a?.end_when_gone === Flag.yes,
+      rules: { burstCount: a?.burst_count ?? null, burstSeconds: a?.burst_seconds ?? null, stayHours: a?.stay_hours ?? null },
       loadedAt: now,
     };
     return this.settings;

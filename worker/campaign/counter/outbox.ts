@@ -1,7 +1,36 @@
 import type { OutboundMessage } from '../../messaging/outbox';
-import { BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS } from '../participants';
+import { BLACK_FANS, BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS, RECOUNTED_HELPERS } from '../participants';
+import { ASSIST_HOLDS, REVIEWS } from '../review-queue';
 import { ACTIVITY_ENDED, IMPORTED_CODES, WINNERS } from '../winners';
+import type { ReviewStatus } from './fair-play';
 import type { PrizeRecord } from './prizes';
+
+/** A helper of the activity, by account and open id. */
+interface FanRef {
+  activityId: number;
+  accountId: number;
+  openId: string;
+}
+
+/** An assist held for review or waiting for its stay period, as it stands now. */
+export interface HoldRecord extends FanRef {
+  ownerRowId: number;
+  reason: 'burst' | 'stay';
+  at: number;
+  dueAt: number | null;
+  outcome: 'counted' | 'dropped' | 'left' | null;
+  resolvedAt: number | null;
+}
+
+/** A poster's review as it stands now. */
+export interface ReviewRecord {
+  activityId: number;
+  ownerRowId: number;
+  status: ReviewStatus;
+  flaggedAt: number;
+  decidedAt: number | null;
+  decidedBy: string | null;
+}
 
 /** 兑换码 one outbox item carries at most, so a round's codes stay one modest D1 statement. */
 export const CODES_PER_ITEM = 100;
@@ -12,14 +41,20 @@ export const CODES_PER_ITEM = 100;
  * an item twice changes nothing.
  */
 export interface OutboxItem {
-  /** A counted helper's take_part_in row (inserted, or updated when the fan already had one). */
-  helper?: { activityId: number; accountId: number; openId: string; ownerOpenId: string; level: number; at: number };
+  /** A helper's take_part_in row (inserted, or updated when the fan already had one); `counted` 0 while held or waiting. */
+  helper?: { activityId: number; accountId: number; openId: string; ownerOpenId: string; level: number; at: number; counted: 0 | 1 };
+  /** Helpers whose held or waiting assist counts now. */
+  recount?: FanRef[];
   /** A helper who unfollowed; `uncount` when their assist was taken back. */
   left?: { activityId: number; accountId: number; openId: string; at: number; uncount: 0 | 1 };
   /** A poster owner's counts. */
   owner?: { activityId: number; rowId: number; number: number; progress: number };
   /** Blacklist flags of participants. */
   black?: { activityId: number; rowId: number; black: 0 | 1 }[];
+  /** Blacklist flags of fans known by open id (a voided poster's helpers). */
+  blackFans?: (FanRef & { black: 0 | 1 })[];
+  holds?: HoldRecord[];
+  review?: ReviewRecord;
   /** Prizes won (or held, or voided), each the counter's whole record of it. */
   prizes?: PrizeRecord[];
   /** 兑换码 added to a code tier's pool. */
@@ -35,10 +70,11 @@ export interface D1Write {
 }
 
 /**
- * The D1 statements and messages that apply `items` (in outbox order). Owner counts, flags and
- * prizes are coalesced to each row's latest value; helpers are written before departures, which is their
- * only possible order (a helper counts once, and only one who followed can leave). A departure
- * repeats the worker's own "not following" write, for a helper row that reached D1 after it.
+ * The D1 statements and messages that apply `items` (in outbox order). Owner counts, flags,
+ * prizes, holds and reviews are coalesced to each row's latest value; helpers (and held assists
+ * counted later) are written before departures, which is their only possible order (a helper
+ * counts once, and only one who followed can leave). A departure repeats the worker's own "not
+ * following" write, for a helper row that reached D1 after it.
  */
 export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: OutboundMessage[] } {
   const helpers: unknown[][] = [];
@@ -46,12 +82,22 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const owners = new Map<number, unknown[]>();
   const black = new Map<number, unknown[]>();
   const prizes = new Map<string, unknown[]>();
+  const recounts: unknown[][] = [];
+  const blackFans = new Map<string, unknown[]>();
+  const holds = new Map<string, unknown[]>();
+  const reviews = new Map<number, unknown[]>();
   const codes: unknown[][] = [];
   const ended: unknown[][] = [];
   const messages: OutboundMessage[] = [];
   for (const item of items) {
-    const { helper: h, left: l, owner: o, codes: c, ended: e, message } = item;
-    if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at]);
+    const { helper: h, left: l, owner: o, codes: c, ended: e, review: r, message } = item;
+    if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at, h.counted]);
+    for (const x of item.recount ?? []) recounts.push([x.activityId, x.accountId, x.openId]);
+    for (const b of item.blackFans ?? []) blackFans.set(`${b.accountId}:${b.openId}`, [b.activityId, b.accountId, b.openId, b.black]);
+    for (const x of item.holds ?? []) {
+      holds.set(`${x.accountId}:${x.openId}`, [x.activityId, x.accountId, x.openId, x.ownerRowId, x.reason, x.at, x.dueAt, x.outcome, x.resolvedAt]);
+    }
+    if (r) reviews.set(r.ownerRowId, [r.activityId, r.ownerRowId, r.status, r.flaggedAt, r.decidedAt, r.decidedBy]);
     if (l) departures.push([l.activityId, l.accountId, l.openId, l.at, l.uncount]);
     if (o) owners.set(o.rowId, [o.activityId, o.rowId, o.number, o.progress]);
     for (const b of item.black ?? []) black.set(b.rowId, [b.activityId, b.rowId, b.black]);
@@ -67,9 +113,14 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
     if (rows.length) writes.push({ sql, params: [JSON.stringify(rows)] });
   };
   add(COUNTED_HELPERS, helpers);
+  // A held assist counted later, then taken back by its helper's departure, ends uncounted.
+  add(RECOUNTED_HELPERS, recounts);
   add(DEPARTED_HELPERS, departures);
   add(OWNER_COUNTS, [...owners.values()]);
   add(BLACK_FLAGS, [...black.values()]);
+  add(BLACK_FANS, [...blackFans.values()]);
+  add(ASSIST_HOLDS, [...holds.values()]);
+  add(REVIEWS, [...reviews.values()]);
   add(WINNERS, [...prizes.values()]);
   add(IMPORTED_CODES, codes);
   add(ACTIVITY_ENDED, ended);

@@ -35,7 +35,15 @@ export interface Participant {
 
 export type RefusalReason = 'self' | 'blacklisted' | 'not_new' | 'already' | 'not_running' | 'unknown_owner';
 
-export type AssistOutcome = { status: 'counted'; number: number; tier: number } | { status: 'refused'; reason: RefusalReason };
+/**
+ * An assist: counted, refused with why, held (its poster is under review, 防刷) or waiting (it
+ * counts once the helper has stayed followed until `dueAt`).
+ */
+export type AssistOutcome =
+  | { status: 'counted'; number: number; tier: number }
+  | { status: 'refused'; reason: RefusalReason }
+  | { status: 'held' }
+  | { status: 'waiting'; dueAt: number };
 export type CountedAssist = Extract<AssistOutcome, { status: 'counted' }>;
 
 export type UnfollowOutcome = { status: 'deducted'; ownerRowId: number; number: number } | { status: 'none' };
@@ -71,8 +79,13 @@ export function judgeAssist(s: CounterSettings, f: AssistFacts): AssistOutcome {
   // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
   if (s.protect && !f.newToAccount) return refuse('not_new');
   if (f.helpedBefore) return refuse('already');
+  return addAssist(s.tiers, owner);
+}
+
+/** The owner's count and tier with one more assist (task_progress never goes down). */
+export function addAssist(tiers: readonly Tier[], owner: Pick<Participant, 'number' | 'taskProgress'>): CountedAssist {
   const number = owner.number + 1;
-  return { status: 'counted', number, tier: Math.max(owner.taskProgress, tierReached(s.tiers, number)) };
+  return { status: 'counted', number, tier: Math.max(owner.taskProgress, tierReached(tiers, number)) };
 }
 
 /** A tier an assist newly passed, and whether a prize was left for it. */

@@ -160,6 +160,8 @@ export const takePartIn = sqliteTable(
     index('tpi_activity_unsubscribe').on(t.activityId, t.unsubscribeTime),
     index('tpi_activity_progress').on(t.activityId, t.taskProgress),
     index('tpi_activity_level').on(t.activityId, t.level),
+    // A poster's helpers (origin_open_id names its owner): the review queue's evidence.
+    index('tpi_activity_inviter').on(t.activityId, t.originOpenId),
   ],
 );
 

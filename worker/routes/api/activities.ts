@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
 import { effectiveNotices, storedNotices } from '../../campaign/activity-notices';
+import { audit } from '../../campaign/audit';
 import { activityStats, type DayCounts as DayFigures } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
@@ -178,8 +179,12 @@ activitiesApi
   .openapi(get, async (c) => c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, c.req.valid('param').id), Date.now()), 200))
   .openapi(patch, async (c) => {
     const { id } = c.req.valid('param');
-    await updateActivity(c.var.services, c.var.user.id, id, c.req.valid('json'));
-    return c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, id), Date.now()), 200);
+    const now = Date.now();
+    const changed = await updateActivity(c.var.services, c.var.user.id, id, c.req.valid('json'), now);
+    const activity = await getActivity(c.var.services.db, c.var.user.id, id);
+    if (changed.length)
+      await audit(c.var.services.db, c.var.user, { action: 'activity.edit', activityId: id, target: activity.activity.name, detail: { fields: changed } }, now);
+    return c.json(presentActivity(activity, now), 200);
   })
   .openapi(remove, async (c) => {
     await deleteActivity(c.var.services, c.var.user.id, c.req.valid('param').id);

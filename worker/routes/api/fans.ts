@@ -1,4 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import { audit } from '../../campaign/audit';
 import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
 import { isoShanghai } from '../../campaign/time';
 import { Flag, Looking, Origin } from '../../db/values';
@@ -150,7 +151,18 @@ export const fansApi = createApi()
     }),
     async (c) => {
       const { ids, black } = c.req.valid('json');
-      return c.json({ updated: await setBlacklist(c.var.services, c.var.user.id, ids, black) }, 200);
+      const changed = await setBlacklist(c.var.services, c.var.user.id, ids, black);
+      const now = Date.now();
+      for (const group of changed) {
+        const entry = {
+          action: black ? 'fans.blacklist' : 'fans.unblacklist',
+          activityId: group.activityId,
+          target: `${group.ids.length} 位粉丝`,
+          detail: { ids: group.ids },
+        } as const;
+        await audit(c.var.services.db, c.var.user, entry, now);
+      }
+      return c.json({ updated: changed.reduce((n, g) => n + g.ids.length, 0) }, 200);
     },
   )
   .openapi(
@@ -163,7 +175,14 @@ export const fansApi = createApi()
       responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errorResponses(401, 422) },
     }),
     async (c) => {
-      const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filtersOf(c.req.valid('query'))), csvLine);
+      const filters = filtersOf(c.req.valid('query'));
+      await audit(
+        c.var.services.db,
+        c.var.user,
+        { action: 'fans.export', activityId: filters.activity ?? null, target: '粉丝 CSV', detail: { filters } },
+        Date.now(),
+      );
+      const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filters), csvLine);
       return c.body(stream, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="fans-${new Date().toISOString().slice(0, 10)}.csv"`,

@@ -1,10 +1,12 @@
 import { accountsApi } from './accounts';
 import { activitiesApi } from './activities';
+import { auditApi } from './audit';
 import { fansApi } from './fans';
 import { createApi } from './openapi';
 import { postersApi } from './posters';
 import { promosApi } from './promos';
 import { requireOperator } from './require-operator';
+import { reviewsApi } from './reviews';
 import { loginApi, sessionApi } from './session';
 import { uploadsApi } from './uploads';
 import { usersApi } from './users';
@@ -33,3 +35,5 @@ api.route('/', postersApi);
 api.route('/', promosApi);
 api.route('/', fansApi);
 api.route('/', winnersApi);
+api.route('/', reviewsApi);
+api.route('/', auditApi);

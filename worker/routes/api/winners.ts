@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { ownedActivity } from '../../campaign/activities';
 import { PRIZE_KINDS } from '../../campaign/activity-input';
+import { audit } from '../../campaign/audit';
 import { importCodes } from '../../campaign/prize-codes';
 import { isoShanghai } from '../../campaign/time';
 import {
@@ -193,7 +194,10 @@ export const winnersApi = createApi()
     }),
     async (c) => {
       const { id, level } = c.req.valid('param');
-      return c.json(await importCodes(c.var.services, c.var.user.id, id, level, c.req.valid('json').codes, Date.now()), 200);
+      const now = Date.now();
+      const result = await importCodes(c.var.services, c.var.user.id, id, level, c.req.valid('json').codes, now);
+      await audit(c.var.services.db, c.var.user, { action: 'codes.import', activityId: id, target: `第 ${level} 档兑换码`, detail: { level, ...result } }, now);
+      return c.json(result, 200);
     },
   )
   .openapi(
@@ -246,7 +250,9 @@ export const winnersApi = createApi()
       const { id } = c.req.valid('param');
       const { db } = c.var.services;
       await ownedActivity(db, c.var.user.id, id);
-      const stream = csvStream(CSV_COLUMNS, winnerPages(db, c.var.user.id, id, filtersOf(c.req.valid('query'))), csvLine);
+      const filters = filtersOf(c.req.valid('query'));
+      await audit(db, c.var.user, { action: 'winners.export', activityId: id, target: '中奖名单 CSV', detail: { filters } }, Date.now());
+      const stream = csvStream(CSV_COLUMNS, winnerPages(db, c.var.user.id, id, filters), csvLine);
       return c.body(stream, 200, {
         'content-type': 'text/csv; charset=utf-8',
         'content-disposition': `attachment; filename="winners-${id}-${new Date().toISOString().slice(0, 10)}.csv"`,
@@ -272,8 +278,16 @@ export const winnersApi = createApi()
       const { lines, errors } = shipLines(c.req.valid('json').csv);
       if (!lines.length && !errors.length)
         throw new AppError('validation_failed', 'CSV 里没有要发货的行', { csv: 'CSV 里没有要发货的行（每行：中奖ID, 快递公司, 快递单号）' });
-      const result = await shipMany(c.var.services, c.var.user.id, id, lines, Date.now());
-      return c.json({ shipped: result.shipped, errors: [...errors, ...result.errors].sort((a, b) => a.line - b.line) }, 200);
+      const now = Date.now();
+      const result = await shipMany(c.var.services, c.var.user.id, id, lines, now);
+      const refused = [...errors, ...result.errors].sort((a, b) => a.line - b.line);
+      await audit(
+        db,
+        c.var.user,
+        { action: 'prize.ship_csv', activityId: id, target: `${result.shipped} 件`, detail: { shipped: result.shipped, refused: refused.length } },
+        now,
+      );
+      return c.json({ shipped: result.shipped, errors: refused }, 200);
     },
   )
   .openapi(
@@ -289,7 +303,10 @@ export const winnersApi = createApi()
       const { id } = c.req.valid('param');
       const { db } = c.var.services;
       await ownedActivity(db, c.var.user.id, id);
-      return c.json({ erased: await eraseContacts(db, c.var.user.id, id, Date.now()) }, 200);
+      const now = Date.now();
+      const erased = await eraseContacts(db, c.var.user.id, id, now);
+      await audit(db, c.var.user, { action: 'winners.erase_contacts', activityId: id, target: `${erased} 位中奖者`, detail: { erased } }, now);
+      return c.json({ erased }, 200);
     },
   )
   .openapi(
@@ -318,7 +335,18 @@ export const winnersApi = createApi()
         ...errorResponses(401, 404, 409, 422),
       },
     }),
-    async (c) => c.json(presentWinner(await redeemCode(c.var.services.db, c.var.user.id, c.req.valid('json').code, Date.now())), 200),
+    async (c) => {
+      const { db } = c.var.services;
+      const now = Date.now();
+      const row = await redeemCode(db, c.var.user.id, c.req.valid('json').code, now);
+      await audit(
+        db,
+        c.var.user,
+        { action: 'prize.redeem', activityId: row.winner.activityId, target: `核销码 ${row.winner.code}`, detail: { winner: row.winner.id } },
+        now,
+      );
+      return c.json(presentWinner(row), 200);
+    },
   )
   .openapi(
     createRoute({
@@ -331,7 +359,10 @@ export const winnersApi = createApi()
     }),
     async (c) => {
       const t = c.req.valid('json');
-      await shipWinner(c.var.services, c.var.user.id, c.req.valid('param').id, { company: t.company, trackingNo: t.tracking_no }, Date.now());
+      const now = Date.now();
+      const shipped = await shipWinner(c.var.services, c.var.user.id, c.req.valid('param').id, { company: t.company, trackingNo: t.tracking_no }, now);
+      const detail = { winner: shipped.id, company: t.company, tracking_no: t.tracking_no };
+      await audit(c.var.services.db, c.var.user, { action: 'prize.ship', activityId: shipped.activityId, target: `中奖记录 #${shipped.id}`, detail }, now);
       return c.body(null, 204);
     },
   );

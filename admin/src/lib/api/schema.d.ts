@@ -1832,6 +1832,246 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/activities/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 防刷审核队列（被突增规则暂停的海报与证据） */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "flagged" | "approved" | "voided";
+                    /** @description 上一页返回的 next（翻页） */
+                    before?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 审核记录，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Review"][];
+                            next: number | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/reviews/{posterId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审核：通过（暂停的助力按顺序计入）或作废（可同时拉黑海报主人和/或助力好友） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    posterId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "approve" | "void";
+                        /**
+                         * @description 作废时拉黑海报主人（owner）和/或为这张海报助力的好友（helpers）
+                         * @default {
+                         *       "owner": false,
+                         *       "helpers": false
+                         *     }
+                         */
+                        blacklist?: {
+                            /** @default false */
+                            owner?: boolean;
+                            /** @default false */
+                            helpers?: boolean;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description 已审核（重复提交同一决定不会重复生效：changed 为 false） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "flagged" | "approved" | "voided";
+                            changed: boolean;
+                            counted: number;
+                            /** @description 通过后仍需等关注满时长才计入的助力 */
+                            waiting: number;
+                            dropped: number;
+                            blacklisted: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 操作日志（拉黑、审核、核销、发货、导入、导出、活动开始后的修改） */
+        get: {
+            parameters: {
+                query?: {
+                    activity?: number;
+                    action?: "fans.blacklist" | "fans.unblacklist" | "fans.export" | "review.approve" | "review.void" | "prize.redeem" | "prize.ship" | "prize.ship_csv" | "codes.import" | "winners.export" | "winners.erase_contacts" | "activity.edit";
+                    /** @description 上一页返回的 next（翻页） */
+                    before?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["AuditEntry"][];
+                            next: number | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2412,6 +2652,60 @@ export interface components {
             won_at: string;
             claimed_at?: string;
             fulfilled_at?: string;
+        };
+        Review: {
+            /** @description 海报主人的参与记录 ID */
+            poster_id: number;
+            open_id: string;
+            nickname: string | null;
+            avatar: string | null;
+            /** @description 当前计入的助力数 */
+            number: number;
+            /**
+             * @description flagged 待审核 / approved 已通过 / voided 已作废
+             * @enum {string}
+             */
+            status: "flagged" | "approved" | "voided";
+            flagged_at: string;
+            decided_at: string | null;
+            decided_by: string | null;
+            evidence: {
+                bucket_seconds: number;
+                /** @description 按时间段的助力数（计入 / 暂停） */
+                timeline: {
+                    at: string;
+                    counted: number;
+                    held: number;
+                }[];
+                helpers: number;
+                /** @description 暂停待审核的助力 */
+                held: number;
+                /** @description 此后已取关的助力好友 */
+                left: number;
+                /** @description 从海报主人参与到第一位好友关注（秒） */
+                first_assist_after_seconds: number | null;
+                /** @description 相邻两次助力的间隔中位数（秒） */
+                median_gap_seconds: number | null;
+                /** @description 已取关好友从关注到取关的时长中位数（秒） */
+                median_stay_seconds: number | null;
+            };
+        };
+        AuditEntry: {
+            id: number;
+            at: string;
+            /** @description 操作人（用户名） */
+            actor: string;
+            /** @enum {string} */
+            action: "fans.blacklist" | "fans.unblacklist" | "fans.export" | "review.approve" | "review.void" | "prize.redeem" | "prize.ship" | "prize.ship_csv" | "codes.import" | "winners.export" | "winners.erase_contacts" | "activity.edit";
+            action_label: string;
+            activity: {
+                id: number;
+                name: string;
+            } | null;
+            target: string;
+            detail: {
+                [key: string]: unknown;
+            } | null;
         };
     };
     responses: never;

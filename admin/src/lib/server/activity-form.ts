@@ -33,6 +33,7 @@ export function readActivityForm(form: FormData): ActivityFormValues {
     })),
     claim_deadline: text(form, 'claim_deadline'),
     end_when_gone: form.get('end_when_gone') === 'on',
+    risk: { burst_count: text(form, 'risk.burst_count'), burst_seconds: text(form, 'risk.burst_seconds'), stay_hours: text(form, 'risk.stay_hours') },
     key_word: text(form, 'poster.key_word'),
     rule: text(form, 'poster.rule'),
     background_img: text(form, 'poster.background_img'),
@@ -45,11 +46,19 @@ const INT = /^\d+$/;
 const KINDS: PrizeKind[] = ['code', 'shipping', 'onsite'];
 const prizeKind = (v: string): PrizeKind => (KINDS.includes(v as PrizeKind) ? (v as PrizeKind) : 'onsite');
 
-/** The claim settings as the API takes them (an empty deadline clears it). */
-const claimSettings = (v: ActivityFormValues) => ({
-  claim_deadline: v.claim_deadline ? fromLocalInput(v.claim_deadline) : null,
-  end_when_gone: v.end_when_gone,
-});
+/** The claim settings and 防刷 rules as the API takes them (an empty field turns it off). */
+function claimAndRisk(v: ActivityFormValues, errors: Errors) {
+  const rule = (name: keyof ActivityFormValues['risk']) => {
+    const raw = v.risk[name];
+    if (raw && !INT.test(raw)) errors[`risk.${name}`] = '请填写正整数，不用这条规则请留空';
+    return raw && INT.test(raw) ? Number(raw) : null;
+  };
+  return {
+    claim_deadline: v.claim_deadline ? fromLocalInput(v.claim_deadline) : null,
+    end_when_gone: v.end_when_gone,
+    risk: { burst_count: rule('burst_count'), burst_seconds: rule('burst_seconds'), stay_hours: rule('stay_hours') },
+  };
+}
 
 /**
  * The API body for the form, with the form's own messages for what only a form can get wrong
@@ -78,7 +87,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     unsubscribe_deduct: v.unsubscribe_deduct,
     publics: v.publics,
     awards,
-    ...claimSettings(v),
+    ...claimAndRisk(v, errors),
     poster: { background_img: v.background_img, key_word: v.key_word, rule: v.rule, layout: v.layout },
   };
   return { body, rows, errors };
@@ -86,7 +95,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * prizes and stock, and the claim settings. The form disables the rest, so they are not posted at
+ * prizes and stock, the claim settings and the 防刷 rules. The form disables the rest, so they are not posted at
  * all; `values` is the posted form completed from the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
@@ -99,6 +108,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
     claim_deadline: posted.claim_deadline,
     end_when_gone: posted.end_when_gone,
+    risk: posted.risk,
   };
   const errors: Errors = {};
   if (!v.end_time) errors.end_time = '请选择结束时间';
@@ -107,7 +117,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null, kind: w.kind };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards, ...claimSettings(v) };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards, ...claimAndRisk(v, errors) };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
