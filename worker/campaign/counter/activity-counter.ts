@@ -372,7 +372,7 @@ export class ActivityCounter extends DurableObject<Env> {
       owner && judged.status === 'counted'
         ? gateAssist(settings.rules, {
             at: input.at,
-            recent: since === null ? 0 : this.fairPlay.assistsSince(owner.rowId, since),
+            recent: since === null ? 0 : this.fairPlay.assistsSince(owner.rowId, since, settings.rules.burstCount ?? 0),
             review: this.fairPlay.review(owner.rowId)?.status ?? null,
           })
         : ({ kind: 'count' } as const);

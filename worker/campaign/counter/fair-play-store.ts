@@ -8,7 +8,7 @@ CREATE INDEX IF NOT EXISTS held_owner ON held (owner_row_id, seq);
 CREATE TABLE IF NOT EXISTS pending (public_number_id INTEGER NOT NULL, open_id TEXT NOT NULL, owner_row_id INTEGER NOT NULL,
   activity_id INTEGER NOT NULL, appid TEXT NOT NULL, at INTEGER NOT NULL, due_at INTEGER NOT NULL, PRIMARY KEY (public_number_id, open_id));
 CREATE INDEX IF NOT EXISTS pending_due ON pending (due_at);
-CREATE INDEX IF NOT EXISTS pending_owner ON pending (owner_row_id);
+CREATE TABLE IF NOT EXISTS pending_count (owner_row_id INTEGER PRIMARY KEY, n INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS review (owner_row_id INTEGER PRIMARY KEY, status TEXT NOT NULL, appid TEXT NOT NULL, flagged_at INTEGER NOT NULL,
   decided_at INTEGER, decided_by TEXT);
 `;
@@ -54,9 +54,11 @@ export class FairPlayStore {
     sql.exec(SCHEMA);
   }
 
-  /** The poster's assists (counted, held or waiting) after `since`. */
-  assistsSince(ownerRowId: number, since: number): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM helper WHERE owner_row_id = ? AND at > ?', ownerRowId, since).one().n;
+  /** The poster's assists (counted, held or waiting) after `since`, counted up to `upTo` (the rule needs no more). */
+  assistsSince(ownerRowId: number, since: number, upTo: number): number {
+    return this.sql
+      .exec<{ n: number }>('SELECT count(*) AS n FROM (SELECT 1 FROM helper WHERE owner_row_id = ? AND at > ? LIMIT ?)', ownerRowId, since, upTo)
+      .one().n;
   }
 
   review(ownerRowId: number): ReviewRow | undefined {
@@ -112,11 +114,13 @@ export class FairPlayStore {
 
   wait(p: PendingRow): void {
     this.sql.exec('INSERT INTO pending VALUES (?, ?, ?, ?, ?, ?, ?)', p.accountId, p.openId, p.ownerRowId, p.activityId, p.appid, p.at, p.dueAt);
+    this.sql.exec('INSERT INTO pending_count VALUES (?, 1) ON CONFLICT (owner_row_id) DO UPDATE SET n = n + 1', p.ownerRowId);
   }
 
   /** Takes a waiting assist out (it ends now: counted, held, dropped or left). */
   takePending(accountId: number, openId: string): PendingRow | undefined {
     const r = this.sql.exec<PendingSql>('DELETE FROM pending WHERE public_number_id = ? AND open_id = ? RETURNING *', accountId, openId).toArray()[0];
+    if (r) this.sql.exec('UPDATE pending_count SET n = n - 1 WHERE owner_row_id = ?', r.owner_row_id);
     return r && toPending(r);
   }
 
@@ -130,8 +134,8 @@ export class FairPlayStore {
     return this.sql.exec<{ at: number | null }>('SELECT min(due_at) AS at FROM pending').one().at;
   }
 
-  /** The poster's assists waiting for their helpers' stay period ("N 人待确认"). */
+  /** The poster's assists waiting for their helpers' stay period ("N 人待确认"), kept as a count so each assist reads one row. */
   waiting(ownerRowId: number): number {
-    return this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM pending WHERE owner_row_id = ?', ownerRowId).one().n;
+    return this.sql.exec<{ n: number }>('SELECT n FROM pending_count WHERE owner_row_id = ?', ownerRowId).toArray()[0]?.n ?? 0;
   }
 }
