@@ -32,6 +32,34 @@ const TIERS: Tier[] = [
   { level: 2, number: 40, good: '品牌保温杯' },
   { level: 3, number: 120, good: '蓝牙耳机' },
 ];
+
+/**
+ * The same load at activities with prizes or 防刷 rules on, each timed like "ours" in the same
+ * run: the cost of taking a 兑换码 with the count, and of gating every assist.
+ */
+interface Variant {
+  key: 'prizes' | 'fair_play';
+  label: string;
+  tiers: Tier[];
+  settings?: Record<string, unknown>;
+  /** 兑换码 imported into each tier. */
+  codes?: number;
+}
+const CODE_STOCK = 300;
+const VARIANTS: Variant[] = [
+  {
+    key: 'prizes',
+    label: 'ours, prizes on (兑换码 tiers, stock 300)',
+    tiers: TIERS.map((t) => ({ ...t, kind: 'code', stock: CODE_STOCK })),
+    codes: CODE_STOCK,
+  },
+  {
+    key: 'fair_play',
+    label: 'ours, 防刷 on (burst 30 / 60 s, stay 24 h)',
+    tiers: TIERS,
+    settings: { risk: { burst_count: 30, burst_seconds: 60, stay_hours: 24 } },
+  },
+];
 const WARMUP_MS = 2_000;
 /** What the worker answers a counted assist (texts.assistThanks), checked on every reply. */
 const THANKS = '助力成功！';
@@ -101,6 +129,11 @@ const itemsOf =
 export interface CallbackResult {
   reference: { perSecond: number; latency: Summary; sent: number; errors: number };
   ours: { perSecond: number; latency: Summary; sent: number; errors: number; wrongReplies: number; exhausted: boolean; warmupPushes: number };
+  /** The same load with prizes, and with 防刷 rules, on. */
+  variants: Record<
+    string,
+    { perSecond: number; latency: Summary; sent: number; errors: number; cpuPerRequestMs: WorkerdCpu | null; counts: Record<string, number> }
+  >;
   drainMs: number;
   /** CPU per request of wrangler dev's workerd processes during each timed window, ms. */
   cpuPerRequestMs: { reference: WorkerdCpu | null; ours: WorkerdCpu | null };
@@ -109,27 +142,61 @@ export interface CallbackResult {
   text: string;
 }
 
-export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult> {
-  const { worker, account, api } = o;
-  const runId = Date.now().toString(36);
+/** An activity running now with `o.owners` poster owners: fans who sent its keyword (each gets the rule and the link: 2 messages). */
+async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier[], settings: Record<string, unknown> = {}) {
   const keyword = `cb${runId.slice(-6)}`;
-  const activity = await createActivity(api, account.appid, o.background, keyword, TIERS);
-
-  const sent = async () => ((await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>)['message/custom/send'] ?? 0;
-  const baseline = await sent();
-
-  // Poster owners: fans who sent the keyword (each gets the rule and the link: 2 messages).
+  const activity = await createActivity(o.api, o.account.appid, o.background, keyword, tiers, settings);
   const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
   for (let i = 0; i < ownerOpenIds.length; i += 8) {
-    await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(worker.url, o.sandboxUrl, account, id, keyword)));
+    await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(o.worker.url, o.sandboxUrl, o.account, id, keyword)));
   }
-  const fans = await api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
+  const fans = await o.api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
   const rowOf = new Map(fans.items.map((f) => [f.open_id, f.id]));
   const ownerRows = ownerOpenIds.map((id) => {
     const row = rowOf.get(id);
     if (!row) throw new Error(`owner ${id} has no take_part_in row`);
     return row;
   });
+  return { activity, ownerOpenIds, ownerRows };
+}
+
+const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
+
+/**
+ * Ours: a short warm-up (its assists count too, and are checked), then the timed window. The
+ * pre-sealed set for the window is sized from the reference's rate (ours does the same
+ * verification and more, so it cannot be faster) with a margin; running out anyway is reported.
+ */
+async function timedAssists(o: CallbackOptions, runId: string, ownerRows: number[], refPerSecond: number) {
+  const items = (sealed: { query: string; body: string }[]) => itemsOf('callback', o.account.appid, sealed);
+  const warmPlan = plan(0, 3000, o.owners, runId);
+  const warm = await closedLoop({
+    port: o.worker.port,
+    concurrency: o.concurrency,
+    durationMs: WARMUP_MS,
+    next: items(await sealPlan(o.account, warmPlan, ownerRows)),
+    isOk: isReply,
+    keepBodies: true,
+  });
+  const budget = Math.ceil(Math.max(refPerSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
+  const mainPlan = plan(warm.sent, budget, o.owners, runId);
+  const sealed = await sealPlan(o.account, mainPlan, ownerRows);
+  const [ours, cpu] = await withCpu(o.worker, () =>
+    closedLoop({ port: o.worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: items(sealed), isOk: isReply, keepBodies: true }),
+  );
+  // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
+  const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
+  const wrongReplies = await countWrongReplies(answers.filter((a) => a.ok));
+  return { warm, ours, cpu, answers, wrongReplies };
+}
+
+export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult> {
+  const { worker, account } = o;
+  const runId = Date.now().toString(36);
+  const { activity, ownerOpenIds, ownerRows } = await activityWithOwners(o, runId, TIERS);
+
+  const sent = async () => ((await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>)['message/custom/send'] ?? 0;
+  const baseline = await sent();
 
   // Reference: verify + decrypt + `success`, on a pool of pushes of the same shape, reused
   // (the route keeps no state, so reuse changes nothing for it).
@@ -142,37 +209,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess }),
   );
 
-  // Ours: a short warm-up (its assists count too, and are checked). The pre-sealed set for the
-  // timed window is sized from the reference's rate (ours does the same verification and more,
-  // so it cannot be faster) with a margin; running out anyway is reported.
-  const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
-  const warmPlan = plan(0, 3000, o.owners, runId);
-  const warmSealed = await sealPlan(account, warmPlan, ownerRows);
-  const warm = await closedLoop({
-    port: worker.port,
-    concurrency: o.concurrency,
-    durationMs: WARMUP_MS,
-    next: itemsOf('callback', account.appid, warmSealed),
-    isOk: isReply,
-    keepBodies: true,
-  });
-  const budget = Math.ceil(Math.max(ref.perSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
-  const mainPlan = plan(warm.sent, budget, o.owners, runId);
-  const sealed = await sealPlan(account, mainPlan, ownerRows);
-  const [ours, ourCpu] = await withCpu(worker, () =>
-    closedLoop({
-      port: worker.port,
-      concurrency: o.concurrency,
-      durationMs: o.durationMs,
-      next: itemsOf('callback', account.appid, sealed),
-      isOk: isReply,
-      keepBodies: true,
-    }),
-  );
-
-  // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
-  const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
-  const wrongReplies = await countWrongReplies(answers.filter((a) => a.ok));
+  const { warm, ours, cpu: ourCpu, answers, wrongReplies } = await timedAssists(o, runId, ownerRows, ref.perSecond);
 
   // Per owner: pushes sent, and pushes answered with the thanks reply (which must have counted).
   const pushed = answers.length;
@@ -297,6 +334,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
         .join('; '),
     },
   ];
+  // With the queue idle again: the same load at activities with prizes or 防刷 rules on.
+  const variants = [];
+  for (const v of VARIANTS) variants.push(await benchVariant(o, v, ref.perSecond));
+  for (const v of variants) checks.push(...v.checks(ours.perSecond));
+
   const secs = (o.durationMs / 1000).toFixed(0);
   const text =
     table(
@@ -312,11 +354,15 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
           ms(ourLat.p99),
           ours.errors + wrongReplies,
         ],
+        ...variants.map((v) => [v.label, v.sent, round(v.perSecond), ms(v.latency.median), ms(v.latency.p99), v.errors]),
       ],
     ) +
     (refCpu && ourCpu
       ? `\n  workerd CPU per request: runtime (worker + DO + local D1 + queue, one thread) ${refCpu.runtime} ms reference, ${ourCpu.runtime} ms ours; wrangler's proxy ${refCpu.proxy} / ${ourCpu.proxy} ms` +
-        `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
+        `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s` +
+        variants
+          .map((v) => (v.cpu ? `\n  ${v.label}: runtime CPU ${v.cpu.runtime} ms per request (${round((v.cpu.runtime / ourCpu.runtime) * 100)} % of ours)` : ''))
+          .join('')
       : '') +
     `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (each owner's rule, link and the notes their window had room for);` +
     `\n  warm-up assists (${warm.sent}) are included in the count checks${ours.exhausted ? '\n  NOTE: the pre-sealed pushes ran out before the window ended; the rate is over the shorter time' : ''}` +
@@ -335,11 +381,84 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       exhausted: ours.exhausted,
       warmupPushes: warm.sent,
     },
+    variants: Object.fromEntries(
+      variants.map((v) => [v.key, { perSecond: v.perSecond, latency: v.latency, sent: v.sent, errors: v.errors, cpuPerRequestMs: v.cpu, counts: v.counts }]),
+    ),
     drainMs,
     cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
     counts,
     checks,
     text,
+  };
+}
+
+/**
+ * One variant: its own activity and owners, the same warm-up and timed window as ours, then its
+ * counts checked once D1 has them: every 兑换码 given once, or every assist held or waiting.
+ */
+async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number) {
+  const runId = `${v.key.slice(0, 2)}${Date.now().toString(36)}`;
+  const { activity, ownerRows } = await activityWithOwners(o, runId, v.tiers, v.settings);
+  for (const t of v.tiers) {
+    if (!v.codes) break;
+    const codes = Array.from({ length: v.codes }, (_, i) => `${runId}-${t.level}-${i}`);
+    await o.api.json('POST', `/activities/${activity.id}/awards/${t.level}/codes`, { codes });
+  }
+  const { warm, ours, cpu, answers, wrongReplies } = await timedAssists(o, runId, ownerRows, refPerSecond);
+  const a = activity.id;
+  const query = `SELECT
+      (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND origin = 0) AS helpers,
+      (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND assist_counted = 1) AS counted,
+      (SELECT coalesce(sum(number), 0) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS sum_number,
+      (SELECT count(*) FROM assist_hold WHERE activity_id = ${a}) AS holds,
+      (SELECT count(*) FROM winner WHERE activity_id = ${a}) AS winners,
+      (SELECT count(DISTINCT code) FROM winner WHERE activity_id = ${a}) AS codes_given,
+      (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM winner WHERE activity_id = ${a} GROUP BY level)) AS most_per_tier`;
+  // D1 trails the counter by a round or two: read until two reads a second apart agree.
+  let counts = (await d1Execute<Record<string, number>>(o.persistDir, query))[0];
+  for (let last = ''; JSON.stringify(counts) !== last; ) {
+    last = JSON.stringify(counts);
+    await sleep(1000);
+    counts = (await d1Execute<Record<string, number>>(o.persistDir, query))[0];
+  }
+  const accepted = answers.filter((x) => x.ok).length;
+  const exact =
+    counts.sum_number === counts.counted &&
+    counts.helpers >= accepted &&
+    (v.key === 'prizes' ? counts.codes_given === counts.winners && counts.most_per_tier <= CODE_STOCK : counts.holds === counts.helpers - counts.counted);
+  const latency = summarize(ours.latencies);
+  const errors = ours.errors + warm.errors + wrongReplies;
+  return {
+    key: v.key,
+    label: v.label,
+    perSecond: ours.perSecond,
+    latency,
+    sent: ours.sent,
+    errors,
+    cpu,
+    counts,
+    checks: (plain: number): Check[] => [
+      v.key === 'fair_play'
+        ? {
+            target: '防刷 on: assist rate within 10% of the rate with them off (same run)',
+            measured: `${round(ours.perSecond)} vs ${round(plain)} /s (${round((ours.perSecond / plain) * 100)} %)`,
+            verdict: verdict(ours.perSecond >= 0.9 * plain),
+          }
+        : {
+            target: 'prizes on: assist rate next to the rate without (same run)',
+            measured: `${round(ours.perSecond)} vs ${round(plain)} /s (${round((ours.perSecond / plain) * 100)} %)`,
+            verdict: verdict(null),
+          },
+      {
+        target: `${v.key === 'prizes' ? 'prizes on: each 兑换码 to one winner, none over stock' : '防刷 on: every assist counted, held or waiting'}; zero errors`,
+        measured:
+          v.key === 'prizes'
+            ? `${counts.winners} winners, ${counts.codes_given} distinct codes, most in a tier ${counts.most_per_tier} ≤ ${CODE_STOCK}; Σnumber ${counts.sum_number} = counted ${counts.counted}`
+            : `${counts.helpers} helpers: ${counts.counted} counted, ${counts.holds} held or waiting; Σnumber ${counts.sum_number}`,
+        verdict: verdict(exact && errors === 0),
+        note: errors ? `${errors} errors` : '',
+      },
+    ],
   };
 }
 

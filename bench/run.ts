@@ -231,7 +231,7 @@ async function main() {
 
   let callbacks: CallbackResult | null = null;
   if (ONLY.has('callbacks')) {
-    log(`callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours at concurrency ${CONCURRENCY}…`);
+    log(`callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours (plain, prizes on, 防刷 on) at concurrency ${CONCURRENCY}…`);
     callbacks = await benchCallbacks({
       worker,
       persistDir,
@@ -323,7 +323,9 @@ async function main() {
       only: [...ONLY],
     },
     poster: ours ? { ours, reference: pillow } : null,
-    callbacks: callbacks ? { reference: callbacks.reference, ours: callbacks.ours, drain_ms: callbacks.drainMs, counts: callbacks.counts } : null,
+    callbacks: callbacks
+      ? { reference: callbacks.reference, ours: callbacks.ours, variants: callbacks.variants, drain_ms: callbacks.drainMs, counts: callbacks.counts }
+      : null,
     queries:
       prepared && 'rows' in queries
         ? {
