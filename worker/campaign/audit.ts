@@ -6,23 +6,7 @@
 import { and, desc, eq, lt } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
-
-/** Every action the log records, with its name in the admin. */
-export const AUDIT_ACTIONS = {
-  'fans.blacklist': '加入黑名单',
-  'fans.unblacklist': '移出黑名单',
-  'fans.export': '导出粉丝',
-  'review.approve': '审核通过',
-  'review.void': '审核作废',
-  'prize.redeem': '核销',
-  'prize.ship': '发货',
-  'prize.ship_csv': '批量发货',
-  'codes.import': '导入兑换码',
-  'winners.export': '导出中奖名单',
-  'winners.erase_contacts': '清除联系方式',
-  'activity.edit': '修改进行中的活动',
-} as const;
-export type AuditAction = keyof typeof AUDIT_ACTIONS;
+import type { AuditAction } from './labels';
 
 /** Who acted: the signed-in operator. */
 export interface Actor {

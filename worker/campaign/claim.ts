@@ -3,6 +3,7 @@
  */
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { z } from 'zod';
+import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { PartIn } from '../db/values';
 import { storedNotices } from './activity-notices';
@@ -76,7 +77,7 @@ export interface ClaimView {
  * The fan's prizes as their claim page shows them. Opening the page is claiming what can be
  * claimed by looking (a 兑换码, an onsite claim code), unless the claim deadline has passed.
  */
-export async function claimView(db: Parameters<typeof prizesOf>[0], fan: FanRow, now: number): Promise<ClaimView> {
+export async function claimView(db: Db, fan: FanRow, now: number): Promise<ClaimView> {
   const activityId = fan.activity.id;
   const closed = claimsClosed(fan.activity, now);
   if (!closed) await revealPrizes(db, activityId, fan.row.id, now);

@@ -58,24 +58,4 @@ export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.1 ? 1 : 0)}%`;
 }
 
-/** 领奖方式 of a tier. */
-export const PRIZE_KINDS = { onsite: '线下核销', code: '兑换码', shipping: '实物邮寄' } as const;
-
-/** Where a prize stands, in words. */
-export const WINNER_STATUS = { won: '待领取', claimed: '已领取', fulfilled: '已兑现', void: '已作废', held: '审核中' } as const;
-
-/** What the audit log calls each action (the API's action_label, for the filter menu). */
-export const AUDIT_ACTIONS = {
-  'fans.blacklist': '加入黑名单',
-  'fans.unblacklist': '移出黑名单',
-  'fans.export': '导出粉丝',
-  'review.approve': '审核通过',
-  'review.void': '审核作废',
-  'prize.redeem': '核销',
-  'prize.ship': '发货',
-  'prize.ship_csv': '批量发货',
-  'codes.import': '导入兑换码',
-  'winners.export': '导出中奖名单',
-  'winners.erase_contacts': '清除联系方式',
-  'activity.edit': '修改进行中的活动',
-} as const;
+export { AUDIT_ACTIONS, PRIZE_KIND_LABELS as PRIZE_KINDS, WINNER_STATUS_LABELS as WINNER_STATUS } from '$labels';

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { AUDIT_ACTIONS, type AuditAction, listAudit } from '../../campaign/audit';
+import { listAudit } from '../../campaign/audit';
+import { AUDIT_ACTIONS, type AuditAction } from '../../campaign/labels';
 import { isoShanghai } from '../../campaign/time';
 import { createApi, errorResponses, json, security } from './openapi';
 

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { ownedActivity } from '../../campaign/activities';
 import { PRIZE_KINDS } from '../../campaign/activity-input';
 import { audit } from '../../campaign/audit';
+import { PRIZE_KIND_LABELS, WINNER_STATUS_LABELS } from '../../campaign/labels';
 import { importCodes } from '../../campaign/prize-codes';
 import { isoShanghai } from '../../campaign/time';
 import {
@@ -62,14 +63,6 @@ function presentWinner({ winner: x, nickName, avatar }: WinnerRow): z.infer<type
   };
 }
 
-const STATUS_LABEL: Record<(typeof WINNER_STATUSES)[number], string> = {
-  won: '待领取',
-  claimed: '已领取',
-  fulfilled: '已兑现',
-  void: '已作废',
-  held: '审核中',
-};
-const KIND_LABEL: Record<(typeof PRIZE_KINDS)[number], string> = { code: '兑换码', shipping: '实物邮寄', onsite: '线下核销' };
 const CSV_COLUMNS = [
   '中奖ID',
   '档位',
@@ -97,8 +90,8 @@ function csvLine(r: WinnerRow): unknown[] {
     v.id,
     v.level,
     v.good,
-    KIND_LABEL[v.kind],
-    STATUS_LABEL[v.status],
+    PRIZE_KIND_LABELS[v.kind],
+    WINNER_STATUS_LABELS[v.status],
     v.nickname,
     v.open_id,
     v.code,
