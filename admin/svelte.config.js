@@ -11,6 +11,8 @@ export default {
       '$poster-layout': '../worker/poster/layout.ts',
       // What prize kinds, prize statuses and logged actions are called: the API's words.
       $labels: '../worker/campaign/labels.ts',
+      // An activity's figures and a fan's progress, in the words every page and the CSV export use.
+      $figures: '../worker/campaign/figures.ts',
     },
   },
 };

@@ -9,7 +9,7 @@ export const DEMO = {
   appid: 'wxd0000000000de000',
   accountName: '媒体宝演示服务号',
   keyword: '海报',
-  // The sandbox forgets everything on restart; a fixed refresh token lets the stored account keep working.
+  // A fixed refresh token keeps the stored account working when the sandbox starts afresh (its state file deleted).
   refreshToken: 'refreshtoken@@@demo-account',
 };
 

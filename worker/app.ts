@@ -6,6 +6,7 @@ import { AppError, ERROR_STATUS, type ErrorCode } from './errors';
 import { api } from './routes/api';
 import { oauthRoutes, posterRoutes } from './routes/fans';
 import { h5Routes } from './routes/h5';
+import { homeRoutes } from './routes/home';
 import { wechatRoutes } from './routes/wechat';
 import { createServices } from './services';
 import { WeChatApiError } from './wechat/api';
@@ -38,6 +39,7 @@ export function createApp() {
   app.route('/h5', h5Routes);
   app.route('/posters', posterRoutes);
   app.route('/api', api);
+  app.route('/', homeRoutes);
   app.notFound(() => {
     throw new AppError('not_found', '页面不存在');
   });

@@ -15,7 +15,12 @@ export interface Child {
   exited: Promise<number | null>;
   /** Null while running; how it ended otherwise, telling an exit nobody asked for from a stop. */
   ended(): string | null;
-  /** SIGTERM to the group, SIGKILL after 5 s. */
+  /** Whether `stop()` was called: an exit after that is no surprise. */
+  readonly stopRequested: boolean;
+  /**
+   * SIGTERM to the group, SIGKILL after 5 s. Also after the leader has exited: what it started
+   * (wrangler's workerd) may still be running in its group.
+   */
   stop(): Promise<void>;
 }
 
@@ -59,15 +64,19 @@ export function spawnGroup(name: string, cmd: string, args: string[], opts: Spaw
       const how = proc.signalCode ? `signal ${proc.signalCode}` : `code ${proc.exitCode}`;
       return stopping ? `${name} was stopped (${how})` : `${name} exited on its own or was killed from outside (${how})`;
     },
+    get stopRequested() {
+      return stopping;
+    },
     async stop() {
       stopping = true;
       running.delete(child);
-      if (proc.exitCode !== null || proc.signalCode !== null) return;
-      signalGroup(proc, 'SIGTERM');
-      const gone = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
-      if (!gone) signalGroup(proc, 'SIGKILL');
-      await Promise.race([exited, sleep(2000)]);
-      // wrangler may exit before workerd does: make sure the group is gone.
+      if (proc.exitCode === null && proc.signalCode === null) {
+        signalGroup(proc, 'SIGTERM');
+        const gone = await Promise.race([exited.then(() => true), sleep(5000).then(() => false)]);
+        if (!gone) signalGroup(proc, 'SIGKILL');
+        await Promise.race([exited, sleep(2000)]);
+      }
+      // The leader is gone, but what it started may not be (wrangler exiting on an error leaves workerd).
       signalGroup(proc, 'SIGKILL');
     },
   };
@@ -80,17 +89,36 @@ export async function stopAll(): Promise<void> {
   await Promise.all([...running].map((c) => c.stop()));
 }
 
+/**
+ * Ties `child` to the others: should it exit without being asked to, every child still running
+ * is stopped (its process group too), then `onLoss` runs with its exit code and how it ended.
+ * `npm run dev` uses it so a crashed wrangler does not leave vite and workerd behind.
+ */
+export function stopAllIfItExits(child: Child, onLoss: (child: Child, code: number | null, how: string) => void): Child {
+  void child.exited.then(async (code) => {
+    if (child.stopRequested) return;
+    const how = child.ended() ?? `${child.name} exited`;
+    // It is still among the running: stopping them all clears its group too.
+    await stopAll();
+    onLoss(child, code, how);
+  });
+  return child;
+}
+
 /** Synchronous last resort on process exit: SIGKILL every group still running. */
 export function killAllSync(): void {
   for (const c of running) signalGroup(c.proc, 'SIGKILL');
   running.clear();
 }
 
-/** Polls `url` until it answers 2xx; fails at once, with the child's last output, if the child exits first. */
-export async function waitForHttp(url: string, child: Child, timeoutMs: number): Promise<void> {
+/**
+ * Polls `url` until it answers 2xx; fails at once, with the child's last output, if the child
+ * serving it exits first (`null` for a server in this process).
+ */
+export async function waitForHttp(url: string, child: Child | null, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (child.ended()) throw new Error(`${child.ended()} before answering ${url}:\n${child.log.slice(-40).join('\n')}`);
+    if (child?.ended()) throw new Error(`${child.ended()} before answering ${url}:\n${child.log.slice(-40).join('\n')}`);
     try {
       // A listener that never answers must not hold the wait past its deadline.
       const res = await fetch(url, { redirect: 'manual', signal: AbortSignal.timeout(5000) });
@@ -99,7 +127,8 @@ export async function waitForHttp(url: string, child: Child, timeoutMs: number):
     } catch {
       // Not listening yet.
     }
-    if (Date.now() > deadline) throw new Error(`${child.name} did not answer ${url} within ${timeoutMs / 1000} s:\n${child.log.slice(-40).join('\n')}`);
+    if (Date.now() > deadline)
+      throw new Error(`${child?.name ?? url} did not answer ${url} within ${timeoutMs / 1000} s:\n${child?.log.slice(-40).join('\n') ?? ''}`);
     await sleep(200);
   }
 }

@@ -29,6 +29,8 @@ const FAN_D = { openid: 'o_e2e_fan_d' };
 const MORE_FRIENDS = ['o_e2e_fan_e', 'o_e2e_fan_f', 'o_e2e_fan_g'];
 /** A friend whose assist comes in a burst, once the burst rule is on. */
 const FAN_H = { openid: 'o_e2e_fan_h' };
+// Long enough to wrap over several lines of the poster's rule box, with a line break of its own.
+const RULE = '活动规则：\n邀请 1 位好友扫码关注即得定制帆布袋一个，邀请 3 位好友得保温杯（限量 50 个，先到先得）。活动截止前都可以参与，奖品由客服联系发放。';
 
 let shot = 0;
 /** Full-page screenshot, numbered in journey order. */
@@ -122,6 +124,10 @@ async function fanOpensPoster(browser: Browser, link: string, openid: string) {
   await expect(poster).toBeVisible();
   await expect.poll(() => poster.evaluate(loadedWidth)).toBeGreaterThan(0);
   await snap(page, 'fan-poster-phone');
+  // A refresh re-sends the used OAuth code: the page's session shows the poster again.
+  await page.reload();
+  await expect(poster).toBeVisible();
+  await expect.poll(() => poster.evaluate(loadedWidth)).toBeGreaterThan(0);
   await page.addScriptTag({ path: jsqrScript });
   const qr = await poster.evaluate(decodeQr);
   await phone.close();
@@ -193,6 +199,8 @@ test('operator journey: account → activity → fans assist → lists, stats, b
   await test.step('create an activity: validation, upload with progress, live preview', async () => {
     await open(page, '/activities/new');
     await expect(page.getByRole('heading', { name: '创建活动' })).toBeVisible();
+    // The operator's only account: nothing to choose, so it starts ticked.
+    await expect(page.locator(`input[name="publics"][value="${APPID}"]`)).toBeChecked();
     // Submitted nearly empty: the server's field errors come back next to their fields.
     await page.getByRole('button', { name: '创建活动' }).click();
     await expect(page.getByRole('alert').first()).toContainText('请查看标红的字段');
@@ -212,7 +220,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await page.locator('input[name="awards.2.number"]').fill('4');
     await page.locator('input[name="awards.2.good"]').fill('到店咖啡');
     await page.getByLabel('参与关键词').fill(KEYWORD);
-    await page.getByLabel('活动规则').fill('邀请 1 位好友扫码关注即得帆布袋，3 位得保温杯');
+    await page.getByLabel('活动规则').fill(RULE);
     // A phone photo (12 MP, more pixels than the worker decodes) is cropped to the poster in the browser.
     await page.getByLabel('选择海报背景图').setInputFiles(photo);
     await expect(page.getByText(/已上传：photo-4000x3000\.jpg · 750×1334（已居中裁剪为海报尺寸）/)).toBeVisible();
@@ -229,13 +237,16 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     const box = (await page.locator('.box.qr').boundingBox())!;
     await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
     await page.mouse.down();
-    await page.mouse.move(box.x + box.width / 2 - 60, box.y + box.height / 2 - 80, { steps: 6 });
+    // Up and a little left, clear of the rule box beside it.
+    await page.mouse.move(box.x + box.width / 2 - 8, box.y + box.height / 2 - 80, { steps: 6 });
     await page.mouse.up();
     await expect.poll(async () => Number(await qrX.inputValue())).toBeLessThan(startX);
     const movedTo = encodeURIComponent(`"qr":{"x":${await qrX.inputValue()},`);
-    await expect(preview).toHaveAttribute('src', new RegExp(movedTo));
+    await expect(preview).toHaveAttribute('data-preview', new RegExp(movedTo));
     await expect(page.getByText('正在生成预览')).toHaveCount(0);
     await expect.poll(() => preview.evaluate(loadedWidth)).toBe(750);
+    // The rule wraps in its box at the size set: the designer has nothing to warn about.
+    await expect(page.getByTestId('rule-fit')).toHaveCount(0);
     await snap(page, 'activity-create-form');
 
     await page.getByRole('button', { name: '创建活动' }).click();
@@ -260,14 +271,18 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await push(FAN_C.openid, 'unsubscribe');
   });
 
-  await test.step('the activity list shows the counts, with filters and search', async () => {
+  await test.step('the activity list shows the figures, with filters and search', async () => {
+    const figure = (name: string) => page.locator(`tr[data-activity="${activityId}"] td[data-figure="${name}"]`);
     await expect
       .poll(async () => {
         await open(page, '/activities');
-        return page.locator(`tr[data-activity="${activityId}"] td[data-label="助力次数"]`).innerText();
+        return figure('assists_net').innerText();
       })
       .toBe('1');
-    await expect(page.locator(`tr[data-activity="${activityId}"] td[data-label="参与人数"]`)).toHaveText('1');
+    // One fan asked for a poster; two friends helped, one of whom left again.
+    await expect(figure('participants')).toHaveText('1');
+    await expect(figure('helpers')).toHaveText('2');
+    await expect(page.locator('thead')).toContainText('助力好友');
     await page.getByLabel('状态').selectOption('running');
     await page.getByLabel('活动名称').fill('帆布袋');
     await page.getByRole('button', { name: '筛选' }).click();
@@ -286,10 +301,15 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(page.getByLabel('开始时间')).toBeDisabled();
     await page.getByLabel('活动名称').fill('邀好友领帆布袋（加码）');
     await page.locator('input[name="awards.1.stock"]').fill('80');
+    // The poster's layout stays editable: fans' posters are re-rendered with it.
+    await page.getByText('精确调整位置（像素）').click();
+    await expect(page.locator('input[name="layout.rule.y"]')).toBeEnabled();
+    await page.locator('input[name="layout.rule.y"]').fill('1000');
     await page.getByRole('button', { name: '保存修改' }).click();
     await expect(page).toHaveURL(/saved=1/);
     await expect(page.getByText('已保存。')).toBeVisible();
     await expect(page.getByLabel('活动名称')).toHaveValue('邀好友领帆布袋（加码）');
+    await expect(page.locator('input[name="layout.rule.y"]')).toHaveValue('1000');
     await snap(page, 'activity-edit-locked');
   });
 
@@ -301,11 +321,20 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(rowOf(FAN_B)).toContainText(`${FAN_A.nickname} 的海报`);
     await expect(rowOf(FAN_C)).toContainText('已取关');
     await expect(rowOf(FAN_B)).toContainText('关注中');
+    await expect(rowOf(FAN_C)).toContainText('助力已扣除');
+    // Helpers never opened a link, so WeChat gave no nickname: the page says why.
+    await expect(rowOf(FAN_B)).toContainText('未获取昵称');
+    await expect(page.getByText('微信只在粉丝打开活动链接（网页授权）时提供昵称和头像')).toBeVisible();
     await snap(page, 'fans');
 
     await rowOf(FAN_B).getByRole('checkbox').check();
     await expect(page.getByText('已选 1 位')).toBeVisible();
     await page.getByRole('button', { name: '加入黑名单' }).click();
+    // Asked first, as deleting is.
+    const confirm = page.getByRole('alertdialog');
+    await expect(confirm).toContainText('确定把选中的 1 位粉丝加入黑名单');
+    await snap(page, 'fans-blacklist-confirm');
+    await confirm.getByRole('button', { name: '确认加入黑名单' }).click();
     await expect(page.getByRole('status')).toContainText('已将 1 位粉丝加入黑名单');
     await expect(rowOf(FAN_B)).toContainText('黑名单');
     await snap(page, 'fans-blacklisted');
@@ -315,9 +344,26 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(page.locator('tr[data-fan]')).toHaveCount(1);
     const downloading = page.waitForEvent('download');
     await page.getByRole('link', { name: /导出 CSV/ }).click();
-    const csv = await readFile((await (await downloading).path())!, 'utf8');
+    const download = await downloading;
+    const csv = await readFile((await download.path())!, 'utf8');
     expect(csv).toContain(FAN_B.openid);
     expect(csv).not.toContain(FAN_C.openid);
+    expect(csv).toContain('"未达成"');
+    expect(download.suggestedFilename()).toMatch(/^fans-\d{4}-\d{2}-\d{2}\.csv$/);
+  });
+
+  await test.step('the statistics and the list agree on every figure', async () => {
+    await open(page, '/activities');
+    const listed: Record<string, string> = {};
+    for (const name of ['participants', 'helpers', 'assists_net']) {
+      listed[name] = await page.locator(`tr[data-activity="${activityId}"] td[data-figure="${name}"]`).innerText();
+    }
+    await open(page, `/stats?activity=${activityId}`);
+    const totals = page.locator('.totals');
+    for (const [name, value] of Object.entries(listed)) await expect(totals.locator(`[data-figure="${name}"] dd`)).toContainText(`${value} `);
+    await expect(totals.locator('[data-figure="assists_gross"] dd')).toContainText('2 ');
+    await expect(totals).toContainText('其中取关扣除 1 次');
+    await snap(page, 'stats-totals-agree');
   });
 
   await test.step('statistics: cards, charts, tiers, depth, leaderboard', async () => {
@@ -456,7 +502,12 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     const promoId = Number(/\/promos\/(\d+)/.exec(page.url())![1]);
     const qr = page.getByTestId('promo-qr');
     await expect.poll(() => qr.evaluate(loadedWidth)).toBeGreaterThan(0);
-    await expect(page.getByRole('link', { name: '下载二维码' })).toHaveAttribute('download', /推广码-门店海报/);
+    // Print sizes, the channel's name under the code.
+    for (const size of ['8', '12', '20'])
+      await expect(page.getByRole('link', { name: `${size} 厘米` })).toHaveAttribute('href', `/api/promos/${promoId}/qr?size=${size}`);
+    const printing = page.waitForEvent('download');
+    await page.getByRole('link', { name: '12 厘米' }).click();
+    expect((await printing).suggestedFilename()).toBe('推广码-门店海报-12cm.png');
 
     await push(FAN_D.openid, 'subscribe', { scene: `2_${promoId}` });
     await expect
@@ -501,6 +552,21 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await dialog.getByRole('link', { name: '取消' }).click();
     await expect(page.getByRole('alertdialog')).toHaveCount(0);
     await expect(page.locator(`tr[data-activity="${activityId}"]`)).toBeVisible();
+  });
+
+  await test.step('a deleted activity stays in the statistics and fans filters, and its keyword says it has ended', async () => {
+    await open(page, '/activities');
+    await page.locator(`tr[data-activity="${activityId}"]`).getByRole('link', { name: '删除' }).click();
+    await page.getByRole('alertdialog').getByRole('button', { name: '确认删除' }).click();
+    await expect(page.getByRole('status')).toContainText('已删除');
+    await open(page, `/stats?activity=${activityId}`);
+    await expect(page.locator('select[name="activity"] option:checked')).toHaveText(/（已删除）$/);
+    await expect(page.locator('.totals [data-figure="participants"] dd')).toContainText('1 ');
+    await snap(page, 'stats-deleted-activity');
+    await open(page, `/fans?activity=${activityId}`);
+    await expect(page.locator('select[name="activity"] option:checked')).toHaveText(/（已删除）$/);
+    await expect(page.locator('tr[data-fan]', { hasText: FAN_A.openid })).toBeVisible();
+    expect((await push(FAN_A.openid, 'text', { content: KEYWORD })).reply).toMatch(/^活动已结束/);
   });
 
   await test.step('a rejected session goes to the login page', async () => {

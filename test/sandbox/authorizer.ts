@@ -25,7 +25,7 @@ export function authorizerApp(state: SandboxState) {
     const expire = permanent ? null : Math.min(Number(b.expire_seconds) || 60, 2_592_000);
     const ticket = state.id('gQ');
     const url = `http://weixin.qq.com/q/${ticket}`;
-    state.qrcodes.set(ticket, { appid: a.appid, scene, expiresAt: expire ? Date.now() + expire * 1000 : null, url });
+    state.qrcodes.set(ticket, { appid: a.appid, scene, expiresAt: expire ? Date.now() + expire * 1000 : null, url, createdAt: Date.now() });
     return c.json({ ticket, url, ...(expire ? { expire_seconds: expire } : {}) });
   });
 

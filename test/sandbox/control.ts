@@ -84,6 +84,16 @@ export function controlApp(state: SandboxState) {
   app.get('/__sandbox/calls', (c) => c.json(Object.fromEntries(state.calls)));
   app.get('/__sandbox/token-calls/:ticket', (c) => c.json({ calls: state.tokenCallsByTicket.get(c.req.param('ticket')) ?? 0 }));
 
+  /** The QR codes an account had made (posters `1_…`, promo codes `2_…`), newest first, one per scene: what a friend can scan. */
+  app.get('/__sandbox/qrcodes', (c) => {
+    const appid = c.req.query('appid');
+    const newest = new Map<string, { ticket: string; appid: string; scene: string; url: string; createdAt: number; expiresAt: number | null }>();
+    for (const [ticket, q] of [...state.qrcodes].reverse()) {
+      if ((!appid || q.appid === appid) && !newest.has(`${q.appid}/${q.scene}`)) newest.set(`${q.appid}/${q.scene}`, { ticket, ...q });
+    }
+    return c.json([...newest.values()]);
+  });
+
   app.get('/__sandbox/qrcodes/:ticket', (c) => {
     const q = state.qrcodes.get(c.req.param('ticket'));
     return q ? c.json(q) : c.json(err(404, 'no such ticket'), 404);

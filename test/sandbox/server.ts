@@ -1,8 +1,11 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { serve } from '@hono/node-server';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
 import { createSandbox, type SandboxOptions } from './app';
 import { componentMessage, sealPush } from './pushes';
+import type { SandboxState } from './state';
 
 export interface SandboxServerOptions {
   port: number;
@@ -12,6 +15,28 @@ export interface SandboxServerOptions {
   aesKey: string;
   /** The worker to push to (dev); tests push from inside workerd instead. */
   workerUrl?: string;
+  /** Where to keep the state across restarts (dev); without it the sandbox forgets everything when it stops. */
+  stateFile?: string;
+}
+
+/** How often the state is written to `stateFile` when it changed. */
+const SAVE_EVERY_MS = 2_000;
+
+/** Restores the state from `file` and writes it back whenever it changes; returns a final save. */
+function keepState(state: SandboxState, file: string): () => void {
+  if (existsSync(file)) state.restore(readFileSync(file, 'utf8'));
+  let saved = state.snapshot();
+  const save = () => {
+    const now = state.snapshot();
+    if (now === saved) return;
+    mkdirSync(dirname(file), { recursive: true });
+    // Written aside and renamed, so a stop mid-write never leaves half a file.
+    writeFileSync(`${file}.tmp`, now);
+    renameSync(`${file}.tmp`, file);
+    saved = now;
+  };
+  setInterval(save, SAVE_EVERY_MS).unref();
+  return save;
 }
 
 /** Starts the sandbox on loopback; returns its state and a close function. */
@@ -40,6 +65,7 @@ export function startSandbox(o: SandboxServerOptions) {
       : {}),
   };
   const sandbox = createSandbox(options);
+  const save = o.stateFile ? keepState(sandbox.state, o.stateFile) : () => undefined;
   const server = serve({ fetch: sandbox.app.fetch, port: o.port, hostname: '127.0.0.1' });
 
   /** Issues a verify ticket and pushes it to the worker, as WeChat does every 10 minutes. */
@@ -51,5 +77,12 @@ export function startSandbox(o: SandboxServerOptions) {
     return ticket;
   }
 
-  return { ...sandbox, server, pushTicket, close: () => new Promise<void>((r) => server.close(() => r())) };
+  return {
+    ...sandbox,
+    server,
+    pushTicket,
+    /** Writes the state to `stateFile` now, if it changed (e.g. before the process exits). */
+    save,
+    close: () => new Promise<void>((r) => server.close(() => r())).finally(save),
+  };
 }

@@ -1,4 +1,7 @@
-/** What the sandbox remembers: WeChat's side of the world, in memory. */
+/**
+ * What the sandbox remembers: WeChat's side of the world, in memory. `npm run dev` keeps it across
+ * restarts in a file (snapshot / restore); tests start from nothing.
+ */
 
 export interface SandboxAccount {
   appid: string;
@@ -40,6 +43,16 @@ export interface Fault {
   delayMs?: number;
 }
 
+/** A friend the phone page made scan a fan's poster (or a promo code): who, through which scene, and what the account answered. */
+export interface Friend {
+  appid: string;
+  openid: string;
+  scene: string;
+  at: number;
+  /** The account's passive reply to their last action ('' for none). */
+  reply: string;
+}
+
 export interface Token {
   kind: 'component' | 'authorizer' | 'oauth';
   appid: string;
@@ -59,14 +72,34 @@ export class SandboxState {
   readonly accounts = new Map<string, SandboxAccount>();
   readonly fans = new Map<string, Fan>();
   readonly oauthCodes = new Map<string, { appid: string; openid: string; used: boolean; snapshot: boolean }>();
-  readonly qrcodes = new Map<string, { appid: string; scene: string; expiresAt: number | null; url: string }>();
+  readonly qrcodes = new Map<string, { appid: string; scene: string; expiresAt: number | null; url: string; createdAt: number }>();
   readonly media = new Map<string, { appid: string; bytes: number }>();
   readonly sent: SentMessage[] = [];
+  readonly friends: Friend[] = [];
   readonly calls = new Map<string, number>();
   /** api_component_token calls per verify ticket: each test file pushes its own ticket. */
   readonly tokenCallsByTicket = new Map<string, number>();
   faults: Fault[] = [];
   private seq = 0;
+
+  /** Everything, as JSON (Maps and Sets as lists of entries), to keep across restarts. */
+  snapshot(): string {
+    return JSON.stringify(this, (_key, v) => (v instanceof Map ? { map: [...v] } : v instanceof Set ? { set: [...v] } : v));
+  }
+
+  /** Takes back what {@link snapshot} wrote (a field the snapshot lacks keeps its fresh value). */
+  restore(json: string): void {
+    const saved = JSON.parse(json) as Record<string, unknown>;
+    const self = this as unknown as Record<string, unknown>;
+    for (const [key, value] of Object.entries(saved)) {
+      const mine = self[key];
+      const entries = (value as { map?: [unknown, unknown][]; set?: unknown[] } | null) ?? {};
+      if (mine instanceof Map && entries.map) for (const [k, v] of entries.map) mine.set(k, v);
+      else if (mine instanceof Set && entries.set) for (const v of entries.set) mine.add(v);
+      else if (Array.isArray(mine) && Array.isArray(value)) mine.push(...value);
+      else if (key in self) self[key] = value;
+    }
+  }
 
   id(prefix: string): string {
     this.seq += 1;

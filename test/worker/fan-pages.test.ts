@@ -22,7 +22,7 @@ describe('fans’ progress page', () => {
     expect(confirmed.status).toBe(303);
     expect(local(confirmed.headers.get('location')!)).toBe(link);
     const cookie = confirmed.headers.get('set-cookie')!;
-    expect(cookie).toMatch(/^fan=.+; Max-Age=86400; Path=\/h5; HttpOnly; Secure; SameSite=Lax/);
+    expect(cookie).toMatch(/^fan=.+; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax/);
     const page = await worker(link, { headers: { cookie: cookie.split(';')[0] } });
     expect(page.status).toBe(200);
     expect(page.headers.get('cache-control')).toBe('no-store');

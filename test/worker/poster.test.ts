@@ -8,6 +8,7 @@ import { decodeJpeg, encodeJpeg } from '../../worker/poster/jpeg';
 import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, type PosterLayout, resolveLayout } from '../../worker/poster/layout';
 import { rasterisePixels } from '../../worker/poster/raster';
 import { MAX_JPEG_BYTES, type PosterInput, renderPoster, renderPosterPixels, renderQrPng, renderTextSvg } from '../../worker/poster/render';
+import { minRuleFont, setRule } from '../../worker/poster/rule';
 import backgroundUrl from '../fixtures/poster-background.jpg?inline';
 
 // A synthetic photo-like 750×1334 JPEG, see test/fixtures/make-poster-background.mjs.
@@ -201,5 +202,68 @@ describe('resolveLayout', () => {
     expect(layout.nickname.color).toBe(DEFAULT_LAYOUT.nickname.color);
     expect(layout.rule).toMatchObject({ x: DEFAULT_LAYOUT.rule.x, fontSize: 10, color: DEFAULT_LAYOUT.rule.color, width: 20 });
     expect(layout.rule.y).toBeLessThanOrEqual(POSTER_HEIGHT - 10);
+    expect(layout.rule.y + layout.rule.height).toBeLessThanOrEqual(POSTER_HEIGHT);
+  });
+
+  it('gives a rule box saved without a height the room below it, at least one line', () => {
+    expect(resolveLayout({ rule: { x: 40, y: 1256, fontSize: 26, width: 400 } }).rule.height).toBe(POSTER_HEIGHT - 1256);
+    expect(resolveLayout({ rule: { y: 1300, fontSize: 26, height: 5 } }).rule.height).toBe(Math.ceil(26 * 1.25));
+  });
+});
+
+describe('the rule', () => {
+  const RULE =
+    '活动规则：\n1. 邀请 3 位好友扫码关注本公众号，即可领取精美帆布袋一个🎁；\n2. 邀请 10 位好友可得保温杯☕，30 位得蓝牙耳机🎧（先到先得，送完即止）。\n活动截止 11 月 30 日，Enjoy it!';
+  const squash = (s: string) => s.replace(/\s+/g, '');
+  const box = DEFAULT_LAYOUT.rule;
+
+  it('wraps to its box at the configured size: every character, the operator’s line breaks kept, no line too wide', () => {
+    const set = setRule(RULE, box);
+    expect(set).toMatchObject({ fontSize: box.fontSize, fits: true });
+    expect(set.lines.length).toBeGreaterThan(3);
+    expect(squash(set.lines.join(''))).toBe(squash(RULE));
+    expect(set.lines[0]).toBe('活动规则：');
+    for (const line of set.lines) expect(fitText(line, set.fontSize, box.width)).toBe(line);
+    expect(set.lines.length * set.fontSize * 1.25).toBeLessThanOrEqual(box.height);
+  });
+
+  it('never starts a line with closing punctuation', () => {
+    const set = setRule('一二三四五六七八九十，一二三四五六七八九十。一二三四五六七八九十！', { ...box, width: 10 * box.fontSize });
+    expect(set.fits).toBe(true);
+    for (const line of set.lines) expect(line).not.toMatch(/^[，。！]/);
+    expect(set.lines.join('')).toBe('一二三四五六七八九十，一二三四五六七八九十。一二三四五六七八九十！');
+  });
+
+  it('shrinks to fit a box too small at the configured size, and cuts with "…" only below the smallest size', () => {
+    const shrunk = setRule(RULE, { ...box, height: 150 });
+    expect(shrunk.fits).toBe(true);
+    expect(shrunk.fontSize).toBeLessThan(box.fontSize);
+    expect(shrunk.fontSize).toBeGreaterThanOrEqual(minRuleFont(box.fontSize));
+    expect(squash(shrunk.lines.join(''))).toBe(squash(RULE));
+
+    const cut = setRule(RULE, { ...box, height: 40 });
+    expect(cut).toMatchObject({ fontSize: minRuleFont(box.fontSize), fits: false });
+    expect(cut.lines.length).toBe(Math.floor(40 / (cut.fontSize * 1.25)));
+    expect(cut.lines.at(-1)!.endsWith('…')).toBe(true);
+  });
+
+  it('is drawn whole on the poster: one band of ink per line, all inside the box', async () => {
+    const dark: Pixels = { pixels: new Uint8Array(POSTER_WIDTH * POSTER_HEIGHT * 4).fill(24), width: POSTER_WIDTH, height: POSTER_HEIGHT };
+    const withRule = await renderPosterPixels(input({ background: dark, rule: RULE }));
+    const without = await renderPosterPixels(input({ background: dark, rule: '' }));
+    const inkRows = new Set<number>();
+    let outside = 0;
+    for (let y = 0; y < POSTER_HEIGHT; y++) {
+      for (let x = 0; x < POSTER_WIDTH; x++) {
+        const i = (y * POSTER_WIDTH + x) * 4;
+        if (Math.abs(withRule.pixels[i] - without.pixels[i]) < 64) continue;
+        if (x < box.x || x >= box.x + box.width || y < box.y || y >= box.y + box.height) outside++;
+        else inkRows.add(y);
+      }
+    }
+    expect(outside).toBe(0);
+    // Rows with ink, grouped where a gap of blank rows separates them: one group per line.
+    const bands = [...inkRows].sort((a, b) => a - b).filter((y, i, rows) => i === 0 || y - rows[i - 1] > 1).length;
+    expect(bands).toBe(setRule(RULE, box).lines.length);
   });
 });

@@ -154,6 +154,7 @@ describe('faults from WeChat', () => {
     const page = await openPosterLink(
       { ...createServices(env), posters: failing },
       { code, state: link.searchParams.get('state')!, appid: s.account.appid },
+      undefined,
       Date.now(),
     );
     expect(page).toMatchObject({ kind: 'message', status: 503, title: '海报生成失败', retryUrl: expect.stringContaining('/connect/oauth2/authorize?') });

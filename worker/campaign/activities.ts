@@ -1,13 +1,15 @@
 import { and, count, desc, eq, gt, inArray, isNull, lte, ne, or, type SQL, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
-import { Flag, flag, PartIn, ProtectSwitch } from '../db/values';
+import { Flag, flag, ProtectSwitch } from '../db/values';
 import { AppError, notFound } from '../errors';
 import type { Account } from '../platform/accounts';
 import { resolveLayout } from '../poster/layout';
 import { type ActivityInput, type ActivityPatch, type CompleteActivity, withDefaults } from './activity-input';
 import { customNotices, mergeNotices, storedNotices } from './activity-notices';
 import type { Counters } from './counter/stub';
+import { figureQueries, figuresOf } from './figure-counts';
+import type { ActivityFigures } from './figures';
 import { likePattern } from './search';
 import { type ActivityStatus, activityStatus } from './time';
 import { importedCodeCounts, tierLeft, tierTallies } from './winners';
@@ -169,10 +171,15 @@ export async function createActivity(db: Db, userId: number, created: ActivityIn
   return inserted[0].id;
 }
 
-/** One of the operator's activities (not deleted), or 404. */
-export async function ownedActivity(db: Db, userId: number, id: number) {
+/** Whether a lookup also finds deleted activities (their records stay readable: figures, stats, fans). */
+export interface Deleted {
+  includeDeleted?: boolean;
+}
+
+/** One of the operator's activities, or 404 (deleted ones only with includeDeleted). */
+export async function ownedActivity(db: Db, userId: number, id: number, { includeDeleted = false }: Deleted = {}) {
   const a = await db.query.activity.findFirst({
-    where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), isNull(schema.activity.deletedAt)),
+    where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), includeDeleted ? undefined : isNull(schema.activity.deletedAt)),
   });
   if (!a) throw notFound('活动');
   return a;
@@ -209,7 +216,10 @@ async function currentInput(db: Db, activityId: number): Promise<CompleteActivit
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-/** Once started, only these may change (PRODUCT §2.1): name, end_time, rule, prizes and stock. */
+/**
+ * Once started, only these may change (PRODUCT §2.1): name, end_time, rule, prizes and stock, and
+ * the poster's layout (fans' posters are re-rendered with it when they next open their link).
+ */
 function lockedChanges(before: CompleteActivity, after: CompleteActivity): Fields {
   const fields: Fields = {};
   const locked = '活动开始后不能修改';
@@ -221,7 +231,6 @@ function lockedChanges(before: CompleteActivity, after: CompleteActivity): Field
   if (after.keywords.progress !== before.keywords.progress) fields['keywords.progress'] = locked;
   if (after.keywords.claim !== before.keywords.claim) fields['keywords.claim'] = locked;
   if (after.poster.background_img !== before.poster.background_img) fields['poster.background_img'] = locked;
-  if (!same(resolveLayout(after.poster.layout), resolveLayout(before.poster.layout))) fields['poster.layout'] = locked;
   const byLevel = new Map(before.awards.map((a) => [a.level, a]));
   if (after.awards.length !== before.awards.length) fields.awards = '活动开始后不能增减奖励档位';
   after.awards.forEach((a, i) => {
@@ -254,7 +263,7 @@ function changedFields(before: CompleteActivity, after: CompleteActivity): strin
 
 /**
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
- * rule, prizes and stock, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
+ * rule, prizes and stock, the poster layout, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
  * be resubmitted). Keywords, notices (per scene) and rules merge into what is stored. The
  * activity's counter reloads its settings at once. Returns what an edit after the start changed
  * (for the audit log); an edit before the start returns nothing.
@@ -280,7 +289,8 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
   if (started) {
     const fields = lockedChanges(before, after);
     if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
-    if (Object.keys(fields).length) throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、奖品与库存、通知文案与防刷规则', fields);
+    if (Object.keys(fields).length)
+      throw new AppError('validation_failed', '活动已开始，只能修改名称、结束时间、规则、海报布局、奖品与库存、通知文案与防刷规则', fields);
   }
   const accounts = await validate(db, userId, after, id);
   await db.batch([
@@ -317,7 +327,7 @@ export async function deleteActivity({ db, counters }: ActivityDeps, userId: num
   await counters(id).reload();
 }
 
-export interface ActivityFilters {
+export interface ActivityFilters extends Deleted {
   status?: ActivityStatus;
   account?: string;
   q?: string;
@@ -332,11 +342,14 @@ function statusCondition(status: ActivityStatus | undefined, now: number) {
   return undefined;
 }
 
-/** The operator's activities, newest first, filtered and paginated, with their counts. */
+/**
+ * The operator's activities, newest first, filtered and paginated, with their figures. Deleted ones
+ * only when asked for (the statistics and fans pages still offer them).
+ */
 export async function listActivities(db: Db, userId: number, f: ActivityFilters, now = Date.now()): Promise<{ items: ActivityDetail[]; total: number }> {
   const where = and(
     eq(schema.activity.mtbUserId, userId),
-    isNull(schema.activity.deletedAt),
+    f.includeDeleted ? undefined : isNull(schema.activity.deletedAt),
     statusCondition(f.status, now),
     f.q ? sql`${schema.activity.name} LIKE ${likePattern(f.q)} ESCAPE '\\'` : undefined,
     f.account
@@ -361,16 +374,15 @@ export async function listActivities(db: Db, userId: number, f: ActivityFilters,
   };
 }
 
-/** One of the operator's activities with everything the admin shows of it (404 when not theirs). */
-export async function getActivity(db: Db, userId: number, id: number): Promise<ActivityDetail> {
-  await ownedActivity(db, userId, id);
+/** One of the operator's activities with everything the admin shows of it (404 when not theirs, or deleted unless asked for). */
+export async function getActivity(db: Db, userId: number, id: number, deleted: Deleted = {}): Promise<ActivityDetail> {
+  await ownedActivity(db, userId, id, deleted);
   return buildDetails([id], await db.batch(detailQueries(db, [id])))[0];
 }
 
 /**
  * The queries behind an activity's details for a set of activities: a list of ids or a query
- * selecting them (so a page and its details go in one D1 batch). Counts read only participants'
- * rows (part_in = participant, the covering tpi_activity_part_number): assists are their `number`s.
+ * selecting them (so a page and its details go in one D1 batch), its figures included.
  */
 function detailQueries(db: Db, ids: number[] | SQLWrapper) {
   return [
@@ -382,17 +394,9 @@ function detailQueries(db: Db, ids: number[] | SQLWrapper) {
       .where(inArray(schema.publicJoinActivity.activityId, ids)),
     db.select().from(schema.award).where(inArray(schema.award.activityId, ids)).orderBy(schema.award.level),
     db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),
-    db
-      .select({
-        activityId: schema.takePartIn.activityId,
-        participants: count(),
-        assists: sql<number>`coalesce(sum(${schema.takePartIn.number}), 0)`,
-      })
-      .from(schema.takePartIn)
-      .where(and(inArray(schema.takePartIn.activityId, ids), eq(schema.takePartIn.partIn, PartIn.participant)))
-      .groupBy(schema.takePartIn.activityId),
     tierTallies(db, ids),
     importedCodeCounts(db, ids),
+    ...figureQueries(db, ids),
   ] as const;
 }
 
@@ -402,20 +406,18 @@ type DetailRows = Results<ReturnType<typeof detailQueries>>;
 /** A tier with its prizes: won (not void), and what is left (null: nothing limits it). */
 export type AwardDetail = typeof schema.award.$inferSelect & { won: number; left: number | null };
 
-/** An activity with its accounts, tiers, poster settings and counts. */
+/** An activity with its accounts, tiers, poster settings and figures. */
 export interface ActivityDetail {
   activity: typeof schema.activity.$inferSelect;
   accounts: Account[];
   awards: AwardDetail[];
   poster: typeof schema.posterSetting.$inferSelect;
-  participants: number;
-  assists: number;
+  figures: ActivityFigures;
 }
 
 /** The details of `ids` (order kept) from the results of {@link detailQueries}. */
-function buildDetails(ids: number[], [activities, accounts, awards, posters, counts, tallies, codes]: DetailRows): ActivityDetail[] {
+function buildDetails(ids: number[], [activities, accounts, awards, posters, tallies, codes, ...figureRows]: DetailRows): ActivityDetail[] {
   return ids.map((id) => {
-    const c = counts.find((x) => x.activityId === id);
     const tierOf = (w: typeof schema.award.$inferSelect): AwardDetail => {
       const t = tallies.find((x) => x.activityId === id && x.level === w.level);
       const imported = codes.find((x) => x.activityId === id && x.level === w.level)?.codes ?? 0;
@@ -426,8 +428,7 @@ function buildDetails(ids: number[], [activities, accounts, awards, posters, cou
       accounts: accounts.filter((x) => x.activityId === id).map((x) => x.account),
       awards: awards.filter((w) => w.activityId === id).map(tierOf),
       poster: posters.find((p) => p.activityId === id)!,
-      participants: Number(c?.participants ?? 0),
-      assists: Number(c?.assists ?? 0),
+      figures: figuresOf(id, figureRows),
     };
   });
 }

@@ -26,6 +26,25 @@ export async function fanLink(config: FanAccessDeps['config'], page: FanPage, ro
   return `${config.publicBaseUrl}/h5/${page}?t=${await signRowToken(config.sessionSecret, page, rowId, now + FAN_LINK_TTL_MS)}`;
 }
 
+/** The fan a session stands for: one openid on one account. */
+const holderOf = (accountId: number, openId: string) => `${accountId}:${openId}`;
+
+/** A session for a fan WeChat has just confirmed (web OAuth), kept in the `fan` cookie for a day. */
+export function startFanSession(config: FanAccessDeps['config'], accountId: number, openId: string, now: number): Promise<string> {
+  return signToken(config.sessionSecret, 'fan-session', holderOf(accountId, openId), now + FAN_SESSION_TTL_MS);
+}
+
+/** Whether `session` (the `fan` cookie) is this fan's, unexpired. */
+export async function isFanSession(
+  config: FanAccessDeps['config'],
+  session: string | undefined,
+  accountId: number,
+  openId: string,
+  now: number,
+): Promise<boolean> {
+  return Boolean(session) && (await verifyToken(config.sessionSecret, 'fan-session', session!, now)) === holderOf(accountId, openId);
+}
+
 /** A fan's row in an activity, with its account and activity, as the fans' pages need it. */
 export type FanRow = NonNullable<Awaited<ReturnType<typeof fanRow>>>;
 
@@ -67,8 +86,7 @@ export async function admitFan(
   const rowId = q.t ? await verifyRowToken(config.sessionSecret, page, q.t, now) : null;
   const fan = rowId ? await fanRow(deps.db, rowId) : undefined;
   if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
-  const holder = `${fan.account.id}:${fan.row.openId}`;
-  if (session && (await verifyToken(config.sessionSecret, 'fan-session', session, now)) === holder) return { kind: 'admitted', fan };
+  if (await isFanSession(config, session, fan.account.id, fan.row.openId, now)) return { kind: 'admitted', fan };
   const here = `${config.publicBaseUrl}/h5/${page}?t=${q.t}`;
   if (!q.code) return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
   try {
@@ -83,5 +101,5 @@ export async function admitFan(
     console.error('fan page OAuth failed', page, fan.row.id, e.message);
     return refused(503, '微信暂时繁忙', '请稍后刷新页面重试。');
   }
-  return { kind: 'confirmed', session: await signToken(config.sessionSecret, 'fan-session', holder, now + FAN_SESSION_TTL_MS), location: here };
+  return { kind: 'confirmed', session: await startFanSession(config, fan.account.id, fan.row.openId, now), location: here };
 }

@@ -84,6 +84,7 @@ function fanQuery(db: Db, where: SQL) {
       .select({
         row: t,
         activityName: named<string | null>(schema.activity.name, 'activity_name'),
+        activityDeleted: named<number | null>(schema.activity.deletedAt, 'activity_deleted_at'),
         appid: named<string>(schema.publicNumbers.authorizerAppid, 'account_appid'),
         accountName: named<string>(schema.publicNumbers.nickName, 'account_name'),
         inviterName: named<string | null>(inviter.nickName, 'inviter_name'),

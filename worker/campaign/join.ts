@@ -1,4 +1,4 @@
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag } from '../db/values';
@@ -19,16 +19,20 @@ export interface JoinResult {
   messages: OutboundMessage[];
 }
 
-/** The activity of this account whose keyword this is: the running one first, else the nearest in time. */
+/**
+ * The activity of this account whose keyword this is: the running one first, else the nearest in
+ * time; a deleted one only when no other has the keyword (its fans are told it has ended).
+ */
 async function activityForKeyword(db: Db, accountId: number, keyword: string, now: number) {
   const rows = await db
     .select({ activity: schema.activity, poster: schema.posterSetting })
     .from(schema.posterSetting)
     .innerJoin(schema.activity, eq(schema.activity.id, schema.posterSetting.activityId))
     .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-    .where(and(eq(schema.posterSetting.keyWord, keyword), eq(schema.publicJoinActivity.accountId, accountId), isNull(schema.activity.deletedAt)));
+    .where(and(eq(schema.posterSetting.keyWord, keyword), eq(schema.publicJoinActivity.accountId, accountId)));
   const distance = (a: { startTime: number; endTime: number }) => (now < a.startTime ? a.startTime - now : now >= a.endTime ? now - a.endTime : -1);
-  return rows.sort((x, y) => distance(x.activity) - distance(y.activity))[0];
+  const deleted = (a: { deletedAt: number | null }) => (a.deletedAt === null ? 0 : 1);
+  return rows.sort((x, y) => deleted(x.activity) - deleted(y.activity) || distance(x.activity) - distance(y.activity))[0];
 }
 
 /**
@@ -45,6 +49,11 @@ export async function joinByKeyword(ctx: PushContext): Promise<JoinResult> {
   const found = await activityForKeyword(db, account.id, keyword, now);
   if (!found) return none;
   const { activity, poster } = found;
+  if (activity.deletedAt !== null) {
+    // Deleted while running, it ended then; deleted before its start, it keeps the window it announced.
+    const end = activity.deletedAt > activity.startTime ? Math.min(activity.endTime, activity.deletedAt) : activity.endTime;
+    return { reply: texts.ended(activity.startTime, end), messages: [] };
+  }
   const status = activityStatus(activity, now);
   if (status === 'pending') return { reply: texts.notStarted(activity.startTime, activity.endTime), messages: [] };
   if (status === 'ended') return { reply: texts.ended(activity.startTime, activity.endTime), messages: [] };

@@ -42,11 +42,19 @@ export async function joinActivity(
 export async function recordPoster(
   db: Db,
   rowId: number,
-  p: { nickName: string; avatar: string; poster: string; background: string; qrUrl: string; qrExpiresAt: number },
+  p: { nickName: string; avatar: string; poster: string; background: string; design: string; qrUrl: string; qrExpiresAt: number },
 ): Promise<void> {
   await db
     .update(t)
-    .set({ nickName: p.nickName, avatar: p.avatar, poster: p.poster, posterBackground: p.background, qrUrl: p.qrUrl, qrExpiresAt: p.qrExpiresAt })
+    .set({
+      nickName: p.nickName,
+      avatar: p.avatar,
+      poster: p.poster,
+      posterBackground: p.background,
+      posterDesign: p.design,
+      qrUrl: p.qrUrl,
+      qrExpiresAt: p.qrExpiresAt,
+    })
     .where(eq(t.id, rowId));
 }
 

@@ -9,6 +9,7 @@ import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
 import { withBackground } from './backgrounds';
+import { isFanSession, startFanSession } from './fan-access';
 import { recordPoster } from './participants';
 import { posterScene } from './scene';
 import { signState, verifyState } from './signed-token';
@@ -29,7 +30,8 @@ export interface PosterDeps {
 }
 
 export type PosterPage =
-  | { kind: 'poster'; url: string; nickname: string; activity: string }
+  /** `session`: keep it in the fan's `fan` cookie (WeChat has just confirmed them), so a refresh shows the poster again. */
+  | { kind: 'poster'; url: string; nickname: string; activity: string; session: string | null }
   | { kind: 'message'; status: 400 | 403 | 404 | 502 | 503; title: string; message: string; retryUrl?: string };
 
 const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string, retryUrl?: string): PosterPage => ({
@@ -53,13 +55,26 @@ async function fetchAvatar(url: string): Promise<Uint8Array | null> {
   }
 }
 
+/** What a poster was drawn with besides the background, the fan and the QR: the layout and the rule, hashed. */
+async function designOf(poster: { layout: unknown; rule: string }): Promise<string> {
+  return (await sha256Hex(JSON.stringify([resolveLayout(poster.layout), poster.rule]))).slice(0, 32);
+}
+
 /**
  * The fan opened the poster link and WeChat sent them back with a code: exchange it for the
  * fan's identity, then show their poster — reusing the stored one, or rendering a new one when
- * there is none, its QR is near expiry, or the background changed. Storage comes last: a failure
- * anywhere before leaves the row as it was.
+ * there is none, its QR is near expiry, or the background, layout or rule changed. Storage comes
+ * last: a failure anywhere before leaves the row as it was.
+ *
+ * The page starts the fan's session (as their /h5 pages do), so a refresh — the same code again,
+ * which WeChat refuses — shows the poster again instead of asking them to start over.
  */
-export async function openPosterLink(deps: PosterDeps, q: { code?: string; state?: string; appid?: string }, now: number): Promise<PosterPage> {
+export async function openPosterLink(
+  deps: PosterDeps,
+  q: { code?: string; state?: string; appid?: string },
+  session: string | undefined,
+  now: number,
+): Promise<PosterPage> {
   const { db, wechat } = deps;
   const rowId = q.state ? await verifyState(deps.config.sessionSecret, q.state, now) : null;
   if (!rowId || !q.code || !q.appid) return message(400, '链接已失效', '这个链接已过期或不完整，请回到公众号重新发送活动关键词获取新链接。');
@@ -77,23 +92,37 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
   if (row.black === Flag.yes) return message(403, '无法参与', texts.blacklisted);
 
   let fan: { openid: string; nickname: string; headimgurl: string };
+  let confirmed: string | null = null;
   try {
     const token = await wechat.oauthToken(q.appid, q.code);
     if (token.is_snapshotuser === 1) return message(403, '请在微信中打开', texts.snapshot);
     if (token.openid !== row.openId) return message(403, '这不是你的海报链接', '请使用收到链接的微信号打开，或回到公众号发送关键词获取自己的链接。');
     const info = await wechat.oauthUserInfo(token.access_token, token.openid);
     fan = { openid: info.openid, nickname: info.nickname || '微信用户', headimgurl: info.headimgurl || '' };
+    confirmed = await startFanSession(deps.config, found.account.id, row.openId, now);
   } catch (e) {
     if (!(e instanceof WeChatApiError)) throw e;
-    if (e.errcode === 40163 || e.errcode === 40029) {
-      return message(400, '链接已使用', '授权码已失效（每个授权码只能用一次），请点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid, now));
+    const used = e.errcode === 40163 || e.errcode === 40029;
+    // A refresh by the fan WeChat confirmed a moment ago: they are who the row says, as WeChat last described them.
+    if (used && row.nickName !== null && (await isFanSession(deps.config, session, found.account.id, row.openId, now))) {
+      fan = { openid: row.openId, nickname: row.nickName, headimgurl: row.avatar ?? '' };
+    } else if (used) {
+      return message(400, '请重新打开', '为了确认是你本人，请点击下方按钮重新打开你的专属海报。', await retryUrl(deps, row.id, q.appid, now));
+    } else {
+      console.error('web OAuth failed', row.id, e.message);
+      return message(503, '微信暂时繁忙', '获取你的微信头像和昵称失败，请稍后点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid, now));
     }
-    console.error('web OAuth failed', row.id, e.message);
-    return message(503, '微信暂时繁忙', '获取你的微信头像和昵称失败，请稍后点击下方按钮重新打开。', await retryUrl(deps, row.id, q.appid, now));
   }
 
-  const fresh = row.poster && row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS && row.posterBackground === poster.backgroundImg;
-  if (fresh && row.nickName === fan.nickname) return { kind: 'poster', url: `/posters/${row.poster}`, nickname: fan.nickname, activity: activity.name };
+  const design = await designOf(poster);
+  const fresh =
+    row.poster &&
+    row.qrUrl &&
+    (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS &&
+    row.posterBackground === poster.backgroundImg &&
+    row.posterDesign === design;
+  if (fresh && row.nickName === fan.nickname)
+    return { kind: 'poster', url: `/posters/${row.poster}`, nickname: fan.nickname, activity: activity.name, session: confirmed };
 
   let qr = row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS ? { url: row.qrUrl, expiresAt: row.qrExpiresAt! } : null;
   try {
@@ -121,10 +150,11 @@ export async function openPosterLink(deps: PosterDeps, q: { code?: string; state
       avatar: fan.headimgurl,
       poster: key,
       background: poster.backgroundImg,
+      design,
       qrUrl: qr.url,
       qrExpiresAt: qr.expiresAt,
     });
-    return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name };
+    return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name, session: confirmed };
   } catch (e) {
     console.error('poster render/store failed', row.id, e);
     return message(503, '海报生成失败', '生成海报时出了点问题，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid, now));

@@ -5,6 +5,7 @@ import { Looking } from '../db/values';
 import { AppError, notFound } from '../errors';
 import { sha256Hex } from '../lib/bytes';
 import type { WeChatService } from '../platform/wechat-service';
+import { type PrintSize, renderPrintQr } from '../poster/print-qr';
 import { renderQrPng } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { promoScene } from './scene';
@@ -145,4 +146,11 @@ export async function getPromo(db: Db, userId: number, id: number): Promise<Prom
     ...summary,
     days: dates.map((date) => ({ date, followers: follows.find((f) => f.date === date)?.n ?? 0, unfollows: unfollows.find((u) => u.date === date)?.n ?? 0 })),
   };
+}
+
+/** The channel's QR code ready to print, `cm` wide with its name under it (404 while it has no QR). */
+export async function printablePromoQr(db: Db, userId: number, id: number, cm: PrintSize): Promise<{ name: string; png: Uint8Array }> {
+  const promo = await ownedPromo(db, userId, id);
+  if (!promo.qrUrl) throw notFound('推广码二维码');
+  return { name: promo.name, png: await renderPrintQr(promo.qrUrl, promo.name, cm) };
 }

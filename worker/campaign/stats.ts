@@ -2,31 +2,42 @@ import { and, desc, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
-import { shanghaiDayStart } from './time';
+import { figureQueries, figuresOf } from './figure-counts';
+import { shanghaiDate, shanghaiDayStart } from './time';
 import { tierTallies } from './winners';
 
 const t = schema.takePartIn;
 const DAY = 86_400_000;
 const day = (col: SQLWrapper) => sql<string>`date((${col} / 1000) + 28800, 'unixepoch')`;
-const dateOf = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 10);
 
-/** One Asia/Shanghai day's figures of an activity. */
+/** One Asia/Shanghai day's figures of an activity (participants and assists as in figures.ts, by the day they came). */
 export interface DayCounts {
   participants: number;
-  assists: number;
+  assistsGross: number;
   newFollowers: number;
   /** Of the day's new followers, those still following. */
   netNew: number;
   unfollows: number;
 }
 
-const emptyDay = (): DayCounts => ({ participants: 0, assists: 0, newFollowers: 0, netNew: 0, unfollows: 0 });
+const emptyDay = (): DayCounts => ({ participants: 0, assistsGross: 0, newFollowers: 0, netNew: 0, unfollows: 0 });
 
 /**
- * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword),
- * assists (helpers brought by posters), new followers (everyone who followed into the activity),
- * net new (of those, still following), unfollows, plus tiers (finishers, and prizes won / claimed /
- * fulfilled), fission depth and top inviters.
+ * The last `days` days of an activity up to today, or up to its last day once it has ended, never
+ * starting before its first day (what the statistics show when no range is asked for).
+ */
+export function recentDays(a: { startTime: number; endTime: number }, days: number, now: number): { from: number; to: number } {
+  const to = Math.max(Math.min(now, a.endTime - 1), a.startTime);
+  return { from: Math.max(to - (days - 1) * DAY, a.startTime), to };
+}
+
+/**
+ * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword), gross
+ * assists (helpers brought by posters, by the day they followed), new followers (everyone who
+ * followed into the activity), net new (of those, still following), unfollows; plus the
+ * activity's totals (figures.ts), tiers (finishers; prizes won, claimed, fulfilled), fission depth
+ * and top inviters. Over the whole activity the days add up to the totals' participants and gross
+ * assists.
  */
 export async function activityStats(db: Db, activityId: number, from: number, to: number, now = Date.now()) {
   const start = shanghaiDayStart(from);
@@ -36,7 +47,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qStart = Math.min(start, today - DAY);
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
-  const [joined, followed, left, tiers, awards, depth, leaders, prizes] = await db.batch([
+  const [joined, followed, left, tiers, awards, depth, leaders, prizes, ...figureRows] = await db.batch([
     db
       .select({ date: day(t.ctime), n: sql<number>`count(*)` })
       .from(t)
@@ -46,7 +57,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .select({
         date: day(t.subscribeTime),
         all: sql<number>`count(*)`,
-        assists: sql<number>`sum(${t.origin} = ${Origin.poster} AND ${t.partIn} = ${PartIn.helper})`,
+        assists: sql<number>`sum(${t.origin} = ${Origin.poster})`,
         still: sql<number>`sum(${t.looking} = ${Looking.following})`,
       })
       .from(t)
@@ -71,6 +82,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .orderBy(desc(t.number), t.id)
       .limit(10),
     tierTallies(db, [activityId]),
+    ...figureQueries(db, [activityId]),
   ]);
 
   const byDate = new Map<string, DayCounts>();
@@ -80,19 +92,20 @@ export async function activityStats(db: Db, activityId: number, from: number, to
     return v;
   };
   for (const r of joined) at(r.date).participants = Number(r.n);
-  for (const r of followed) Object.assign(at(r.date), { assists: Number(r.assists ?? 0), newFollowers: Number(r.all), netNew: Number(r.still ?? 0) });
+  for (const r of followed) Object.assign(at(r.date), { assistsGross: Number(r.assists ?? 0), newFollowers: Number(r.all), netNew: Number(r.still ?? 0) });
   for (const r of left) at(r.date).unfollows = Number(r.n);
 
   const days = [];
   for (let d = start; d < end; d += DAY) {
-    const date = dateOf(d);
+    const date = shanghaiDate(d);
     days.push({ date, ...(byDate.get(date) ?? emptyDay()) });
   }
   const pick = (date: string) => byDate.get(date) ?? emptyDay();
   return {
+    totals: figuresOf(activityId, figureRows),
     days,
-    today: pick(dateOf(today)),
-    yesterday: pick(dateOf(today - DAY)),
+    today: pick(shanghaiDate(today)),
+    yesterday: pick(shanghaiDate(today - DAY)),
     tiers: awards.map((w) => {
       const p = prizes.find((x) => x.level === w.level);
       return {

@@ -14,6 +14,9 @@ export function formatShanghai(ms: number): string {
   return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
 }
 
+/** "2026-11-23", the Asia/Shanghai date of `ms`. */
+export const shanghaiDate = (ms: number): string => isoShanghai(ms).slice(0, 10);
+
 /** ISO 8601 with the +08:00 offset, how the API shows times. */
 export function isoShanghai(ms: number): string {
   const d = new Date(ms + 8 * 3600_000);

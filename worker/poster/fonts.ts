@@ -39,7 +39,7 @@ function fontMetrics(): FontMetrics[] {
  * Advance of one character in em, from the first bundled font that has it — the order satori
  * resolves fonts in — or `undefined` when no font has it.
  */
-function advanceEm(cp: number): number | undefined {
+export function advanceEm(cp: number): number | undefined {
   for (const font of fontMetrics()) {
     const advance = font.advances.get(cp);
     if (advance !== undefined) return advance / font.unitsPerEm;

@@ -4,7 +4,8 @@ export const POSTER_HEIGHT = 1334;
 
 /**
  * Where the personal parts go on the operator's background, in px on the 750×1334 canvas.
- * Text boxes are anchored by their top-left corner; one line each, cut with "…" when too long.
+ * Text boxes are anchored by their top-left corner. The nickname is one line, cut with "…" when
+ * too long; the rule wraps inside its box (see poster/rule.ts).
  */
 export interface PosterLayout {
   /** Round avatar. */
@@ -12,16 +13,16 @@ export interface PosterLayout {
   nickname: { x: number; y: number; fontSize: number; color: string; maxWidth: number };
   /** QR code drawn on a white square that includes the quiet zone. */
   qr: { x: number; y: number; size: number };
-  /** The activity's one-line rule text. */
-  rule: { x: number; y: number; fontSize: number; color: string; width: number };
+  /** The activity's rule text, wrapped in a `width`×`height` box; `fontSize` is the size it is set at when it fits. */
+  rule: { x: number; y: number; fontSize: number; color: string; width: number; height: number };
 }
 
-/** Avatar and nickname top-left, QR bottom-right, rule line bottom-left, 40 px margins. */
+/** Avatar and nickname top-left, QR bottom-right, the rule's box beside the QR, 40 px margins. */
 export const DEFAULT_LAYOUT: PosterLayout = {
   avatar: { x: 40, y: 40, size: 120 },
   nickname: { x: 184, y: 78, fontSize: 36, color: '#ffffff', maxWidth: 526 },
   qr: { x: 470, y: 1054, size: 240 },
-  rule: { x: 40, y: 1256, fontSize: 26, color: '#ffffff', width: 400 },
+  rule: { x: 40, y: 1054, fontSize: 26, color: '#ffffff', width: 400, height: 240 },
 };
 
 // Keeps modules at least 2 px wide for the ~33-module codes WeChat's ticket URLs produce.
@@ -71,10 +72,13 @@ export function resolveLayout(partial: unknown): PosterLayout {
 
   const r = asRecord(input.rule);
   const ruleBox = textBox(r, d.rule.x, d.rule.y, d.rule.fontSize);
+  // At least one line high; a layout saved before boxes had a height gets the room below it.
+  const line = Math.ceil(ruleBox.fontSize * TEXT_LINE_HEIGHT);
   const rule = {
     ...ruleBox,
     color: color(r.color, d.rule.color),
     width: num(r.width, d.rule.width, MIN_TEXT_WIDTH, POSTER_WIDTH - ruleBox.x),
+    height: num(r.height, Math.min(d.rule.height, POSTER_HEIGHT - ruleBox.y), line, POSTER_HEIGHT - ruleBox.y),
   };
 
   return { avatar, nickname, qr, rule };

@@ -8,8 +8,9 @@ const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * Encodes opaque RGBA pixels as an 8-bit RGB PNG. resvg can only encode what it rendered itself,
  * and the poster is composited outside resvg (see render.ts), hence this small encoder.
  * Each row uses the "Sub" filter, which suits photos; zlib runs at level 6 (its default).
+ * `dpi` records the print resolution (a pHYs chunk), so the image prints at its intended size.
  */
-export function encodePng({ pixels, width, height }: Pixels): Uint8Array {
+export function encodePng({ pixels, width, height }: Pixels, dpi?: number): Uint8Array {
   const stride = width * 3 + 1;
   const raw = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
@@ -28,7 +29,19 @@ export function encodePng({ pixels, width, height }: Pixels): Uint8Array {
   view.setUint32(4, height);
   header.set([8, 2, 0, 0, 0], 8); // bit depth 8, colour type RGB, deflate, adaptive filtering, no interlace
 
-  return concat(Uint8Array.from(SIGNATURE), chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array()));
+  const physical = dpi ? [chunk('pHYs', resolution(dpi))] : [];
+  return concat(Uint8Array.from(SIGNATURE), chunk('IHDR', header), ...physical, chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array()));
+}
+
+/** pHYs data: pixels per metre, the same both ways, unit metre. */
+function resolution(dpi: number): Uint8Array {
+  const data = new Uint8Array(9);
+  const view = new DataView(data.buffer);
+  const perMetre = Math.round(dpi / 0.0254);
+  view.setUint32(0, perMetre);
+  view.setUint32(4, perMetre);
+  data[8] = 1;
+  return data;
 }
 
 function chunk(type: string, data: Uint8Array): Uint8Array {

@@ -7,6 +7,7 @@ import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
 import { qrPixels, qrSvg } from './qr';
 import { type Layer, paintOver, rasterise, rasterisePixels, saveBox } from './raster';
+import { setRule } from './rule';
 
 export type { Pixels } from './engines';
 
@@ -21,7 +22,7 @@ export interface PosterInput {
   avatar: Uint8Array | null;
   /** Chinese + emoji; whitespace is collapsed, glyphs no bundled font has are dropped, cut with "…". */
   nickname: string;
-  /** One line, same treatment as the nickname. */
+  /** Wrapped in the layout's rule box (rule.ts): the operator's line breaks kept, shrunk or cut only when it does not fit. */
   rule: string;
   /** The URL WeChat's qrcode/create returned (or any text); encoded locally, level M. */
   qrContent: string;
@@ -63,7 +64,7 @@ export interface TextBox {
   color: string;
 }
 
-/** A text line laid out by satori: an SVG of the line box plus `margin` px all round. */
+/** Text laid out by satori: an SVG of the lines' box plus `margin` px all round. */
 export interface TextSvg {
   svg: string;
   width: number;
@@ -72,30 +73,35 @@ export interface TextSvg {
 }
 
 /**
- * Lays out one line of text with satori, cut with "…" to fit the box, and returns it as an SVG
- * with the glyphs converted to outlines. Glyphs can overhang the line box (the line height is
- * 1.25 em, Noto's ascent + descent more), so the SVG has a margin of half the font size.
+ * Lays out text with satori and returns it as an SVG with the glyphs converted to outlines: one
+ * line cut with "…" to fit the box, or lines already fitted to it (the rule), one under another.
+ * Glyphs can overhang the line box (the line height is 1.25 em, Noto's ascent + descent more), so
+ * the SVG has a margin of half the font size.
  */
-export async function renderTextSvg(text: string, box: TextBox): Promise<TextSvg> {
+export async function renderTextSvg(text: string | readonly string[], box: TextBox): Promise<TextSvg> {
   await ensureLayoutEngine();
+  const lines = typeof text === 'string' ? [fitText(text, box.fontSize, box.width)] : text;
   const margin = Math.ceil(box.fontSize / 2);
+  const lineHeight = box.fontSize * TEXT_LINE_HEIGHT;
   const width = box.width + 2 * margin;
-  const height = Math.ceil(box.fontSize * TEXT_LINE_HEIGHT) + 2 * margin;
-  const line = el(
-    'div',
-    {
-      position: 'absolute',
-      left: margin,
-      top: margin,
-      width: box.width,
-      fontSize: box.fontSize,
-      lineHeight: TEXT_LINE_HEIGHT,
-      color: box.color,
-      whiteSpace: 'nowrap',
-    },
-    { children: fitText(text, box.fontSize, box.width) },
+  const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
+  const children = lines.map((line, i) =>
+    el(
+      'div',
+      {
+        position: 'absolute',
+        left: margin,
+        top: margin + i * lineHeight,
+        width: box.width,
+        fontSize: box.fontSize,
+        lineHeight: TEXT_LINE_HEIGHT,
+        color: box.color,
+        whiteSpace: 'nowrap',
+      },
+      { children: line },
+    ),
   );
-  const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children: [line] });
+  const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children });
   try {
     return { svg: await satori(root, { width, height, fonts: POSTER_FONTS }), width, height, margin };
   } catch (cause) {
@@ -125,7 +131,7 @@ async function compose(input: PosterInput): Promise<Layer[]> {
   await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
-  const texts = await Promise.all([textLayer(input.nickname, nickname), textLayer(input.rule, layout.rule)]);
+  const texts = await Promise.all([textLayer(input.nickname, nickname), ruleLayer(input.rule, layout.rule)]);
   const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y };
   return [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
@@ -144,8 +150,17 @@ function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['ava
 /** A text line rasterised at its box, or `null` when nothing of it is drawable. */
 async function textLayer(text: string, box: TextBox): Promise<Layer | null> {
   const line = drawable(text);
-  if (!line) return null;
-  const { svg, margin } = await renderTextSvg(line, box);
+  return line ? linesLayer(line, box) : null;
+}
+
+/** The rule set in its box (rule.ts) and rasterised there, or `null` when nothing of it is drawable. */
+async function ruleLayer(text: string, box: PosterLayout['rule']): Promise<Layer | null> {
+  const { lines, fontSize } = setRule(text, box);
+  return lines.length ? linesLayer(lines, { ...box, fontSize }) : null;
+}
+
+async function linesLayer(text: string | readonly string[], box: TextBox): Promise<Layer> {
+  const { svg, margin } = await renderTextSvg(text, box);
   return { ...rasterisePixels(svg), x: box.x - margin, y: box.y - margin };
 }
 

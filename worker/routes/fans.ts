@@ -3,15 +3,17 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
 import { openPosterLink } from '../campaign/poster-flow';
 import { AppError } from '../errors';
+import { fanSession, keepFanSession } from './fan-session';
 import { messagePage, page } from './pages';
 
 /** Fans' surfaces: the web-OAuth redirect that shows their poster. */
 export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
-  const result = await openPosterLink(c.var.services, c.req.query(), Date.now());
+  const result = await openPosterLink(c.var.services, c.req.query(), fanSession(c), Date.now());
   c.header('cache-control', 'no-store');
   if (result.kind === 'message') {
     return c.html(messagePage(result.title, result.message, result.retryUrl ? { href: result.retryUrl, label: '重新打开' } : undefined), result.status);
   }
+  if (result.session) keepFanSession(c, result.session);
   return c.html(
     page(
       `${result.activity} · 我的专属海报`,

@@ -1,14 +1,14 @@
 import { type Context, Hono } from 'hono';
-import { getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
 import { AddressForm, claimFormToken, claimView, isClaimFormToken } from '../campaign/claim';
-import { admitFan, FAN_SESSION_COOKIE, FAN_SESSION_TTL_MS, type FanPage, type FanRow } from '../campaign/fan-access';
+import { admitFan, type FanPage, type FanRow } from '../campaign/fan-access';
 import { fanProgress } from '../campaign/progress';
 import { formatShanghai } from '../campaign/time';
 import { saveAddress } from '../campaign/winners';
 import { issuesToFields } from './api/openapi';
 import { type AddressDraft, claimPage } from './claim-page';
+import { fanSession, keepFanSession } from './fan-session';
 import { messagePage, page } from './pages';
 
 /**
@@ -17,12 +17,12 @@ import { messagePage, page } from './pages';
  */
 async function asFan(c: Context<AppEnv>, which: FanPage, show: (fan: FanRow) => Promise<Response>): Promise<Response> {
   c.header('cache-control', 'no-store');
-  const admission = await admitFan(c.var.services, which, c.req.query(), getCookie(c, FAN_SESSION_COOKIE), Date.now());
+  const admission = await admitFan(c.var.services, which, c.req.query(), fanSession(c), Date.now());
   switch (admission.kind) {
     case 'admitted':
       return show(admission.fan);
     case 'confirmed':
-      setCookie(c, FAN_SESSION_COOKIE, admission.session, { httpOnly: true, secure: true, sameSite: 'Lax', path: '/h5', maxAge: FAN_SESSION_TTL_MS / 1000 });
+      keepFanSession(c, admission.session);
       return c.redirect(admission.location, 303);
     case 'authorize':
       return c.redirect(admission.location, 302);
@@ -54,7 +54,7 @@ export const h5Routes = new Hono<AppEnv>()
     const now = Date.now();
     const { db, config } = c.var.services;
     // Only a fan already let in (their session cookie) may post; a post never starts WeChat's OAuth.
-    const admission = await admitFan(c.var.services, 'claim', { t: c.req.query('t') }, getCookie(c, FAN_SESSION_COOKIE), now);
+    const admission = await admitFan(c.var.services, 'claim', { t: c.req.query('t') }, fanSession(c), now);
     if (admission.kind !== 'admitted') return c.html(messagePage('请重新打开领奖页', '登录已过期，请从公众号消息里重新打开领奖页。'), 403);
     const { fan } = admission;
     const form = Object.fromEntries([...(await c.req.formData()).entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '']));

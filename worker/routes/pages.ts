@@ -48,4 +48,6 @@ button.button{border:0;font-size:16px;cursor:pointer;display:inline-block;paddin
 form.address label{display:block;margin:10px 0;color:#4e5969;font-size:14px}
 form.address input,form.address textarea{display:block;box-sizing:border-box;width:100%;margin-top:4px;padding:10px;font-size:16px;border:1px solid #c9cdd4;border-radius:6px;font-family:inherit}
 form.address .error{display:block;color:#e5484d;font-size:13px;margin-top:4px}
+dl.surfaces{text-align:left;background:#fff;border-radius:8px;padding:12px 16px}
+dl.surfaces dt{margin-top:8px}dl.surfaces dd{margin:2px 0 0;color:#4e5969}
 `;

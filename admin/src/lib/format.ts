@@ -44,12 +44,7 @@ export function accountType(serviceType: number, verifyType: number): string {
   return `${verifyType >= 0 ? '认证' : '未认证'}${kind}`;
 }
 
-export const TIER_NAMES = ['一', '二', '三'] as const;
-
-/** "第二档" for progress 2, "未达成" for 0. */
-export function progressLabel(progress: number): string {
-  return progress > 0 ? `已达第${TIER_NAMES[progress - 1] ?? progress}档` : '未达成';
-}
+export { progressLabel, TIER_NAMES } from '$figures';
 
 export const number = new Intl.NumberFormat('zh-CN');
 

@@ -1,6 +1,6 @@
 /** `/api/activities[/{id}]`: the activity form's validation, the edit rules after the start, the list. */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, authorizeAccount, pushTicket, register } from '../helpers';
+import { api, authorizeAccount, fanPush, pushTicket, register, uid } from '../helpers';
 import { activityBody, setupActivity, uploadBackground } from '../task-helpers';
 
 beforeAll(async () => {
@@ -30,6 +30,29 @@ describe('happy', () => {
     expect((await list('')).total).toBe(1);
   });
 
+  it('keeps a deleted activity selectable: listed on request, its statistics and fans readable, its keyword answered as ended', async () => {
+    const s = await setupActivity();
+    const id = s.activity.id;
+    const fan = uid('oF');
+    await fanPush(s.account, { type: 'text', openId: fan, content: s.keyword });
+    expect((await api(s.op, `/activities/${id}`, { method: 'DELETE' })).status).toBe(204);
+
+    expect((await (await api(s.op, '/activities')).json<any>()).items).toEqual([]);
+    const listed = (await (await api(s.op, '/activities?include_deleted=true')).json<any>()).items;
+    expect(listed.map((a: any) => [a.id, a.deleted, a.figures.participants])).toEqual([[id, true, 1]]);
+    const stats = await api(s.op, `/activities/${id}/stats`);
+    expect(stats.status).toBe(200);
+    expect((await stats.json<any>()).totals.participants).toBe(1);
+    const fans = (await (await api(s.op, `/fans?activity=${id}`)).json<any>()).items;
+    expect(fans.map((f: any) => [f.open_id, f.activity.deleted])).toEqual([[fan, true]]);
+    // Still gone where it could be changed.
+    expect((await api(s.op, `/activities/${id}`, { method: 'PATCH', json: { name: '改名' } })).status).toBe(404);
+
+    // Its fans are told it has ended, as for an activity past its end.
+    const reply = (await fanPush(s.account, { type: 'text', openId: uid('oN'), content: s.keyword })).reply;
+    expect(reply).toMatch(/^活动已结束（活动时间：\d{4}-\d{2}-\d{2} \d{2}:\d{2} 至 \d{4}-\d{2}-\d{2} \d{2}:\d{2}）/);
+  });
+
   it('after the start only name, end time, rule, prizes and stock change', async () => {
     const s = await setupActivity();
     const id = s.activity.id;
@@ -46,7 +69,7 @@ describe('happy', () => {
     expect(locked.status).toBe(422);
     expect(Object.keys((await locked.json<any>()).error.fields)).toEqual(expect.arrayContaining(['protect_switch', 'poster.key_word', 'awards']));
     // Resubmitting the whole unchanged form is fine.
-    const { id: _id, status, accounts, participants, assists, created_at, warnings, ...same } = await (await api(s.op, `/activities/${id}`)).json<any>();
+    const { id: _id, status, accounts, figures, deleted, created_at, warnings, ...same } = await (await api(s.op, `/activities/${id}`)).json<any>();
     const resubmit = await api(s.op, `/activities/${id}`, { method: 'PATCH', json: same });
     expect(resubmit.status, await resubmit.clone().text()).toBe(200);
   });

@@ -128,7 +128,13 @@ export const RULES: Record<string, Rule> = {
   'DELETE /api/session': { ownOnly: "ends the caller's own session" },
   'GET /api/accounts': { probes: [{ expect: 'nothing' }] },
   'POST /api/accounts/authorize': { ownOnly: 'starts an authorization for the caller; WeChat names the account' },
-  'GET /api/activities': { probes: [{ expect: 'nothing' }, { query: (a) => ({ account: a.account.appid }), expect: 'nothing' }] },
+  'GET /api/activities': {
+    probes: [
+      { expect: 'nothing' },
+      { query: (a) => ({ account: a.account.appid }), expect: 'nothing' },
+      { query: () => ({ include_deleted: 'true' }), expect: 'nothing' },
+    ],
+  },
   'POST /api/activities': { probes: [{ json: (a) => activityBody([a.account.appid], a.upload), expect: 422 }] },
   'POST /api/uploads': { ownOnly: "stores the caller's own file" },
   'POST /api/posters/preview': { probes: [{ json: (a) => ({ background_img: a.upload }), expect: 404 }] },

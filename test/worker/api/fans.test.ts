@@ -1,8 +1,8 @@
 /** `GET /api/fans`, `/api/fans/export`: cursor paging, nickname search, the CSV. (Blacklisting: assist.test.ts.) */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { api, pushTicket, register, sandbox, uid } from '../helpers';
-import { join, openLink, posterOf, setupActivity } from '../task-helpers';
+import { api, fanPush, pushTicket, register, sandbox, uid } from '../helpers';
+import { join, openLink, posterOf, rowOf, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -79,6 +79,41 @@ describe('error', () => {
     expect((await refused(`page=2&cursor=${encodeURIComponent(next_cursor)}`)).error.fields.page).toContain('只能给一个');
     expect((await refused('page=501&page_size=20')).error.fields.page).toContain('cursor');
     expect((await api(s.op, '/fans?following=maybe')).status).toBe(422);
+  });
+});
+
+describe('the CSV export', () => {
+  /** A CSV line's cells (every cell is quoted). */
+  const cells = (line: string) => [...line.matchAll(/"((?:[^"]|"")*)"/g)].map((m) => m[1].replaceAll('""', '"'));
+  const beijing = (ms: number) => new Date(ms + 8 * 3600_000).toISOString().slice(0, 16).replace('T', ' ');
+
+  it('speaks the admin’s words, shows Beijing times and is named by the Beijing date', async () => {
+    const s = await setupActivity();
+    const owner = uid('oW');
+    await posterOf(await openLink(await join(s, owner), owner));
+    const row = await rowOf(s.activity.id, owner);
+    const helper = uid('oH');
+    await fanPush(s.account, { type: 'subscribe', openId: helper, scene: `1_${row.id}` });
+    await fanPush(s.account, { type: 'unsubscribe', openId: helper });
+
+    const res = await api(s.op, `/fans/export?activity=${s.activity.id}`);
+    expect(res.headers.get('content-disposition')).toBe(`attachment; filename="fans-${beijing(Date.now()).slice(0, 10)}.csv"`);
+    const [header, ...lines] = (await res.text())
+      .replace(/^\uFEFF/, '')
+      .trim()
+      .split('\r\n');
+    const columns = header.split(',');
+    expect(columns).toEqual(expect.arrayContaining(['有效助力', '为好友助力', '任务进度', '参与时间', '关注时间']));
+    const byOpenId = new Map(lines.map((l) => cells(l)).map((c) => [c[columns.indexOf('OpenID')], Object.fromEntries(columns.map((k, i) => [k, c[i]]))]));
+    expect(byOpenId.get(owner)).toMatchObject({ 任务进度: '已达第一档', 有效助力: '0', 为好友助力: '', 参与时间: beijing(row.ctime) });
+    const helperRow = await rowOf(s.activity.id, helper);
+    expect(byOpenId.get(helper)).toMatchObject({
+      昵称: '未获取昵称',
+      任务进度: '未达成',
+      为好友助力: '已扣除',
+      关注状态: '已取关',
+      关注时间: beijing(helperRow.subscribe_time),
+    });
   });
 });
 

@@ -3,11 +3,64 @@
  * The way there when all goes well is task-e2e.test.ts; this file is what goes wrong and who may not.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { pushTicket, sandbox, uid, worker } from '../helpers';
-import { join, openLink, rowOf, setupActivity } from '../task-helpers';
+import { api, pushTicket, sandbox, uid, worker } from '../helpers';
+import { join, openLink, posterOf, rowOf, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
+});
+
+/** The fan taps the link: WeChat's authorize page hands back a code; returns the worker's callback path. */
+async function callbackOf(link: string, openId: string): Promise<string> {
+  const authorize = new URL(link.replace(/#wechat_redirect$/, ''));
+  authorize.searchParams.set('as', openId);
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  return `${back.pathname}${back.search}`;
+}
+
+describe('happy', () => {
+  it('a refresh of the poster page shows the poster again (the page keeps the fan’s session)', async () => {
+    const s = await setupActivity();
+    const fan = uid('oP');
+    const callback = await callbackOf(await join(s, fan), fan);
+    const first = await worker(callback);
+    expect(first.status).toBe(200);
+    const cookie = first.headers.get('set-cookie')!;
+    expect(cookie).toMatch(/^fan=.+; Max-Age=86400; Path=\/; HttpOnly; Secure; SameSite=Lax/);
+    const poster = await posterOf(first);
+
+    // The refresh sends the same, now used, code: WeChat refuses it, the session vouches for the fan.
+    const refresh = await worker(callback, { headers: { cookie: cookie.split(';')[0] } });
+    expect(refresh.status).toBe(200);
+    expect(await posterOf(refresh)).toBe(poster);
+    // The same session does not open another fan's poster page.
+    const other = uid('oQ');
+    const otherCallback = await callbackOf(await join(s, other), other);
+    expect((await worker(otherCallback)).status).toBe(200);
+    const foreign = await worker(otherCallback, { headers: { cookie: cookie.split(';')[0] } });
+    expect(foreign.status).toBe(400);
+    expect(await foreign.text()).toContain('重新打开');
+  });
+
+  it('a layout or rule changed after the start re-renders the fan’s poster on their next visit', async () => {
+    const s = await setupActivity();
+    const fan = uid('oL');
+    const link = await join(s, fan);
+    const before = await posterOf(await openLink(link, fan));
+    expect(await posterOf(await openLink(link, fan))).toBe(before);
+
+    const layout = { ...s.activity.poster.layout, rule: { ...s.activity.poster.layout.rule, y: 600, color: '#000000' } };
+    const edited = await api(s.op, `/activities/${s.activity.id}`, { method: 'PATCH', json: { poster: { layout } } });
+    expect(edited.status, await edited.clone().text()).toBe(200);
+    expect((await edited.json<any>()).poster.layout.rule).toMatchObject({ y: 600, color: '#000000' });
+    const relaid = await posterOf(await openLink(link, fan));
+    expect(relaid).not.toBe(before);
+
+    await api(s.op, `/activities/${s.activity.id}`, { method: 'PATCH', json: { poster: { rule: '新的规则：邀请 5 位好友' } } });
+    const reworded = await posterOf(await openLink(link, fan));
+    expect(reworded).not.toBe(relaid);
+    expect(await posterOf(await openLink(link, fan))).toBe(reworded);
+  });
 });
 
 describe('error', () => {

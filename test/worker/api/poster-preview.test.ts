@@ -1,11 +1,15 @@
 /** `POST /api/posters/preview`: the admin's live preview, drawn by the real renderer. */
 import { env } from 'cloudflare:workers';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeJpeg } from '../../../worker/poster/jpeg';
 import { encodePng } from '../../../worker/poster/png';
 import { renderQrPng } from '../../../worker/poster/render';
-import { api, register } from '../helpers';
-import { uploadBackground } from '../task-helpers';
+import { api, pushTicket, register } from '../helpers';
+import { setupActivity, uploadBackground } from '../task-helpers';
+
+beforeAll(async () => {
+  await pushTicket();
+});
 
 describe('happy', () => {
   it('renders the live preview with the real renderer', async () => {
@@ -15,6 +19,26 @@ describe('happy', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('image/jpeg');
     expect(new Uint8Array(await res.arrayBuffer()).subarray(0, 3)).toEqual(new Uint8Array([0xff, 0xd8, 0xff]));
+  });
+
+  it('says how the rule was set: at its size, shrunk to fit, or cut; an activity whose rule is cut is warned about', async () => {
+    const op = await register();
+    const key = await uploadBackground(op);
+    const rule = '邀请好友扫码关注本公众号即可领取奖品🎁，邀请越多奖品越好，先到先得，送完即止。'.repeat(3);
+    const setAs = async (height: number) => {
+      const res = await api(op, '/posters/preview', { method: 'POST', json: { background_img: key, rule, layout: { rule: { height } } } });
+      expect(res.status).toBe(200);
+      return [Number(res.headers.get('x-rule-font-size')), res.headers.get('x-rule-fits')] as const;
+    };
+    expect(await setAs(400)).toEqual([26, 'true']);
+    const [shrunk, fits] = await setAs(200);
+    expect([shrunk < 26, fits]).toEqual([true, 'true']);
+    expect(await setAs(40)).toEqual([16, 'false']);
+
+    const s = await setupActivity();
+    expect(s.activity.warnings).toEqual([]);
+    const edited = await api(s.op, `/activities/${s.activity.id}`, { method: 'PATCH', json: { poster: { rule, layout: { rule: { height: 40 } } } } });
+    expect((await edited.json<any>()).warnings).toEqual(['海报上的活动规则放不下，超出部分会以“…”省略：请加大规则框或精简规则']);
   });
 
   it('previews each poster on its own background while more backgrounds than the cache holds take turns, one by one and at once', async () => {

@@ -3,12 +3,14 @@ import { type ActivityDetail, createActivity, deleteActivity, getActivity, listA
 import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
 import { effectiveNotices, storedNotices } from '../../campaign/activity-notices';
 import { audit } from '../../campaign/audit';
-import { activityStats, type DayCounts as DayFigures } from '../../campaign/stats';
+import { FIGURES, type FigureName } from '../../campaign/figures';
+import { activityStats, type DayCounts as DayFigures, recentDays } from '../../campaign/stats';
 import { activityStatus, isoShanghai } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
 import { NOTICE_SCENES } from '../../messaging/notices';
 import { resolveLayout } from '../../poster/layout';
+import { setRule } from '../../poster/rule';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const Layout = z
@@ -16,7 +18,7 @@ const Layout = z
     avatar: z.object({ x: z.number(), y: z.number(), size: z.number() }),
     nickname: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), maxWidth: z.number() }),
     qr: z.object({ x: z.number(), y: z.number(), size: z.number() }),
-    rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number() }),
+    rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number(), height: z.number() }),
   })
   .openapi('PosterLayout');
 
@@ -28,6 +30,21 @@ const TierFields = z.object({
   stock: z.number().int().nullable(),
   kind: z.enum(PRIZE_KINDS),
 });
+
+/** An activity's figures, as the list, the detail and the statistics all give them (campaign/figures.ts). */
+const FiguresSchema = z
+  .object(
+    Object.fromEntries(
+      Object.entries(FIGURES).map(([name, f]) => [
+        name,
+        z
+          .number()
+          .int()
+          .openapi({ description: `${f.label}（${f.unit}）：${f.meaning}` }),
+      ]),
+    ) as Record<FigureName, z.ZodNumber>,
+  )
+  .openapi('ActivityFigures');
 
 export const ActivitySchema = z
   .object({
@@ -60,15 +77,18 @@ export const ActivitySchema = z
     risk: z.object({ burst_count: z.number().int().nullable(), burst_seconds: z.number().int().nullable(), stay_hours: z.number().int().nullable() }),
     claim_deadline: z.string().nullable().openapi({ description: '领奖截止时间；null 为不限' }),
     end_when_gone: z.boolean().openapi({ description: '奖品发完后自动结束活动' }),
-    participants: z.number().int(),
-    assists: z.number().int(),
+    figures: FiguresSchema,
+    participants: z.number().int().openapi({ description: '参与人数（同 figures.participants），保留给旧的调用方' }),
+    assists: z.number().int().openapi({ description: '有效助力（同 figures.assists_net），保留给旧的调用方' }),
+    deleted: z.boolean().openapi({ description: '已删除（只在 include_deleted=true 时列出）：记录保留，可查看数据与粉丝' }),
     created_at: z.string(),
     warnings: z.array(z.string()),
   })
   .openapi('Activity');
 
 /** An activity as the API shows it (its JSON mirrors the seed's models, DESIGN.md). */
-function presentActivity({ activity: a, accounts, awards, poster, participants, assists }: ActivityDetail, now: number): z.infer<typeof ActivitySchema> {
+function presentActivity({ activity: a, accounts, awards, poster, figures }: ActivityDetail, now: number): z.infer<typeof ActivitySchema> {
+  const layout = resolveLayout(poster.layout);
   return {
     id: a.id,
     name: a.name,
@@ -85,17 +105,22 @@ function presentActivity({ activity: a, accounts, awards, poster, participants, 
       background_url: `/api/uploads/${poster.backgroundImg}`,
       key_word: poster.keyWord,
       rule: poster.rule,
-      layout: resolveLayout(poster.layout),
+      layout,
     },
     keywords: { progress: poster.progressKeyword, claim: poster.claimKeyword },
     notices: effectiveNotices(storedNotices(a.notices)),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
     claim_deadline: a.claimDeadline === null ? null : isoShanghai(a.claimDeadline),
     end_when_gone: a.endWhenGone === Flag.yes,
-    participants,
-    assists,
+    figures,
+    participants: figures.participants,
+    assists: figures.assists_net,
+    deleted: a.deletedAt !== null,
     created_at: isoShanghai(a.createdAt),
-    warnings: accounts.filter((x) => !canCreateQr(x)).map((x) => `「${x.nickName}」不是认证服务号，无法生成带参数二维码`),
+    warnings: [
+      ...accounts.filter((x) => !canCreateQr(x)).map((x) => `「${x.nickName}」不是认证服务号，无法生成带参数二维码`),
+      ...(setRule(poster.rule, layout.rule).fits ? [] : ['海报上的活动规则放不下，超出部分会以“…”省略：请加大规则框或精简规则']),
+    ],
   };
 }
 
@@ -109,6 +134,11 @@ const list = createRoute({
       status: z.enum(['pending', 'running', 'ended']).optional(),
       account: z.string().max(64).optional(),
       q: z.string().max(32).optional(),
+      include_deleted: z
+        .enum(['true', 'false'])
+        .transform((v) => v === 'true')
+        .optional()
+        .openapi({ description: '为 true 时也列出已删除的活动（数据统计与粉丝筛选用），默认不列出', type: 'string' }),
       page: z.coerce.number().int().min(1).max(100_000).default(1),
       page_size: z.coerce.number().int().min(1).max(100).default(20),
     }),
@@ -166,7 +196,7 @@ activitiesApi
     const { items, total } = await listActivities(
       c.var.services.db,
       c.var.user.id,
-      { status: q.status, account: q.account, q: q.q, page: q.page, pageSize: q.page_size },
+      { status: q.status, account: q.account, q: q.q, includeDeleted: q.include_deleted, page: q.page, pageSize: q.page_size },
       now,
     );
     return c.json({ items: items.map((a) => presentActivity(a, now)), total, page: q.page, page_size: q.page_size }, 200);
@@ -191,9 +221,21 @@ activitiesApi
     return c.body(null, 204);
   });
 
-const DayCounts = z.object({ participants: z.number().int(), assists: z.number().int(), new_followers: z.number().int(), unfollows: z.number().int() });
+const DayCounts = z.object({
+  participants: z
+    .number()
+    .int()
+    .openapi({ description: `当天的${FIGURES.participants.label}` }),
+  assists_gross: z
+    .number()
+    .int()
+    .openapi({ description: `当天的${FIGURES.assists_gross.label}（按好友关注的日期）` }),
+  new_followers: z.number().int(),
+  unfollows: z.number().int(),
+});
 const StatsSchema = z
   .object({
+    totals: FiguresSchema.openapi({ description: '整个活动的合计（与活动列表一致）；活动期间各天的参与人数、总助力相加即为合计' }),
     days: z.array(DayCounts.extend({ date: z.string(), net_new: z.number().int(), unfollow_rate: z.number() })),
     today: DayCounts,
     yesterday: DayCounts,
@@ -220,7 +262,7 @@ const StatsSchema = z
   .openapi('ActivityStats');
 const dayCounts = (d: DayFigures): z.infer<typeof DayCounts> => ({
   participants: d.participants,
-  assists: d.assists,
+  assists_gross: d.assistsGross,
   new_followers: d.newFollowers,
   unfollows: d.unfollows,
 });
@@ -228,6 +270,7 @@ const dayCounts = (d: DayFigures): z.infer<typeof DayCounts> => ({
 /** An activity's statistics as the API shows them. */
 function presentStats(s: Awaited<ReturnType<typeof activityStats>>): z.infer<typeof StatsSchema> {
   return {
+    totals: s.totals,
     days: s.days.map((d) => ({
       date: d.date,
       ...dayCounts(d),
@@ -255,19 +298,33 @@ activitiesApi.openapi(
   createRoute({
     method: 'get',
     path: '/activities/{id}/stats',
-    summary: '数据统计（最近 7 / 30 天或日期范围，按北京时间）',
+    summary: '数据统计（最近 7 / 30 天或日期范围，按北京时间；已删除的活动也可查看）',
     security,
-    request: { params: IdParam, query: z.object({ days: z.coerce.number().int().min(1).max(366).optional(), from: Day.optional(), to: Day.optional() }) },
+    request: {
+      params: IdParam,
+      query: z.object({
+        days: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(366)
+          .optional()
+          .openapi({ description: '不给日期范围时：到今天（已结束的活动到结束那天）为止的天数，默认 7，不早于活动开始那天' }),
+        from: Day.optional(),
+        to: Day.optional(),
+      }),
+    },
     responses: { 200: { description: '统计', ...json(StatsSchema) }, ...errorResponses(401, 404, 422) },
   }),
   async (c) => {
     const { id } = c.req.valid('param');
     const q = c.req.valid('query');
     const { db } = c.var.services;
-    await getActivity(db, c.var.user.id, id);
+    const { activity } = await getActivity(db, c.var.user.id, id, { includeDeleted: true });
     const now = Date.now();
-    const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : now - ((q.days ?? 7) - 1) * 86_400_000;
-    const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : now;
+    const recent = recentDays(activity, q.days ?? 7, now);
+    const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : recent.from;
+    const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : recent.to;
     if (to < from || to - from > 366 * 86_400_000)
       throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
     return c.json(presentStats(await activityStats(db, id, from, to, now)), 200);

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../../campaign/audit';
 import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
-import { isoShanghai } from '../../campaign/time';
+import { FIGURES, NO_NICKNAME, progressLabel } from '../../campaign/figures';
+import { formatShanghai, isoShanghai, shanghaiDate } from '../../campaign/time';
 import { Flag, Looking, Origin } from '../../db/values';
 import { csvStream } from './csv';
 import { CursorParam, createApi, errorResponses, json, security } from './openapi';
@@ -24,11 +25,21 @@ const FanSchema = z
     nick_name: z.string().nullable(),
     avatar: z.string().nullable(),
     account: z.object({ appid: z.string(), nick_name: z.string() }),
-    activity: z.object({ id: z.number().int(), name: z.string() }).nullable().openapi({ description: '为 null：只通过推广码关注、还没有参与活动的粉丝' }),
+    activity: z
+      .object({ id: z.number().int(), name: z.string(), deleted: z.boolean() })
+      .nullable()
+      .openapi({ description: '为 null：只通过推广码关注、还没有参与活动的粉丝' }),
     origin: z.number().int().openapi({ description: '0 好友海报，1 推广码，2 其他' }),
     origin_label: z.string(),
     level: z.number().int(),
-    number: z.number().int(),
+    number: z
+      .number()
+      .int()
+      .openapi({ description: `${FIGURES.assists_net.label}：这位粉丝的海报得到、仍然计入的助力` }),
+    assist_counted: z
+      .boolean()
+      .nullable()
+      .openapi({ description: `好友海报带来的粉丝（来源 0）为好友的助力是否仍计入（取关扣助力后为 false）；其他粉丝为 null` }),
     task_progress: z.number().int(),
     following: z.boolean(),
     black: z.boolean(),
@@ -53,11 +64,12 @@ function presentFan(r: FanRow): z.infer<typeof FanSchema> {
     nick_name: r.row.nickName,
     avatar: r.row.avatar,
     account: { appid: r.appid, nick_name: r.accountName },
-    activity: r.row.activityId === null ? null : { id: r.row.activityId, name: r.activityName ?? '' },
+    activity: r.row.activityId === null ? null : { id: r.row.activityId, name: r.activityName ?? '', deleted: r.activityDeleted !== null },
     origin: r.row.origin,
     origin_label: originLabel(r),
     level: r.row.level,
     number: r.row.number,
+    assist_counted: r.row.origin === Origin.poster ? r.row.assistCounted === Flag.yes : null,
     task_progress: r.row.taskProgress,
     following: r.row.looking === Looking.following,
     black: r.row.black === Flag.yes,
@@ -67,24 +79,41 @@ function presentFan(r: FanRow): z.infer<typeof FanSchema> {
   };
 }
 
-const CSV_COLUMNS = ['ID', '昵称', 'OpenID', '公众号', '活动', '来源', '层级', '助力数', '任务进度', '关注状态', '黑名单', '参与时间'] as const;
+const CSV_COLUMNS = [
+  'ID',
+  '昵称',
+  'OpenID',
+  '公众号',
+  '活动',
+  '来源',
+  '层级',
+  FIGURES.assists_net.label,
+  '为好友助力',
+  '任务进度',
+  '关注状态',
+  '黑名单',
+  '参与时间',
+  '关注时间',
+] as const;
 
-/** A fan's line in the CSV export. */
+/** A fan's line in the CSV export, in the admin's words and Beijing time. */
 function csvLine(r: FanRow): unknown[] {
   const v = presentFan(r);
   return [
     v.id,
-    v.nick_name,
+    v.nick_name ?? NO_NICKNAME,
     v.open_id,
     v.account.nick_name,
-    v.activity?.name,
+    v.activity ? `${v.activity.name}${v.activity.deleted ? '（已删除）' : ''}` : '未参与活动',
     v.origin_label,
     v.level,
     v.number,
-    v.task_progress,
+    v.assist_counted === null ? '' : v.assist_counted ? '计入' : '已扣除',
+    progressLabel(v.task_progress),
     v.following ? '关注中' : '已取关',
     v.black ? '是' : '否',
-    v.ctime,
+    formatShanghai(r.row.ctime),
+    r.row.subscribeTime ? formatShanghai(r.row.subscribeTime) : '',
   ];
 }
 const PageQuery = Filters.extend({
@@ -185,7 +214,8 @@ export const fansApi = createApi()
       const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filters), csvLine);
       return c.body(stream, 200, {
         'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="fans-${new Date().toISOString().slice(0, 10)}.csv"`,
+        // Named by the Beijing date, as the operator's calendar says.
+        'content-disposition': `attachment; filename="fans-${shanghaiDate(Date.now())}.csv"`,
       });
     },
   );

@@ -4,6 +4,7 @@ import { ownedUpload } from '../../campaign/uploads';
 import { AppError } from '../../errors';
 import { resolveLayout } from '../../poster/layout';
 import { renderPoster } from '../../poster/render';
+import { setRule } from '../../poster/rule';
 import { createApi, errorResponses, security } from './openapi';
 
 /** What a fan's QR looks like: the preview draws a real QR of this sample content. */
@@ -32,16 +33,34 @@ export const postersApi = createApi().openapi(
         },
       },
     },
-    responses: { 200: { description: '海报（JPEG）', content: { 'image/jpeg': { schema: z.any() } } }, ...errorResponses(401, 404, 422) },
+    responses: {
+      200: {
+        description: '海报（JPEG）',
+        headers: z.object({
+          'x-rule-font-size': z.string().openapi({ description: '规则文字在海报上的字号（放不下时比设置的小）' }),
+          'x-rule-fits': z.enum(['true', 'false']).openapi({ description: 'false：缩到最小字号仍放不下，超出部分以“…”省略' }),
+        }),
+        content: { 'image/jpeg': { schema: z.any() } },
+      },
+      ...errorResponses(401, 404, 422),
+    },
   }),
   async (c) => {
     const input = c.req.valid('json');
     const { db, uploads } = c.var.services;
     const upload = await ownedUpload(db, c.var.user.id, input.background_img);
+    const layout = resolveLayout(input.layout);
     const image = await withBackground(uploads, upload.key, (background) =>
-      renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout: resolveLayout(input.layout) }),
+      renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout }),
     );
     if (!image) throw new AppError('not_found', '背景图不存在，请重新上传');
-    return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, { 'content-type': image.contentType, 'cache-control': 'no-store' });
+    // How the rule was set, for the designer to tell the operator when it had to shrink or be cut.
+    const rule = setRule(input.rule, layout.rule);
+    return c.body(image.bytes as Uint8Array<ArrayBuffer>, 200, {
+      'content-type': image.contentType,
+      'cache-control': 'no-store',
+      'x-rule-font-size': String(rule.fontSize),
+      'x-rule-fits': String(rule.fits),
+    });
   },
 );

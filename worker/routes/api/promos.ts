@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { createPromo, deletePromo, getPromo, listPromos, type PromoSummary, renamePromo } from '../../campaign/promos';
+import { createPromo, deletePromo, getPromo, listPromos, type PromoSummary, printablePromoQr, renamePromo } from '../../campaign/promos';
 import { promoScene } from '../../campaign/scene';
 import { isoShanghai } from '../../campaign/time';
+import { PRINT_SIZES, type PrintSize } from '../../poster/print-qr';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
 
 const PromoSchema = z
@@ -93,6 +94,34 @@ export const promosApi = createApi()
       responses: { 200: { description: '推广码', ...json(PromoDetail) }, ...errorResponses(401, 404) },
     }),
     async (c) => c.json(presentDetail(await getPromo(c.var.services.db, c.var.user.id, c.req.valid('param').id)), 200),
+  )
+  .openapi(
+    createRoute({
+      method: 'get',
+      path: '/promos/{id}/qr',
+      summary: '下载推广码打印图（二维码下方印渠道名称，按打印尺寸）',
+      security,
+      request: {
+        params: IdParam,
+        query: z.object({
+          size: z
+            .enum(PRINT_SIZES.map(String) as [`${PrintSize}`, ...`${PrintSize}`[]])
+            .default('8')
+            .openapi({ description: `二维码边长（厘米）：${PRINT_SIZES.join(' / ')}；PNG 里记录了打印分辨率` }),
+        }),
+      },
+      responses: { 200: { description: 'PNG', content: { 'image/png': { schema: z.any() } } }, ...errorResponses(401, 404, 422) },
+    }),
+    async (c) => {
+      const cm = Number(c.req.valid('query').size) as PrintSize;
+      const { name, png } = await printablePromoQr(c.var.services.db, c.var.user.id, c.req.valid('param').id, cm);
+      const filename = `推广码-${name}-${cm}cm.png`;
+      return c.body(png as Uint8Array<ArrayBuffer>, 200, {
+        'content-type': 'image/png',
+        'cache-control': 'private, no-store',
+        'content-disposition': `attachment; filename="promo-${cm}cm.png"; filename*=UTF-8''${encodeURIComponent(filename)}`,
+      });
+    },
   )
   .openapi(
     createRoute({

@@ -297,6 +297,8 @@ export interface paths {
                     status?: "pending" | "running" | "ended";
                     account?: string;
                     q?: string;
+                    /** @description 为 true 时也列出已删除的活动（数据统计与粉丝筛选用），默认不列出 */
+                    include_deleted?: string;
                     page?: number;
                     page_size?: number;
                 };
@@ -544,10 +546,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** 数据统计（最近 7 / 30 天或日期范围，按北京时间） */
+        /** 数据统计（最近 7 / 30 天或日期范围，按北京时间；已删除的活动也可查看） */
         get: {
             parameters: {
                 query?: {
+                    /** @description 不给日期范围时：到今天（已结束的活动到结束那天）为止的天数，默认 7，不早于活动开始那天 */
                     days?: number;
                     from?: string;
                     to?: string;
@@ -770,6 +773,10 @@ export interface paths {
                 /** @description 海报（JPEG） */
                 200: {
                     headers: {
+                        /** @description 规则文字在海报上的字号（放不下时比设置的小） */
+                        "x-rule-font-size": string;
+                        /** @description false：缩到最小字号仍放不下，超出部分以“…”省略 */
+                        "x-rule-fits": "true" | "false";
                         [name: string]: unknown;
                     };
                     content: {
@@ -1073,6 +1080,74 @@ export interface paths {
                 };
             };
         };
+        trace?: never;
+    };
+    "/promos/{id}/qr": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 下载推广码打印图（二维码下方印渠道名称，按打印尺寸） */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 二维码边长（厘米）：8 / 12 / 20；PNG 里记录了打印分辨率 */
+                    size?: "8" | "12" | "20";
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description PNG */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "image/png": unknown;
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/fans": {
@@ -2278,8 +2353,13 @@ export interface components {
             claim_deadline: string | null;
             /** @description 奖品发完后自动结束活动 */
             end_when_gone: boolean;
+            figures: components["schemas"]["ActivityFigures"];
+            /** @description 参与人数（同 figures.participants），保留给旧的调用方 */
             participants: number;
+            /** @description 有效助力（同 figures.assists_net），保留给旧的调用方 */
             assists: number;
+            /** @description 已删除（只在 include_deleted=true 时列出）：记录保留，可查看数据与粉丝 */
+            deleted: boolean;
             created_at: string;
             warnings: string[];
         };
@@ -2307,7 +2387,18 @@ export interface components {
                 fontSize: number;
                 color: string;
                 width: number;
+                height: number;
             };
+        };
+        ActivityFigures: {
+            /** @description 参与人数（人）：回复关键词、领取专属海报的粉丝 */
+            participants: number;
+            /** @description 助力好友（人）：扫海报新关注、助力被计入的好友，含之后取关的 */
+            helpers: number;
+            /** @description 总助力（次）：计入过的助力，含取关后扣除的（每位助力好友一次） */
+            assists_gross: number;
+            /** @description 有效助力（次）：仍然计入的助力：总助力减去取关扣除，即各参与者助力数之和 */
+            assists_net: number;
         };
         ActivityInput: {
             name: string;
@@ -2502,9 +2593,12 @@ export interface components {
             risk?: components["schemas"]["RiskInput"];
         };
         ActivityStats: {
+            totals: components["schemas"]["ActivityFigures"] & unknown;
             days: {
+                /** @description 当天的参与人数 */
                 participants: number;
-                assists: number;
+                /** @description 当天的总助力（按好友关注的日期） */
+                assists_gross: number;
                 new_followers: number;
                 unfollows: number;
                 date: string;
@@ -2512,14 +2606,18 @@ export interface components {
                 unfollow_rate: number;
             }[];
             today: {
+                /** @description 当天的参与人数 */
                 participants: number;
-                assists: number;
+                /** @description 当天的总助力（按好友关注的日期） */
+                assists_gross: number;
                 new_followers: number;
                 unfollows: number;
             };
             yesterday: {
+                /** @description 当天的参与人数 */
                 participants: number;
-                assists: number;
+                /** @description 当天的总助力（按好友关注的日期） */
+                assists_gross: number;
                 new_followers: number;
                 unfollows: number;
             };
@@ -2608,12 +2706,16 @@ export interface components {
             activity: {
                 id: number;
                 name: string;
+                deleted: boolean;
             } | null;
             /** @description 0 好友海报，1 推广码，2 其他 */
             origin: number;
             origin_label: string;
             level: number;
+            /** @description 有效助力：这位粉丝的海报得到、仍然计入的助力 */
             number: number;
+            /** @description 好友海报带来的粉丝（来源 0）为好友的助力是否仍计入（取关扣助力后为 false）；其他粉丝为 null */
+            assist_counted: boolean | null;
             task_progress: number;
             following: boolean;
             black: boolean;

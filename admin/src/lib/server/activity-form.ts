@@ -95,8 +95,9 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * prizes and stock, the claim settings and the 防刷 rules. The form disables the rest, so they are not posted at
- * all; `values` is the posted form completed from the activity, to re-render it if the API refuses.
+ * poster layout, prizes and stock, the claim settings and the 防刷 rules. The form disables the rest,
+ * so they are not posted at all; `values` is the posted form completed from the activity, to
+ * re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const base = activityValues(current);
@@ -105,6 +106,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     name: posted.name,
     end_time: posted.end_time,
     rule: posted.rule,
+    layout: posted.layout,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
     claim_deadline: posted.claim_deadline,
     end_when_gone: posted.end_when_gone,
@@ -117,7 +119,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null, kind: w.kind };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule }, awards, ...claimAndRisk(v, errors) };
+  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards, ...claimAndRisk(v, errors) };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 

@@ -26,5 +26,8 @@ export const GET: RequestHandler = async (event) => {
     const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
     error(res.status, body.error?.message ?? '预览生成失败，请稍后重试');
   }
-  return new Response(res.body, { headers: { 'content-type': res.headers.get('content-type') ?? 'image/jpeg', 'cache-control': 'private, no-store' } });
+  const headers = new Headers({ 'content-type': res.headers.get('content-type') ?? 'image/jpeg', 'cache-control': 'private, no-store' });
+  // How the rule was set (shrunk to fit, or cut): the designer tells the operator.
+  for (const name of ['x-rule-font-size', 'x-rule-fits']) headers.set(name, res.headers.get(name) ?? '');
+  return new Response(res.body, { headers });
 };

@@ -6,7 +6,9 @@ import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const { items } = await apiLoad(event, api(event).GET('/accounts'));
-  return { accounts: items, values: newActivityValues() };
+  // With a single authorized account there is nothing to choose: it starts ticked.
+  const authorized = items.filter((a) => a.authorized);
+  return { accounts: items, values: { ...newActivityValues(), publics: authorized.length === 1 ? [authorized[0].appid] : [] } };
 }) satisfies PageServerLoad;
 
 export const actions = {
