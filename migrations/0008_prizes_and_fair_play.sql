@@ -8,6 +8,7 @@ CREATE TABLE `assist_hold` (
 	`due_at` integer,
 	`outcome` text,
 	`resolved_at` integer,
+	`left_at` integer,
 	PRIMARY KEY(`activity_id`, `public_number_id`, `open_id`),
 	FOREIGN KEY (`activity_id`) REFERENCES `activity`(`id`) ON UPDATE no action ON DELETE cascade
 );

@@ -52,23 +52,16 @@ describe('releaseHeld', () => {
     { accountId: 7, openId: 'a', at: NOW - 30 * HOUR, leftAt: null },
     { accountId: 7, openId: 'b', at: NOW - 2 * HOUR, leftAt: null },
     { accountId: 7, openId: 'c', at: NOW - 30 * HOUR, leftAt: NOW - 1 * HOUR },
-    { accountId: 7, openId: 'd', at: NOW - 30 * HOUR, leftAt: NOW - 29 * HOUR },
   ];
-  it('keeps the order; with 取关扣助力 a helper who left is dropped', () => {
-    expect(releaseHeld(off, held, true, NOW).map((r) => [r.assist.openId, r.gate.kind])).toEqual([
+  it('keeps the order; an assist whose helper has left is dropped', () => {
+    expect(releaseHeld(off, held, NOW).map((r) => [r.assist.openId, r.gate.kind])).toEqual([
       ['a', 'count'],
       ['b', 'count'],
       ['c', 'drop'],
-      ['d', 'drop'],
     ]);
   });
-  it('without it a helper who left still counts, unless they left within the stay period; a recent assist waits out its period', () => {
-    expect(releaseHeld(stay, held, false, NOW).map((r) => r.gate)).toEqual([
-      { kind: 'count' },
-      { kind: 'wait', dueAt: NOW + 22 * HOUR },
-      { kind: 'count' },
-      { kind: 'drop' },
-    ]);
+  it('with a stay period, a recent assist waits out what is left of it', () => {
+    expect(releaseHeld(stay, held, NOW).map((r) => r.gate)).toEqual([{ kind: 'count' }, { kind: 'wait', dueAt: NOW + 22 * HOUR }, { kind: 'drop' }]);
   });
 });
 

@@ -48,7 +48,8 @@ async function expectAgree(activityId: number) {
     await env.DB.prepare('SELECT id, open_id, number, task_progress, assist_counted FROM take_part_in WHERE activity_id = ?').bind(activityId).all<any>()
   ).results;
   for (const p of snap.participants) expect(rows.find((r) => r.id === p.row_id)).toMatchObject({ number: p.number, task_progress: p.task_progress });
-  for (const h of snap.helpers) expect(rows.find((r) => r.open_id === h.open_id)).toMatchObject({ assist_counted: h.counted });
+  // A helper's row is written when their assist counts: none while it is held or waiting.
+  for (const h of snap.helpers) expect(rows.find((r) => r.open_id === h.open_id)?.assist_counted ?? 0).toBe(h.counted);
   expect(rows.reduce((n, r) => n + r.number, 0)).toBe(rows.filter((r) => r.assist_counted === 1).length);
   const d1 = await winners(activityId);
   expect(d1.map((w) => [w.part_in_id, w.level, w.code])).toEqual(snap.prizes.map((p) => [p.owner_row_id, p.level, p.code]));
@@ -77,7 +78,9 @@ describe('burst rule', () => {
     const fifth = await assist(s, a.rowId);
     await settled(s.activity.id);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 3 });
-    expect(await rowOf(s.activity.id, fourth.openId)).toMatchObject({ assist_counted: 0, origin_open_id: a.openId });
+    expect(await rowOf(s.activity.id, fourth.openId)).toBeNull();
+    const hold = await env.DB.prepare('SELECT owner_row_id, reason, outcome FROM assist_hold WHERE open_id = ?').bind(fourth.openId).first();
+    expect(hold).toEqual({ owner_row_id: a.rowId, reason: 'burst', outcome: null });
     const [flagged] = await reviews(s);
     expect(flagged).toMatchObject({ poster_id: a.rowId, status: 'flagged', number: 3, evidence: { helpers: 5, held: 2, left: 0 } });
     expect(flagged.evidence.timeline.reduce((n: number, p: any) => n + p.counted + p.held, 0)).toBe(5);
@@ -142,7 +145,9 @@ describe('burst rule', () => {
     expect((await review(s, a.rowId, { action: 'approve' })).status).toBe(409);
     await settled(s.activity.id);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 1, black: 1 });
-    for (const h of helpers) expect(await rowOf(s.activity.id, h.openId)).toMatchObject({ black: 1 });
+    // The counted helper's row is flagged; the held ones never got a row (the counter bars them all).
+    expect(await rowOf(s.activity.id, helpers[0].openId)).toMatchObject({ black: 1 });
+    expect(await rowOf(s.activity.id, helpers[1].openId)).toBeNull();
     expect((await winners(s.activity.id)).map((w) => w.status)).toEqual(['void']);
     const told = await waitFor(async () => (await notes(a.openId)).find((n) => n.includes('未通过活动核验')), 'the neutral notice');
     expect(told).not.toMatch(/作弊|刷/);
@@ -166,7 +171,7 @@ describe('stay period', () => {
     const leaves = await assist(s, a.rowId);
     await settled(s.activity.id);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 0 });
-    expect(await rowOf(s.activity.id, stays.openId)).toMatchObject({ assist_counted: 0 });
+    expect(await rowOf(s.activity.id, stays.openId)).toBeNull();
     expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
     await waitFor(async () => (await notes(a.openId)).some((n) => n.includes('当前 2 人待确认')), 'the owner’s note');
 
@@ -175,6 +180,9 @@ describe('stay period', () => {
     const cookie = (await throughOAuth(await worker(path), a.openId)).headers.get('set-cookie')!.split(';')[0];
     expect(await (await worker(path, { headers: { cookie } })).text()).toContain('另有 2 人待确认');
 
+    // The activity's figures count assists that counted: none yet.
+    const figures = async () => (await (await api(s.op, `/activities/${s.activity.id}`)).json<any>()).figures;
+    expect(await figures()).toMatchObject({ helpers: 0, assists_gross: 0, assists_net: 0 });
     await fanPush(s.account, { type: 'unsubscribe', openId: leaves.openId });
     expect(await runInDurableObject(stub, (i) => i.endStays(t0 + 24 * HOUR - 60_000))).toBe(0);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 0 });
@@ -185,8 +193,9 @@ describe('stay period', () => {
     expect(await runInDurableObject(stub, (i) => i.endStays(later))).toBe(0);
     await settled(s.activity.id);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 1, task_progress: 1 });
-    expect(await rowOf(s.activity.id, stays.openId)).toMatchObject({ assist_counted: 1 });
-    expect(await rowOf(s.activity.id, leaves.openId)).toMatchObject({ assist_counted: 0, looking: 1 });
+    expect(await rowOf(s.activity.id, stays.openId)).toMatchObject({ assist_counted: 1, origin_open_id: a.openId, subscribe_time: expect.any(Number) });
+    expect(await rowOf(s.activity.id, leaves.openId)).toBeNull();
+    expect(await figures()).toMatchObject({ helpers: 1, assists_gross: 1, assists_net: 1 });
     const holds = await env.DB.prepare('SELECT open_id, outcome FROM assist_hold WHERE activity_id = ? ORDER BY at').bind(s.activity.id).all<any>();
     expect(holds.results).toEqual([
       { open_id: stays.openId, outcome: 'counted' },

@@ -83,18 +83,15 @@ export function promoFanStatement(d1: D1Database, accountId: number, openId: str
 // one parameter (D1 allows 100 per statement). Every value is absolute, so replaying is harmless.
 
 /**
- * Helpers who assisted: [activityId, accountId, openId, ownerOpenId, level, at, counted]; `counted`
- * is 0 for an assist held for review or waiting for the helper's stay period (防刷).
+ * Counted helpers: [activityId, accountId, openId, ownerOpenId, level, at]. An assist held for
+ * review or waiting for its stay period (防刷) gets its row when it counts, dated when the helper
+ * followed.
  */
 export const COUNTED_HELPERS = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, origin, part_in, origin_open_id, level, subscribe_time, ctime, assist_counted, looking)
-  SELECT h.value ->> 0, h.value ->> 1, (SELECT mtb_user_id FROM activity WHERE id = h.value ->> 0), h.value ->> 2, ${Origin.poster}, ${PartIn.helper}, h.value ->> 3, h.value ->> 4, h.value ->> 5, h.value ->> 5, h.value ->> 6, ${Looking.following}
+  SELECT h.value ->> 0, h.value ->> 1, (SELECT mtb_user_id FROM activity WHERE id = h.value ->> 0), h.value ->> 2, ${Origin.poster}, ${PartIn.helper}, h.value ->> 3, h.value ->> 4, h.value ->> 5, h.value ->> 5, ${Flag.yes}, ${Looking.following}
   FROM json_each(?1) AS h WHERE true
   ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET origin = ${Origin.poster}, origin_open_id = excluded.origin_open_id,
-    level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = excluded.assist_counted, looking = ${Looking.following}`;
-
-/** Held or waiting assists that count now: [activityId, accountId, openId]. */
-export const RECOUNTED_HELPERS = `UPDATE take_part_in SET assist_counted = ${Flag.yes} FROM json_each(?1) AS r
-  WHERE take_part_in.activity_id = r.value ->> 0 AND take_part_in.public_number_id = r.value ->> 1 AND take_part_in.open_id = r.value ->> 2`;
+    level = excluded.level, subscribe_time = excluded.subscribe_time, assist_counted = ${Flag.yes}, looking = ${Looking.following}`;
 
 /**
  * Helpers who left: [activityId, accountId, openId, at, uncount]. A departure applied after the fan

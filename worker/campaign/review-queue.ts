@@ -10,12 +10,12 @@ import { schema } from '../db/client';
 import { Looking, Origin } from '../db/values';
 import type { ReviewStatus } from './counter/fair-play';
 
-/** Held or waiting assists: [activityId, accountId, openId, ownerRowId, reason, at, dueAt, outcome, resolvedAt]. */
-export const ASSIST_HOLDS = `INSERT INTO assist_hold (activity_id, public_number_id, open_id, owner_row_id, reason, at, due_at, outcome, resolved_at)
-  SELECT h.value ->> 0, h.value ->> 1, h.value ->> 2, h.value ->> 3, h.value ->> 4, h.value ->> 5, h.value ->> 6, h.value ->> 7, h.value ->> 8
+/** Held or waiting assists: [activityId, accountId, openId, ownerRowId, reason, at, dueAt, outcome, resolvedAt, leftAt]. */
+export const ASSIST_HOLDS = `INSERT INTO assist_hold (activity_id, public_number_id, open_id, owner_row_id, reason, at, due_at, outcome, resolved_at, left_at)
+  SELECT h.value ->> 0, h.value ->> 1, h.value ->> 2, h.value ->> 3, h.value ->> 4, h.value ->> 5, h.value ->> 6, h.value ->> 7, h.value ->> 8, h.value ->> 9
   FROM json_each(?1) AS h WHERE true
   ON CONFLICT (activity_id, public_number_id, open_id) DO UPDATE SET owner_row_id = excluded.owner_row_id, reason = excluded.reason,
-    at = excluded.at, due_at = excluded.due_at, outcome = excluded.outcome, resolved_at = excluded.resolved_at`;
+    at = excluded.at, due_at = excluded.due_at, outcome = excluded.outcome, resolved_at = excluded.resolved_at, left_at = excluded.left_at`;
 
 /** Posters' reviews: [activityId, ownerRowId, status, flaggedAt, decidedAt, decidedBy]. */
 export const REVIEWS = `INSERT INTO review (activity_id, mtb_user_id, part_in_id, status, flagged_at, decided_at, decided_by)
@@ -33,7 +33,7 @@ const TIMELINE_POINTS = 60;
 /** Helpers read per poster for its evidence (a burst worth reviewing is far below this). */
 const EVIDENCE_HELPERS = 2000;
 
-/** One point of a poster's assist timeline: assists per bucket, counted and held. */
+/** One point of a poster's assist timeline: assists per bucket, counted and not (held, waiting or dropped). */
 export interface TimelinePoint {
   at: number;
   counted: number;
@@ -103,33 +103,41 @@ export async function listReviews(db: Db, userId: number, activityId: number, f:
   return { items, next: rows.length > pageSize ? page[page.length - 1].review.id : null };
 }
 
-/** The evidence of one poster: its helpers' follow and unfollow times, and which assists are held. */
+/**
+ * The evidence of one poster: when its helpers followed (counted ones from their take_part_in
+ * rows, the others from their held or waiting records), which are held, and who has left since.
+ */
 async function evidenceOf(db: Db, activityId: number, ownerRowId: number, owner: { openId: string; accountId: number; ctime: number }): Promise<Evidence> {
-  const [helpers, held] = await db.batch([
+  const [counted, uncounted] = await db.batch([
     db
-      .select({ openId: t.openId, at: t.subscribeTime, left: t.unsubscribeTime, looking: t.looking })
+      .select({ at: t.subscribeTime, left: t.unsubscribeTime, looking: t.looking })
       .from(t)
       .where(and(eq(t.activityId, activityId), eq(t.originOpenId, owner.openId), eq(t.accountId, owner.accountId), sql`${t.origin} = ${Origin.poster}`))
       .orderBy(asc(t.subscribeTime))
       .limit(EVIDENCE_HELPERS),
     db
-      .select({ openId: h.openId })
+      .select({ at: h.at, left: h.leftAt, reason: h.reason, outcome: h.outcome })
       .from(h)
-      .where(and(eq(h.activityId, activityId), eq(h.ownerRowId, ownerRowId), eq(h.reason, 'burst'), isNull(h.outcome))),
+      .where(and(eq(h.activityId, activityId), eq(h.ownerRowId, ownerRowId), sql`${h.outcome} IS NOT 'counted'`))
+      .orderBy(asc(h.at))
+      .limit(EVIDENCE_HELPERS),
   ]);
-  const heldIds = new Set(held.map((x) => x.openId));
-  const times = helpers.flatMap((x) => (x.at === null ? [] : [{ at: x.at, held: heldIds.has(x.openId) }]));
-  const gone = helpers.filter((x) => x.looking === Looking.unfollowed && x.at !== null && x.left !== null);
-  const { bucketSeconds, points } = timeline(times);
+  // In the timeline every assist that did not count is "held": held for review, waiting, or dropped.
+  const assists = [
+    ...counted.flatMap((x) => (x.at === null ? [] : [{ at: x.at, held: false, left: x.looking === Looking.unfollowed ? x.left : null }])),
+    ...uncounted.map((x) => ({ at: x.at, held: true, left: x.left })),
+  ].sort((x, y) => x.at - y.at);
+  const gone = assists.filter((x) => x.left !== null);
+  const { bucketSeconds, points } = timeline(assists);
   return {
     bucketSeconds,
     timeline: points,
-    helpers: helpers.length,
+    helpers: assists.length,
     left: gone.length,
-    held: heldIds.size,
-    firstAssistAfterSeconds: times.length ? Math.round((times[0].at - owner.ctime) / 1000) : null,
-    medianGapSeconds: median(times.slice(1).map((x, i) => (x.at - times[i].at) / 1000)),
-    medianStaySeconds: median(gone.map((x) => (x.left! - x.at!) / 1000)),
+    held: uncounted.filter((x) => x.reason === 'burst' && x.outcome === null).length,
+    firstAssistAfterSeconds: assists.length ? Math.round((assists[0].at - owner.ctime) / 1000) : null,
+    medianGapSeconds: median(assists.slice(1).map((x, i) => (x.at - assists[i].at) / 1000)),
+    medianStaySeconds: median(gone.map((x) => (x.left! - x.at) / 1000)),
   };
 }
 

@@ -381,30 +381,31 @@ export class ActivityCounter extends DurableObject<Env> {
     if (outcome.status === 'refused' || !owner) return { outcome, lastOutbox: 0 };
     const counts = outcome.status === 'counted';
     this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, ?, ?)', input.accountId, input.helperOpenId, owner.rowId, counts ? 1 : 0, input.at);
-    const helper = {
-      activityId: input.activityId,
-      accountId: input.accountId,
-      openId: input.helperOpenId,
-      ownerOpenId: owner.openId,
-      level: owner.level + 1,
-      at: input.at,
-      counted: counts ? Flag.yes : Flag.no,
-    };
+    const helper = this.helperRow(input.activityId, owner, input.accountId, input.helperOpenId, input.at);
     const notify = (note: Note) => ({
       key: `${input.eventKey}:notify`,
       appid: input.appid,
       message: { touser: owner.openId, msgtype: 'text' as const, text: { content: note.text } },
       reserve: note.reserve,
     });
-    const held: HoldRecord = { ...this.fanRef(input), ownerRowId: owner.rowId, reason: 'burst', at: input.at, dueAt: null, outcome: null, resolvedAt: null };
+    // An assist held or waiting gets its take_part_in row when it counts.
+    const held: HoldRecord = {
+      ...this.fanRef(input),
+      ownerRowId: owner.rowId,
+      reason: 'burst',
+      at: input.at,
+      dueAt: null,
+      outcome: null,
+      resolvedAt: null,
+      leftAt: null,
+    };
     if (gate.kind === 'hold') {
       this.fairPlay.hold(owner.rowId, input.accountId, input.helperOpenId, input.at);
-      if (!gate.flag) return { outcome, lastOutbox: this.enqueue({ helper, holds: [held] }) };
+      if (!gate.flag) return { outcome, lastOutbox: this.enqueue({ holds: [held] }) };
       const review = this.fairPlay.flag(owner.rowId, input.appid, input.at);
       return {
         outcome,
         lastOutbox: this.enqueue({
-          helper,
           holds: [held],
           review: this.reviewRecord(input.activityId, review),
           prizes: this.changePrizes(input.activityId, owner, 'won', 'held'),
@@ -415,7 +416,7 @@ export class ActivityCounter extends DurableObject<Env> {
     if (gate.kind === 'wait') {
       this.fairPlay.wait({ ...this.fanRef(input), ownerRowId: owner.rowId, appid: input.appid, at: input.at, dueAt: gate.dueAt });
       const note = waitingNote(settings.tiers, owner, settings.rules.stayHours ?? 0, this.fairPlay.waiting(owner.rowId));
-      return { outcome, lastOutbox: this.enqueue({ helper, holds: [{ ...held, reason: 'stay', dueAt: gate.dueAt }], message: notify(note) }) };
+      return { outcome, lastOutbox: this.enqueue({ holds: [{ ...held, reason: 'stay', dueAt: gate.dueAt }], message: notify(note) }) };
     }
     const c = this.count(settings, input.activityId, owner, input.at);
     return {
@@ -463,6 +464,7 @@ export class ActivityCounter extends DurableObject<Env> {
       dueAt: p.dueAt,
       outcome,
       resolvedAt: outcome ? now : null,
+      leftAt: null,
     });
     const fate = owner
       ? endOfStay({
@@ -481,7 +483,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const note = assistNote(settings.tiers, c.counted, c.claims, claimUrl);
     return {
       ...this.countedItem(p.activityId, owner, c),
-      recount: [{ activityId: p.activityId, accountId: p.accountId, openId: p.openId }],
+      helper: this.helperRow(p.activityId, owner, p.accountId, p.openId, p.at),
       holds: [hold('counted')],
       message: {
         key: `stay:${p.activityId}:${p.accountId}:${p.openId}:notify`,
@@ -515,6 +517,7 @@ export class ActivityCounter extends DurableObject<Env> {
       dueAt: null,
       outcome: 'dropped',
       resolvedAt: input.at,
+      leftAt: h.leftAt,
       ...over,
     });
     const notify = (text: string, reserve = 0) => ({
@@ -533,11 +536,11 @@ export class ActivityCounter extends DurableObject<Env> {
       return { outcome: { status: target, changed: true, ...none, dropped: held.length, blacklisted: blacklisted.fans }, items };
     }
     const holds: HoldRecord[] = [];
-    const recount: { activityId: number; accountId: number; openId: string }[] = [];
+    const helpers: NonNullable<OutboxItem['helper']>[] = [];
     const claims: TierClaim<PrizeTier>[] = [];
     const prizes = this.changePrizes(activityId, owner, 'held', 'won');
     let latest: Counted | undefined;
-    for (const { assist: h, gate } of releaseHeld(settings.rules, held, settings.deduct, input.at)) {
+    for (const { assist: h, gate } of releaseHeld(settings.rules, held, input.at)) {
       if (gate.kind === 'drop') holds.push(holdOf(h, {}));
       else if (gate.kind === 'wait') {
         this.fairPlay.wait({ activityId, accountId: h.accountId, openId: h.openId, ownerRowId: owner.rowId, appid: review.appid, at: h.at, dueAt: gate.dueAt });
@@ -547,16 +550,17 @@ export class ActivityCounter extends DurableObject<Env> {
         latest = this.count(settings, activityId, this.participant(owner.rowId)!, input.at);
         claims.push(...latest.claims);
         prizes.push(...latest.prizes);
-        recount.push({ activityId, accountId: h.accountId, openId: h.openId });
+        helpers.push(this.helperRow(activityId, owner, h.accountId, h.openId, h.at));
         holds.push(holdOf(h, { outcome: 'counted' }));
       }
     }
     const now = this.participant(owner.rowId)!;
-    const counted = recount.length;
+    const counted = helpers.length;
     const tally = { counted, waiting: holds.filter((h) => h.outcome === null).length, dropped: holds.filter((h) => h.outcome === 'dropped').length };
     const note = approvalNote(counted, now, claims, claimUrl);
     const items: OutboxItem[] = [
-      ...this.chunks(holds).map((part, i) => ({ holds: part, recount: i === 0 ? recount : undefined })),
+      ...this.chunks(holds).map((part) => ({ holds: part })),
+      ...this.chunks(helpers).map((part) => ({ helpers: part })),
       {
         ...reviewItem,
         owner: { activityId, rowId: owner.rowId, number: now.number, progress: now.taskProgress },
@@ -605,6 +609,11 @@ export class ActivityCounter extends DurableObject<Env> {
     return { activityId, ownerRowId: r.ownerRowId, status: r.status, flaggedAt: r.flaggedAt, decidedAt: r.decidedAt, decidedBy: r.decidedBy };
   }
 
+  /** A counted helper's take_part_in row, dated when they followed through the poster. */
+  private helperRow(activityId: number, owner: Participant, accountId: number, openId: string, at: number): NonNullable<OutboxItem['helper']> {
+    return { activityId, accountId, openId, ownerOpenId: owner.openId, level: owner.level + 1, at };
+  }
+
   private fanRef(input: { activityId: number; accountId: number; helperOpenId: string }) {
     return { activityId: input.activityId, accountId: input.accountId, openId: input.helperOpenId };
   }
@@ -650,13 +659,14 @@ export class ActivityCounter extends DurableObject<Env> {
    * counts (its record says so); one held is remembered as gone for the poster's review.
    */
   private leftUncounted(input: UnfollowInput): HoldRecord[] {
+    const ref = this.fanRef(input);
     const pending = this.fairPlay.takePending(input.accountId, input.helperOpenId);
-    if (!pending) {
-      this.fairPlay.leftWhileHeld(input.accountId, input.helperOpenId, input.at);
-      return [];
+    if (pending) {
+      const { ownerRowId, at, dueAt } = pending;
+      return [{ ...ref, ownerRowId, reason: 'stay', at, dueAt, outcome: 'left', resolvedAt: input.at, leftAt: input.at }];
     }
-    const { activityId, accountId, openId, ownerRowId, at, dueAt } = pending;
-    return [{ activityId, accountId, openId, ownerRowId, reason: 'stay', at, dueAt, outcome: 'left', resolvedAt: input.at }];
+    const held = this.fairPlay.leftWhileHeld(input.accountId, input.helperOpenId, input.at);
+    return held ? [{ ...ref, ownerRowId: held.ownerRowId, reason: 'burst', at: held.at, dueAt: null, outcome: null, resolvedAt: null, leftAt: input.at }] : [];
   }
 
   /** The stored outcome of an event already decided. */

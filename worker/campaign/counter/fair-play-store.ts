@@ -103,9 +103,17 @@ export class FairPlayStore {
       .map((r) => ({ accountId: r.public_number_id, openId: r.open_id, at: r.at, leftAt: r.left_at }));
   }
 
-  /** A held helper unfollowed: remembered for the review. Returns whether they were held. */
-  leftWhileHeld(accountId: number, openId: string, at: number): boolean {
-    return this.sql.exec('UPDATE held SET left_at = ? WHERE public_number_id = ? AND open_id = ? RETURNING seq', at, accountId, openId).toArray().length > 0;
+  /** A held helper unfollowed: remembered for the review. Returns their held assist, if they had one. */
+  leftWhileHeld(accountId: number, openId: string, at: number): { ownerRowId: number; at: number } | undefined {
+    const r = this.sql
+      .exec<{ owner_row_id: number; at: number }>(
+        'UPDATE held SET left_at = ? WHERE public_number_id = ? AND open_id = ? RETURNING owner_row_id, at',
+        at,
+        accountId,
+        openId,
+      )
+      .toArray()[0];
+    return r && { ownerRowId: r.owner_row_id, at: r.at };
   }
 
   clearHeld(ownerRowId: number): void {

@@ -81,18 +81,12 @@ export interface HeldAssist {
 }
 
 /**
- * An approved poster's held assists, in their original order: each counts now, waits for what is
- * left of its stay period, or is dropped because its helper has left: within the stay period (it
- * never counted), or while 取关扣助力 would take it back at once.
+ * An approved poster's held assists, in their original order: each counts now or waits for what
+ * is left of its stay period; one whose helper has unfollowed meanwhile is dropped (an assist is a
+ * follow that stays, and this one never counted).
  */
-export function releaseHeld(
-  rules: FairPlayRules,
-  held: readonly HeldAssist[],
-  deduct: boolean,
-  now: number,
-): { assist: HeldAssist; gate: Gate | { kind: 'drop' } }[] {
-  const leftTooSoon = (a: HeldAssist) => a.leftAt !== null && (deduct || (rules.stayHours !== null && a.leftAt < a.at + rules.stayHours * HOUR));
-  return held.map((assist) => ({ assist, gate: leftTooSoon(assist) ? { kind: 'drop' } : waitOrCount(rules, assist.at, now) }));
+export function releaseHeld(rules: FairPlayRules, held: readonly HeldAssist[], now: number): { assist: HeldAssist; gate: Gate | { kind: 'drop' } }[] {
+  return held.map((assist) => ({ assist, gate: assist.leftAt !== null ? { kind: 'drop' } : waitOrCount(rules, assist.at, now) }));
 }
 
 /** The owner's note when an assist waits for the helper's stay period: how many wait, keeping sends for the prizes ahead. */

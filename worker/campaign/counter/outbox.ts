@@ -1,5 +1,5 @@
 import type { OutboundMessage } from '../../messaging/outbox';
-import { BLACK_FANS, BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS, RECOUNTED_HELPERS } from '../participants';
+import { BLACK_FANS, BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS } from '../participants';
 import { ASSIST_HOLDS, REVIEWS } from '../review-queue';
 import { ACTIVITY_ENDED, IMPORTED_CODES, WINNERS } from '../winners';
 import type { ReviewStatus } from './fair-play';
@@ -20,6 +20,8 @@ export interface HoldRecord extends FanRef {
   dueAt: number | null;
   outcome: 'counted' | 'dropped' | 'left' | null;
   resolvedAt: number | null;
+  /** When the helper unfollowed while their assist was held or waiting. */
+  leftAt: number | null;
 }
 
 /** A poster's review as it stands now. */
@@ -41,10 +43,10 @@ export const CODES_PER_ITEM = 100;
  * an item twice changes nothing.
  */
 export interface OutboxItem {
-  /** A helper's take_part_in row (inserted, or updated when the fan already had one); `counted` 0 while held or waiting. */
-  helper?: { activityId: number; accountId: number; openId: string; ownerOpenId: string; level: number; at: number; counted: 0 | 1 };
-  /** Helpers whose held or waiting assist counts now. */
-  recount?: FanRef[];
+  /** A counted helper's take_part_in row (inserted, or updated when the fan already had one). */
+  helper?: { activityId: number; accountId: number; openId: string; ownerOpenId: string; level: number; at: number };
+  /** Helpers whose held or waiting assist counts now (防刷), each a row like `helper`'s. */
+  helpers?: NonNullable<OutboxItem['helper']>[];
   /** A helper who unfollowed; `uncount` when their assist was taken back. */
   left?: { activityId: number; accountId: number; openId: string; at: number; uncount: 0 | 1 };
   /** A poster owner's counts. */
@@ -71,10 +73,10 @@ export interface D1Write {
 
 /**
  * The D1 statements and messages that apply `items` (in outbox order). Owner counts, flags,
- * prizes, holds and reviews are coalesced to each row's latest value; helpers (and held assists
- * counted later) are written before departures, which is their only possible order (a helper
- * counts once, and only one who followed can leave). A departure repeats the worker's own "not
- * following" write, for a helper row that reached D1 after it.
+ * prizes, holds and reviews are coalesced to each row's latest value; helpers are written before
+ * departures, which is their only possible order (a helper counts once, and only one who followed
+ * can leave). A departure repeats the worker's own "not following" write, for a helper row that
+ * reached D1 after it.
  */
 export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: OutboundMessage[] } {
   const helpers: unknown[][] = [];
@@ -82,7 +84,6 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const owners = new Map<number, unknown[]>();
   const black = new Map<number, unknown[]>();
   const prizes = new Map<string, unknown[]>();
-  const recounts: unknown[][] = [];
   const blackFans = new Map<string, unknown[]>();
   const holds = new Map<string, unknown[]>();
   const reviews = new Map<number, unknown[]>();
@@ -91,11 +92,10 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const messages: OutboundMessage[] = [];
   for (const item of items) {
     const { helper: h, left: l, owner: o, codes: c, ended: e, review: r, message } = item;
-    if (h) helpers.push([h.activityId, h.accountId, h.openId, h.ownerOpenId, h.level, h.at, h.counted]);
-    for (const x of item.recount ?? []) recounts.push([x.activityId, x.accountId, x.openId]);
+    for (const x of h ? [h, ...(item.helpers ?? [])] : (item.helpers ?? [])) helpers.push([x.activityId, x.accountId, x.openId, x.ownerOpenId, x.level, x.at]);
     for (const b of item.blackFans ?? []) blackFans.set(`${b.accountId}:${b.openId}`, [b.activityId, b.accountId, b.openId, b.black]);
     for (const x of item.holds ?? []) {
-      holds.set(`${x.accountId}:${x.openId}`, [x.activityId, x.accountId, x.openId, x.ownerRowId, x.reason, x.at, x.dueAt, x.outcome, x.resolvedAt]);
+      holds.set(`${x.accountId}:${x.openId}`, [x.activityId, x.accountId, x.openId, x.ownerRowId, x.reason, x.at, x.dueAt, x.outcome, x.resolvedAt, x.leftAt]);
     }
     if (r) reviews.set(r.ownerRowId, [r.activityId, r.ownerRowId, r.status, r.flaggedAt, r.decidedAt, r.decidedBy]);
     if (l) departures.push([l.activityId, l.accountId, l.openId, l.at, l.uncount]);
@@ -113,8 +113,6 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
     if (rows.length) writes.push({ sql, params: [JSON.stringify(rows)] });
   };
   add(COUNTED_HELPERS, helpers);
-  // A held assist counted later, then taken back by its helper's departure, ends uncounted.
-  add(RECOUNTED_HELPERS, recounts);
   add(DEPARTED_HELPERS, departures);
   add(OWNER_COUNTS, [...owners.values()]);
   add(BLACK_FLAGS, [...black.values()]);

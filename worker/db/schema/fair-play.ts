@@ -25,6 +25,8 @@ export const assistHold = sqliteTable(
     /** Null while waiting; counted, dropped (voided or barred), or left (unfollowed before it counted). */
     outcome: text('outcome', { enum: ['counted', 'dropped', 'left'] }),
     resolvedAt: integer('resolved_at'),
+    /** When the helper unfollowed while the assist was held or waiting (the review's evidence). */
+    leftAt: integer('left_at'),
   },
   (t) => [primaryKey({ columns: [t.activityId, t.accountId, t.openId] }), index('assist_hold_owner').on(t.activityId, t.ownerRowId, t.outcome)],
 );

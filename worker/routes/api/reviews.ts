@@ -22,7 +22,7 @@ const ReviewSchema = z
       bucket_seconds: z.number().int(),
       timeline: z
         .array(z.object({ at: z.string(), counted: z.number().int(), held: z.number().int() }))
-        .openapi({ description: '按时间段的助力数（计入 / 暂停）' }),
+        .openapi({ description: '按时间段的助力数：计入的与未计入的（暂停、待确认或已作废）' }),
       helpers: z.number().int(),
       held: z.number().int().openapi({ description: '暂停待审核的助力' }),
       left: z.number().int().openapi({ description: '此后已取关的助力好友' }),

@@ -2773,7 +2773,7 @@ export interface components {
             decided_by: string | null;
             evidence: {
                 bucket_seconds: number;
-                /** @description 按时间段的助力数（计入 / 暂停） */
+                /** @description 按时间段的助力数：计入的与未计入的（暂停、待确认或已作废） */
                 timeline: {
                     at: string;
                     counted: number;
