@@ -61,8 +61,12 @@ const VARIANTS: Variant[] = [
   },
 ];
 const WARMUP_MS = 2_000;
-/** What the worker answers a counted assist (texts.assistThanks), checked on every reply. */
+/** What the worker's answer to a counted assist says (within the scene helper_thanks), checked on every reply. */
 const THANKS = '助力成功！';
+/** The template bound to 达成奖励档位: prizes customer service cannot deliver go this way. */
+const PRIZE_TEMPLATE = { short: '43216', data: { thing1: '{activity}', number2: '{number}', thing3: '{tier}：{good}' } };
+/** One owner in this many had their customer-service sends used by the account's staff before the run. */
+const STAFF_EVERY = 4;
 
 const box = new WXBizMsgCrypt({ token: KEYS.token, encodingAesKey: KEYS.aesKey, appid: KEYS.componentAppid });
 let nonce = 0;
@@ -142,13 +146,28 @@ export interface CallbackResult {
   text: string;
 }
 
-/** An activity running now with `o.owners` poster owners: fans who sent its keyword (each gets the rule and the link: 2 messages). */
+/** An activity running now, its prize notice bound to a template, with `o.owners` poster owners: fans who sent its keyword. */
 async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier[], settings: Record<string, unknown> = {}) {
   const keyword = `cb${runId.slice(-6)}`;
   const activity = await createActivity(o.api, o.account.appid, o.background, keyword, tiers, settings);
+  const { template_id } = await o.api.json<{ template_id: string }>('POST', `/accounts/${o.account.appid}/templates`, {
+    template_id_short: PRIZE_TEMPLATE.short,
+  });
+  await o.api.json('PATCH', `/activities/${activity.id}`, {
+    notices: { tier_reached: { template: { template_id, data: PRIZE_TEMPLATE.data, url: 'claim' } } },
+  });
+  // Poster owners: fans who sent the keyword (answered in the reply itself: no send used). The
+  // staff then use every send of one owner in STAFF_EVERY, as WeChat's official platform lets them.
   const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
   for (let i = 0; i < ownerOpenIds.length; i += 8) {
     await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(o.worker.url, o.sandboxUrl, o.account, id, keyword)));
+  }
+  for (const id of ownerOpenIds.filter((_, i) => i % STAFF_EVERY === 0)) {
+    await fetch(`${o.sandboxUrl}/__sandbox/fans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid: o.account.appid, openid: id, staffSends: 5 }),
+    });
   }
   const fans = await o.api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
   const rowOf = new Map(fans.items.map((f) => [f.open_id, f.id]));
@@ -195,7 +214,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const runId = Date.now().toString(36);
   const { activity, ownerOpenIds, ownerRows } = await activityWithOwners(o, runId, TIERS);
 
-  const sent = async () => ((await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>)['message/custom/send'] ?? 0;
+  const calls = async () => (await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>;
+  const sent = async () => {
+    const c = await calls();
+    return (c['message/custom/send'] ?? 0) + (c['message/template/send'] ?? 0);
+  };
   const baseline = await sent();
 
   // Reference: verify + decrypt + `success`, on a pool of pushes of the same shape, reused
@@ -222,16 +245,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   }
   const tiersOf = (n: number) => TIERS.filter((t) => n >= t.number).length;
 
-  // Wait for the queue: one message per counted assist, each settled in message_log (sent, or
-  // skipped where the owner's customer-service window has no room). A push that failed may not
-  // have counted, so once the accepted ones are settled a few seconds without progress end the wait.
+  // Wait for the queue: one notice per counted assist, each settled in message_log (sent by
+  // customer service or template, or none where nothing reaches the owner). A push that failed may
+  // not have counted, so once the accepted ones are settled a few seconds without progress end the wait.
   const appid = account.appid.replace(/'/g, "''");
   const settled = async () =>
     Number(
       (
         await d1Execute<{ n: number }>(
           o.persistDir,
-          `SELECT count(*) AS n FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND status != 'sending'`,
+          `SELECT count(*) AS n FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND status NOT IN ('sending', 'retrying')`,
         )
       )[0].n,
     );
@@ -255,13 +278,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       (SELECT coalesce(sum(number), 0) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS sum_number,
       (SELECT coalesce(sum(task_progress), 0) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS sum_progress,
       (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify') AS notify_messages,
-      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND summary LIKE '恭喜你完成%') AS tier_messages,
-      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND summary LIKE '恭喜你完成%' AND status = 'sent') AS tier_messages_sent,
-      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND status = 'skipped') AS notes_skipped,
-      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND status = 'sending') AS stuck_messages,
+      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND scene = 'tier_reached') AS tier_messages,
+      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND scene = 'tier_reached'
+         AND channel IN ('custom', 'template') AND status IN ('sent', 'delivered')) AS tier_messages_sent,
+      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND scene = 'progress' AND channel = 'none') AS notes_skipped,
+      (SELECT json_group_object(scene || ' ' || channel, n) FROM (SELECT scene, channel, count(*) AS n FROM message_log
+         WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' GROUP BY scene, channel)) AS by_channel,
+      (SELECT count(*) FROM message_log WHERE appid = '${appid}' AND status IN ('sending', 'retrying')) AS stuck_messages,
       (SELECT json_group_array(json_array(open_id, number, task_progress)) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS owners,
       (SELECT json_group_array(json_array(open_id, n)) FROM (SELECT open_id, count(*) AS n FROM message_log
-         WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND summary LIKE '恭喜你完成%' GROUP BY open_id)) AS tier_messages_by_owner`,
+         WHERE appid = '${appid}' AND idempotency_key LIKE '%:notify' AND scene = 'tier_reached' GROUP BY open_id)) AS tier_messages_by_owner`,
   );
   const owners = JSON.parse(String(row.owners)) as [string, number, number][];
   const tierByOwner = new Map((JSON.parse(String(row.tier_messages_by_owner)) as [string, number][]).map(([id, n]) => [id, n]));
@@ -274,6 +300,8 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       ownerMismatches++;
   }
   const helpers = Number(row.helpers);
+  const split = JSON.parse(String(row.by_channel)) as Record<string, number>;
+  const channel = (scene: string, ch: string) => split[`${scene} ${ch}`] ?? 0;
   const counts = {
     pushes_sent: pushed,
     pushes_accepted: accepted,
@@ -284,6 +312,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     tier_messages: Number(row.tier_messages),
     tier_messages_sent: Number(row.tier_messages_sent),
     notes_skipped_for_the_window: Number(row.notes_skipped),
+    prizes_by_custom: channel('tier_reached', 'custom'),
+    prizes_by_template: channel('tier_reached', 'template'),
+    prizes_by_none: channel('tier_reached', 'none'),
+    notes_by_custom: channel('progress', 'custom'),
+    notes_by_template: channel('progress', 'template'),
     notify_messages: Number(row.notify_messages),
     stuck_messages: Number(row.stuck_messages),
     owners_checked: owners.length,
@@ -323,8 +356,8 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       note: [ref.errors ? `reference errors: ${ref.errors}` : '', ...[...warm.errorSamples, ...ours.errorSamples].slice(0, 2)].filter(Boolean).join(' | '),
     },
     {
-      target: 'counts exact (helpers = Σ number, 1 tier msg per tier)',
-      measured: `helpers ${helpers} = Σnumber ${counts.sum_number}; accepted ${accepted} ≤ counted ≤ sent ${pushed}; tier msgs ${counts.tier_messages} = Σprogress ${counts.sum_task_progress}, all sent: ${counts.tier_messages_sent}; notes ${counts.notify_messages} (${counts.notes_skipped_for_the_window} not sent: no room in the owner's window)`,
+      target: 'counts exact (helpers = Σ number, 1 tier msg per tier, every prize announced)',
+      measured: `helpers ${helpers} = Σnumber ${counts.sum_number}; accepted ${accepted} ≤ counted ≤ sent ${pushed}; tier msgs ${counts.tier_messages} = Σprogress ${counts.sum_task_progress}, all announced (customer service or template): ${counts.tier_messages_sent}; notes ${counts.notify_messages} (${counts.notes_skipped_for_the_window} plain notes dropped)`,
       verdict: verdict(exact),
       note: [
         ownerMismatches ? `${ownerMismatches} owners off` : '',
@@ -364,7 +397,9 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
           .map((v) => (v.cpu ? `\n  ${v.label}: runtime CPU ${v.cpu.runtime} ms per request (${round((v.cpu.runtime / ourCpu.runtime) * 100)} % of ours)` : ''))
           .join('')
       : '') +
-    `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (each owner's rule, link and the notes their window had room for);` +
+    `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (the notes the owners' windows had room for, and templates);` +
+    `\n  prizes announced: ${counts.prizes_by_custom} by customer service, ${counts.prizes_by_template} by template (the staff had used the sends of 1 owner in ${STAFF_EVERY}), ${counts.prizes_by_none} not; ` +
+    `plain progress notes: ${counts.notes_by_custom} by customer service, ${counts.notes_by_template} by template, ${counts.notes_skipped_for_the_window} dropped (no send to spare);` +
     `\n  warm-up assists (${warm.sent}) are included in the count checks${ours.exhausted ? '\n  NOTE: the pre-sealed pushes ran out before the window ended; the rate is over the shorter time' : ''}` +
     ([...warm.errorSamples, ...ours.errorSamples].length
       ? `\n  first errors: ${[...warm.errorSamples, ...ours.errorSamples].slice(0, 3).join('\n                ')}`
@@ -476,7 +511,7 @@ async function countWrongReplies(answers: LoadResult['answers']): Promise<number
     try {
       const outer = parseWeChatXml(a.body);
       const inner = parseWeChatXml(await box.decrypt(outer.Encrypt ?? ''));
-      if (!inner.Content?.startsWith(THANKS)) wrong++;
+      if (!inner.Content?.includes(THANKS)) wrong++;
     } catch {
       wrong++;
     }

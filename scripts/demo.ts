@@ -5,7 +5,7 @@ import type { startSandbox } from '../test/sandbox/server';
 /** The demo the README promises: an operator, an authorized account, a running activity, a promo. */
 export const DEMO = {
   username: 'demo',
-  password: 'demo-password-2026',
+  password: 'mtb-sandbox-2026',
   appid: 'wxd0000000000de000',
   accountName: '媒体宝演示服务号',
   keyword: '海报',
@@ -23,8 +23,29 @@ async function call(base: string, path: string, init: RequestInit & { token?: st
 
 const json = (body: unknown) => ({ method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
 
-/** Idempotent: logs in (or registers) the demo operator and creates what is missing. */
-export async function seedDemo(base: string, sandbox: Sandbox) {
+/**
+ * The demo operator's password until the password rules refused passwords that contain the
+ * username: a local database seeded before still has it, and it still logs in.
+ */
+const EARLIER_PASSWORD = 'demo-password-2026';
+
+/** Logs the demo operator in, or registers it: its session token and the password that worked. */
+async function demoOperator(base: string): Promise<{ token: string; password: string }> {
+  for (const password of [DEMO.password, EARLIER_PASSWORD]) {
+    const res = await call(base, '/api/session', json({ username: DEMO.username, password }));
+    if (res.ok) return { token: ((await res.json()) as { token: string }).token, password };
+    if (res.status !== 401) throw new Error(`demo operator: ${res.status} ${await res.text()}`);
+  }
+  const res = await call(base, '/api/users', json({ username: DEMO.username, password: DEMO.password }));
+  if (!res.ok) throw new Error(`demo operator: ${res.status} ${await res.text()}`);
+  return { token: ((await res.json()) as { token: string }).token, password: DEMO.password };
+}
+
+/**
+ * Idempotent: logs in (or registers) the demo operator and creates what is missing. Resolves with
+ * the password the demo operator logs in with.
+ */
+export async function seedDemo(base: string, sandbox: Sandbox): Promise<string> {
   sandbox.state.accounts.set(DEMO.appid, {
     appid: DEMO.appid,
     ghId: 'gh_d000demo0001',
@@ -34,10 +55,7 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
     refreshToken: DEMO.refreshToken,
     authorized: true,
   });
-  let res = await call(base, '/api/session', json({ username: DEMO.username, password: DEMO.password }));
-  if (res.status === 401) res = await call(base, '/api/users', json({ username: DEMO.username, password: DEMO.password }));
-  if (!res.ok) throw new Error(`demo operator: ${res.status} ${await res.text()}`);
-  const { token } = (await res.json()) as { token: string };
+  const { token, password } = await demoOperator(base);
 
   const accounts = (await (await call(base, '/api/accounts', { token })).json()) as { items: { appid: string }[] };
   if (!accounts.items.some((a) => a.appid === DEMO.appid)) {
@@ -76,4 +94,5 @@ export async function seedDemo(base: string, sandbox: Sandbox) {
     if (created.status !== 201) throw new Error(`demo activity: ${created.status} ${await created.text()}`);
     await call(base, '/api/promos', { token, ...json({ name: '官网首页', account: DEMO.appid }) });
   }
+  return password;
 }

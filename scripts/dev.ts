@@ -7,7 +7,7 @@
  * from then on their output is shown as it comes. Should any part stop on its own, every other
  * one is stopped too.
  */
-import { copyFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, existsSync, readFileSync } from 'node:fs';
 import { startSandbox } from '../test/sandbox/server';
 import { DEMO, seedDemo } from './demo';
 import { type Child, killAllSync, spawnGroup, stopAll, stopAllIfItExits, waitForHttp } from './lib/processes';
@@ -19,14 +19,28 @@ const ADMIN_PORT = 5173;
 /** Beside the worker's local D1, R2 and Durable Objects: deleting .wrangler/state starts both over. */
 const SANDBOX_STATE = '.wrangler/state/sandbox.json';
 
-function vars(): Record<string, string> {
-  if (!existsSync('.dev.vars')) copyFileSync('.dev.vars.example', '.dev.vars');
-  return Object.fromEntries(
-    readFileSync('.dev.vars', 'utf8')
+const parseVars = (file: string): Record<string, string> =>
+  Object.fromEntries(
+    readFileSync(file, 'utf8')
       .split('\n')
       .filter((l) => /^[A-Z_]+=/.test(l))
       .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1).trim()]),
   );
+
+/**
+ * `.dev.vars`, made from `.dev.vars.example` when missing. Variables added to the example since
+ * a copy was made are appended to it, so an older checkout's copy keeps working.
+ */
+function vars(): Record<string, string> {
+  if (!existsSync('.dev.vars')) copyFileSync('.dev.vars.example', '.dev.vars');
+  const example = parseVars('.dev.vars.example');
+  const own = parseVars('.dev.vars');
+  const missing = Object.keys(example).filter((k) => !(k in own));
+  if (missing.length) {
+    appendFileSync('.dev.vars', `\n# Added by npm run dev from .dev.vars.example\n${missing.map((k) => `${k}=${example[k]}`).join('\n')}\n`);
+    console.log(`Added ${missing.join(', ')} to .dev.vars (from .dev.vars.example)`);
+  }
+  return { ...example, ...own };
 }
 
 /** Once everything answers, the children's output is shown as it comes. */
@@ -90,7 +104,8 @@ async function main() {
   });
   const admin = together(
     spawnGroup('admin', 'npm', ['run', 'dev', '-w', 'admin'], {
-      env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}` },
+      // The admin's server tells the API its browsers' addresses with the secret the worker shares.
+      env: { ...process.env, API_BASE: `http://127.0.0.1:${WORKER_PORT}`, ADMIN_API_SECRET: v.ADMIN_API_SECRET },
       onOutput: printAs('admin'),
     }),
   );
@@ -100,13 +115,13 @@ async function main() {
   await sandbox.pushTicket();
   // WeChat pushes a fresh verify ticket every 10 minutes.
   setInterval(() => sandbox?.pushTicket().catch((e) => console.error('[sandbox] ticket push failed', e)), 10 * 60_000);
-  await seedDemo(worker.url, sandbox);
+  const password = await seedDemo(worker.url, sandbox);
   await Promise.all([waitForHttp(`http://localhost:${ADMIN_PORT}/login`, admin, 120_000), waitForHttp(`http://127.0.0.1:${SANDBOX_PORT}/phone`, null, 10_000)]);
 
   live = true;
   console.log(`
   任务宝 on the edge is running:
-    admin    http://localhost:${ADMIN_PORT}   (operator ${DEMO.username} / ${DEMO.password})
+    admin    http://localhost:${ADMIN_PORT}   (operator ${DEMO.username} / ${password})
     phone    http://127.0.0.1:${SANDBOX_PORT}/phone   (play a fan: send「${DEMO.keyword}」to ${DEMO.accountName}; friends scan from the same page)
     worker   http://127.0.0.1:${WORKER_PORT}   (an index of what it serves; API document at /api/openapi.json)
   Ctrl-C stops everything. Sandbox state is kept in ${SANDBOX_STATE}; delete .wrangler/state to start over.

@@ -23,6 +23,7 @@ const PLACEHOLDER_VARS = {
   WECHAT_COMPONENT_TOKEN: 'gen-api',
   WECHAT_COMPONENT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
   SESSION_SECRET: 'gen-api-placeholder-session-secret-0123456789',
+  ADMIN_API_SECRET: 'gen-api-placeholder-admin-api-secret-0123456789',
 };
 
 async function fetchDocument(base: string): Promise<unknown> {

@@ -7,6 +7,7 @@ import { api } from './routes/api';
 import { oauthRoutes, posterRoutes } from './routes/fans';
 import { h5Routes } from './routes/h5';
 import { homeRoutes } from './routes/home';
+import { pageSecurity } from './routes/pages';
 import { wechatRoutes } from './routes/wechat';
 import { createServices } from './services';
 import { WeChatApiError } from './wechat/api';
@@ -30,6 +31,7 @@ export function toAppError(e: unknown): AppError {
 export function createApp() {
   const app = new Hono<AppEnv>();
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', pageSecurity());
   app.use('*', async function services(c, next) {
     c.set('services', createServices(c.env));
     await next();

@@ -9,6 +9,8 @@ export interface AppConfig {
   publicBaseUrl: string;
   adminOrigin: string;
   sessionSecret: string;
+  /** Shared with the admin's server: only beside it is the admin's word on a browser's address believed. */
+  adminApiSecret: string;
   /** `npm run bench` only: the verify-only reference route it compares pushes against. */
   benchRoutes: boolean;
 }
@@ -22,13 +24,23 @@ export function loadConfig(env: Env): AppConfig {
   const hit = cache.get(env);
   if (hit) return hit;
   const missing = (
-    ['WECHAT_COMPONENT_APPID', 'WECHAT_COMPONENT_SECRET', 'WECHAT_COMPONENT_TOKEN', 'WECHAT_COMPONENT_AES_KEY', 'SESSION_SECRET', 'PUBLIC_BASE_URL'] as const
+    [
+      'WECHAT_COMPONENT_APPID',
+      'WECHAT_COMPONENT_SECRET',
+      'WECHAT_COMPONENT_TOKEN',
+      'WECHAT_COMPONENT_AES_KEY',
+      'SESSION_SECRET',
+      'ADMIN_API_SECRET',
+      'PUBLIC_BASE_URL',
+    ] as const
   ).filter((k) => !env[k]);
   if (missing.length) {
     console.error(`configuration missing: ${missing.join(', ')}`);
     throw new AppError('unavailable', '服务配置不完整，请联系管理员');
   }
-  if (env.SESSION_SECRET.length < 32) throw new AppError('unavailable', 'SESSION_SECRET 至少 32 个字符');
+  for (const k of ['SESSION_SECRET', 'ADMIN_API_SECRET'] as const) {
+    if (env[k].length < 32) throw new AppError('unavailable', `${k} 至少 32 个字符`);
+  }
   const config: AppConfig = {
     component: {
       appid: env.WECHAT_COMPONENT_APPID,
@@ -47,6 +59,7 @@ export function loadConfig(env: Env): AppConfig {
     publicBaseUrl: trimSlash(env.PUBLIC_BASE_URL),
     adminOrigin: trimSlash(env.ADMIN_ORIGIN || env.PUBLIC_BASE_URL),
     sessionSecret: env.SESSION_SECRET,
+    adminApiSecret: env.ADMIN_API_SECRET,
     benchRoutes: env.BENCH_ROUTES === '1',
   };
   cache.set(env, config);

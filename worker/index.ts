@@ -1,4 +1,5 @@
 import { createApp } from './app';
+import { sendReminders } from './campaign/reminders';
 import { eraseExpiredContacts } from './campaign/winners';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
@@ -13,9 +14,11 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
+  // Hourly: housekeeping, the activities' reminders (each participant's once), and winners' contacts past keeping.
   scheduled: async (_controller, env) => {
-    const { db } = createServices(env);
-    await purgeExpired(db);
-    await eraseExpiredContacts(db, Date.now());
+    const services = createServices(env);
+    await purgeExpired(services.db);
+    await sendReminders(services);
+    await eraseExpiredContacts(services.db, Date.now());
   },
 } satisfies ExportedHandler<Env, MessageBundle>;

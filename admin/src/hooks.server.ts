@@ -1,4 +1,17 @@
-import type { HandleServerError } from '@sveltejs/kit';
+import type { Handle, HandleServerError } from '@sveltejs/kit';
+
+/**
+ * Headers on every answer of the console, beside the Content-Security-Policy that SvelteKit sets
+ * from kit.csp (svelte.config.js): no framing (older browsers ignore frame-ancestors), no MIME
+ * sniffing, and no console URL (with its filters and ids) in the Referer sent to other sites.
+ */
+export const handle: Handle = async ({ event, resolve }) => {
+  const response = await resolve(event);
+  response.headers.set('x-frame-options', 'DENY');
+  response.headers.set('x-content-type-options', 'nosniff');
+  response.headers.set('referrer-policy', 'same-origin');
+  return response;
+};
 
 /** Unexpected failures: logged with their detail here, shown to the operator in Chinese without it. */
 export const handleError: HandleServerError = ({ error, event, status }) => {

@@ -17,6 +17,7 @@ export const SECRETS = {
   WECHAT_COMPONENT_TOKEN: 'sandboxtoken',
   WECHAT_COMPONENT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
   SESSION_SECRET: 'bench-session-secret-0123456789abcdef0123456789',
+  ADMIN_API_SECRET: 'bench-admin-api-secret-0123456789abcdef0123456789',
 } as const;
 export const COMPONENT_APPID = 'wx0000000000component';
 export const KEYS: PushKeys = { token: SECRETS.WECHAT_COMPONENT_TOKEN, aesKey: SECRETS.WECHAT_COMPONENT_AES_KEY, componentAppid: COMPONENT_APPID };
@@ -132,7 +133,7 @@ export async function pushFan(base: string, account: Account, inner: string): Pr
 
 let msgSeq = 0;
 
-/** A fan sends the keyword (the sandbox first learns of the message, which opens their 48 h window). */
+/** A fan sends the keyword (the sandbox first learns of the message, which opens their 48 h window) and gets the news card. */
 export async function joinByKeyword(base: string, sandboxUrl: string, account: Account, openId: string, keyword: string): Promise<void> {
   await fetch(`${sandboxUrl}/__sandbox/fans`, {
     method: 'POST',
@@ -153,7 +154,8 @@ export async function joinByKeyword(base: string, sandboxUrl: string, account: A
       msgId: `${Date.now()}${String(msgSeq++).padStart(6, '0')}`,
     }),
   );
-  if (r.status !== 200 || r.body !== 'success') throw new Error(`join answered ${r.status} ${r.body}`);
+  // The answer (rule and poster link) is the encrypted reply itself.
+  if (r.status !== 200 || !r.body.startsWith('<xml>')) throw new Error(`join answered ${r.status} ${r.body}`);
 }
 
 export function startBenchSandbox(port: number, workerUrl: string): Sandbox {

@@ -1,8 +1,9 @@
 /**
  * The operator's whole journey in a real browser: register → log in → authorize an account →
- * create an activity (background upload, live preview, server-side validation) → sandbox fans
- * join and assist → the list, fans and stats pages show them → blacklist → CSV export, plus
- * promo codes, editing rules after start, deletion, phone layout and the 401 → login rule.
+ * add a template message → create an activity (background upload, live preview, notices with a
+ * template bound, server-side validation) → sandbox fans join and assist → the fan reads their
+ * progress page → the list, messages, fans and stats pages show them → blacklist → CSV export,
+ * plus promo codes, editing rules after start, deletion, phone layout and the 401 → login rule.
  * Every page is screenshotted into test-output/screenshots/ for review.
  */
 import { readFile } from 'node:fs/promises';
@@ -16,6 +17,19 @@ const shots = join(process.cwd(), 'test-output/screenshots');
 const background = join(process.cwd(), 'test/fixtures/poster-background.jpg');
 const photo = join(process.cwd(), 'test/fixtures/photo-4000x3000.jpg');
 const jsqrScript = createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js');
+
+/**
+ * Collects what the browser reports as Content-Security-Policy violations on `page` (a blocked
+ * script, style or image is a console error naming the policy): the console's and the fans' pages
+ * must work within their policies, so the journey ends with none.
+ */
+function cspViolations(page: Page): string[] {
+  const seen: string[] = [];
+  page.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) seen.push(`${page.url()}: ${m.text()}`);
+  });
+  return seen;
+}
 
 const APPID = 'wxe2e0000000000001';
 const ACCOUNT_NAME = '任务宝沙箱服务号';
@@ -49,9 +63,14 @@ async function sandbox<T = unknown>(path: string, body?: unknown): Promise<T> {
   return json as T;
 }
 
-/** A fan acting on their phone: the sandbox seals the event and pushes it to the worker. */
+/** A fan acting on their phone: the sandbox seals the event and pushes it to the worker, and shows the reply (a text or a news card). */
 const push = (openid: string, type: 'text' | 'subscribe' | 'unsubscribe', extra: { content?: string; scene?: string } = {}) =>
-  sandbox<{ reply: string }>('/__sandbox/phone/push', { appid: APPID, openid, type, ...extra });
+  sandbox<{ reply: string; news: { title: string; description: string; url: string } | null }>('/__sandbox/phone/push', {
+    appid: APPID,
+    openid,
+    type,
+    ...extra,
+  });
 
 // Functions below run in the browser. This file is type-checked with the worker's libraries (no
 // DOM), so they describe the few browser objects they touch themselves.
@@ -90,35 +109,18 @@ async function open(page: Page, path: string) {
   await page.waitForLoadState('networkidle');
 }
 
-/** The fan's poster link arrives as a customer-service news message (sent through the worker's queue). */
-async function posterLink(openid: string): Promise<string> {
-  let url = '';
-  await expect
-    .poll(
-      async () => {
-        const sent = await sandbox<{ msgtype: string; body: { news?: { articles: { url: string }[] } } }[]>(
-          `/__sandbox/messages?appid=${APPID}&touser=${openid}`,
-        );
-        url = sent.find((m) => m.msgtype === 'news')?.body.news?.articles[0]?.url ?? '';
-        return url;
-      },
-      { message: 'the news message with the poster link', timeout: 20_000 },
-    )
-    .not.toBe('');
-  return url;
-}
-
-/** The fan's phone: the sandbox's OAuth page reads who holds it from a cookie. */
-async function fanPhone(browser: Browser, openid: string) {
+/** A phone of `openid`'s: the sandbox's OAuth page reads the fan from a cookie. */
+async function phoneOf(browser: Browser, openid: string) {
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 1, isMobile: true, hasTouch: true });
   await phone.addCookies([{ name: 'sandbox_fan', value: openid, url: sandboxUrl }]);
   return phone;
 }
 
-/** Opens the link as the fan and reads the poster's QR. */
+/** Opens the link as the fan (the sandbox's OAuth page reads the fan from a cookie) and reads the poster's QR. */
 async function fanOpensPoster(browser: Browser, link: string, openid: string) {
-  const phone = await fanPhone(browser, openid);
+  const phone = await phoneOf(browser, openid);
   const page = await phone.newPage();
+  const violations = cspViolations(page);
   await page.goto(link);
   const poster = page.locator('img.poster');
   await expect(poster).toBeVisible();
@@ -128,9 +130,12 @@ async function fanOpensPoster(browser: Browser, link: string, openid: string) {
   await page.reload();
   await expect(poster).toBeVisible();
   await expect.poll(() => poster.evaluate(loadedWidth)).toBeGreaterThan(0);
-  await page.addScriptTag({ path: jsqrScript });
+  // The page's policy lets no script in, as it should; the test's own code is evaluated from
+  // outside the page (DevTools), which the policy does not govern.
+  await page.evaluate(await readFile(jsqrScript, 'utf8'));
   const qr = await poster.evaluate(decodeQr);
   await phone.close();
+  expect(violations, 'the poster page works within its Content-Security-Policy').toEqual([]);
   expect(qr, 'the poster carries a readable QR code').toBeTruthy();
   const { scene } = await sandbox<{ scene: string }>(`/__sandbox/qrcode-by-url?url=${encodeURIComponent(qr!)}`);
   return scene;
@@ -139,6 +144,7 @@ async function fanOpensPoster(browser: Browser, link: string, openid: string) {
 test('operator journey: account → activity → fans assist → lists, stats, blacklist, export', async ({ page, browser }) => {
   const username = `op${Date.now().toString(36)}`;
   const password = 'e2e-password-123';
+  const violations = cspViolations(page);
 
   await test.step('every page is behind the session', async () => {
     await open(page, '/fans');
@@ -192,6 +198,22 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(row).toContainText('支持');
     await expect(row).toContainText('已授权');
     await snap(page, 'accounts-authorized');
+  });
+
+  await test.step('add a template message from the library, for notices customer service cannot deliver', async () => {
+    await page.locator(`tr[data-appid="${APPID}"]`).getByRole('link', { name: '管理模板' }).click();
+    await expect(page.getByRole('heading', { name: /模板消息/ })).toBeVisible();
+    await expect(page.getByText('还没有模板')).toBeVisible();
+    await page.getByLabel('模板编号').fill('00000');
+    await page.getByRole('button', { name: '添加模板' }).click();
+    await expect(page.locator('.field.invalid')).toContainText('模板库中没有这个模板编号');
+    await page.getByLabel('模板编号').fill('43216');
+    await page.getByRole('button', { name: '添加模板' }).click();
+    await expect(page.getByRole('status')).toContainText('已添加模板');
+    const row = page.locator('tr[data-template]');
+    await expect(row).toContainText('助力成功通知');
+    await expect(row).toContainText('活动名称');
+    await snap(page, 'account-templates');
   });
 
   let activityId = 0;
@@ -249,6 +271,29 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(page.getByTestId('rule-fit')).toHaveCount(0);
     await snap(page, 'activity-create-form');
 
+    // Notices: the progress text with a variable that does not exist is flagged in its preview, then fixed.
+    const progress = page.locator('details[data-scene="progress"]');
+    await progress.locator('summary').click();
+    const progressText = progress.locator('textarea[name="notices.progress.text"]');
+    await progressText.fill('{nickname}，又有好友为你助力！已有 {number} 位，{next_stepp}。');
+    await expect(progress.locator('.error-text')).toContainText('未知变量 {next_stepp}');
+    await expect(progress.locator('[data-preview]')).toHaveText('小明，又有好友为你助力！已有 5 位，{next_stepp}。');
+    await snap(page, 'notices-unknown-variable');
+    await progressText.fill('{nickname}，又有好友为你助力！已有 {number} 位，{next_step}。');
+    await expect(progress.locator('.error-text')).toHaveCount(0);
+    await expect(progress.locator('[data-preview]')).toHaveText('小明，又有好友为你助力！已有 5 位，再邀请 5 人可得第二档【保温杯】。');
+    // Prizes reached: when customer service cannot reach the fan, the template goes, its fields worded with variables.
+    const tier = page.locator('details[data-scene="tier_reached"]');
+    await tier.locator('summary').click();
+    await tier.getByRole('combobox').selectOption({ label: '助力成功通知' });
+    await tier.locator('input[name="notices.tier_reached.data.thing1"]').fill('{activity}');
+    await tier.locator('input[name="notices.tier_reached.data.number2"]').fill('{number}');
+    await tier.locator('input[name="notices.tier_reached.data.thing3"]').fill('{tier}：{good}');
+    await tier.getByLabel('领奖页').check();
+    await expect(tier.getByText('预览：第一档：定制帆布袋')).toBeVisible();
+    await tier.evaluate((el) => (el as { scrollIntoView(o: object): void }).scrollIntoView({ block: 'center' }));
+    await snap(page, 'notices-template');
+
     await page.getByRole('button', { name: '创建活动' }).click();
     await expect(page).toHaveURL(/\/activities\?created=/);
     const row = page.locator('tr[data-activity]').first();
@@ -259,16 +304,83 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     expect(activityId).toBeGreaterThan(0);
   });
 
-  await test.step('a sandbox fan joins, opens the poster, and friends scan it', async () => {
+  await test.step('a sandbox fan joins (the reply is the rule and the poster link), opens the poster, and friends scan it', async () => {
     await sandbox('/__sandbox/fans', { appid: APPID, openid: FAN_A.openid, nickname: FAN_A.nickname });
     await push(FAN_A.openid, 'subscribe');
-    await push(FAN_A.openid, 'text', { content: KEYWORD });
-    scene = await fanOpensPoster(browser, await posterLink(FAN_A.openid), FAN_A.openid);
+    const joined = await push(FAN_A.openid, 'text', { content: KEYWORD });
+    expect(joined.news).toMatchObject({ title: '点击链接生成我的专属海报', description: expect.stringContaining('邀请 1 位好友扫码关注即得定制帆布袋一个') });
+    scene = await fanOpensPoster(browser, joined.news!.url, FAN_A.openid);
     expect(scene).toMatch(/^1_\d+$/);
+    // The poster itself comes into the chat, so the fan can forward it.
+    await expect
+      .poll(async () => (await sandbox<{ msgtype: string }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).map((m) => m.msgtype))
+      .toEqual(['image']);
+    // The account's staff answer the fan from the official platform and use every send left to
+    // them: 2 of the follow's minute (the poster took one) and the message's 5.
+    await sandbox('/__sandbox/fans', { appid: APPID, openid: FAN_A.openid, staffSends: 7 });
 
-    for (const friend of [FAN_B, FAN_C]) await push(friend.openid, 'subscribe', { scene });
+    const thanks = await push(FAN_B.openid, 'subscribe', { scene });
+    expect(thanks.reply).toBe(`你已为【${FAN_A.nickname}】助力成功！回复“${KEYWORD}”也能生成你的专属海报，赢取【定制帆布袋】。`);
+    // The prize is announced by the template, customer service being used up.
+    await expect
+      .poll(async () => (await sandbox<{ msgtype: string }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).map((m) => m.msgtype))
+      .toEqual(['image', 'template']);
+    await push(FAN_C.openid, 'subscribe', { scene });
     // One friend unfollows: with 取关扣助力 on, the inviter loses that assist.
     await push(FAN_C.openid, 'unsubscribe');
+  });
+
+  await test.step('the message history says what each fan was sent, how, and why not', async () => {
+    await open(page, `/activities/${activityId}/messages`);
+    await expect(page.getByRole('heading', { name: /消息记录/ })).toBeVisible();
+    const prize = page.locator('tr[data-message]', { hasText: '达成奖励档位' });
+    await expect(prize).toContainText('模板消息');
+    await expect(prize).toContainText('客服消息被微信拒绝（45047），改发模板消息');
+    // The sandbox pushes the template's receipt as WeChat does.
+    await expect
+      .poll(async () => {
+        await open(page, `/activities/${activityId}/messages?channel=template`);
+        return page.locator('tr[data-message]').first().getAttribute('data-status');
+      })
+      .toBe('delivered');
+    await open(page, `/activities/${activityId}/messages`);
+    await expect(page.locator('tr[data-message]', { hasText: '参与活动（规则与海报链接）' })).toContainText('被动回复');
+    await expect(page.locator('tr[data-message]', { hasText: '感谢助力好友' }).first()).toContainText('被动回复');
+    // The queue settles the deduction's notice: no send is left, and no template is bound to it.
+    const deducted = page.locator('tr[data-message]', { hasText: '好友取关扣助力' });
+    await expect
+      .poll(async () => {
+        await open(page, `/activities/${activityId}/messages?scene=deducted`);
+        return deducted.getAttribute('data-status');
+      })
+      .toBe('skipped');
+    await expect(deducted).toContainText('未送达');
+    await expect(deducted).toContainText('45047');
+    await open(page, `/activities/${activityId}/messages`);
+    await snap(page, 'activity-messages');
+    await open(page, `/fans?activity=${activityId}`);
+    await page.locator('tr[data-fan]', { hasText: FAN_A.openid }).getByRole('link', { name: '消息记录' }).click();
+    await expect(page.getByRole('heading', { name: `${FAN_A.nickname} 的消息` })).toBeVisible();
+    // The answer to the keyword, the poster, the prize, the second friend's note and the deduction.
+    await expect(page.locator('tr[data-message]')).toHaveCount(5);
+    await snap(page, 'fan-messages');
+  });
+
+  await test.step('the fan asks for their progress and reads their progress page', async () => {
+    const answer = await push(FAN_A.openid, 'text', { content: '进度' });
+    expect(answer.news).toMatchObject({ title: '【邀好友领帆布袋】我的助力进度', description: expect.stringContaining('已有 1 位好友为你助力') });
+    const phone = await phoneOf(browser, FAN_A.openid);
+    const fan = await phone.newPage();
+    await fan.goto(answer.news!.url);
+    await expect(fan.getByText('已有 1 位好友为你助力 · 第 1 名')).toBeVisible();
+    await expect(fan.locator('ol.tiers li.reached')).toContainText('第一档 · 1 人 · 定制帆布袋 ✓');
+    await expect(fan.getByText('再邀请 2 人可得第二档【保温杯】')).toBeVisible();
+    await expect(fan.getByRole('link', { name: '领取奖品' })).toHaveAttribute('href', /\/h5\/claim\?t=/);
+    await expect(fan.locator('.list.helpers li')).toHaveCount(1);
+    await expect(fan.locator('.list.leaders li.me')).toContainText('1. 我');
+    await expect.poll(() => fan.locator('img.poster').evaluate(loadedWidth)).toBeGreaterThan(0);
+    await snap(fan, 'fan-progress-phone');
+    await phone.close();
   });
 
   await test.step('the activity list shows the figures, with filters and search', async () => {
@@ -299,17 +411,22 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await expect(page.getByText('活动已开始：只能修改')).toBeVisible();
     await expect(page.getByLabel('参与关键词')).toBeDisabled();
     await expect(page.getByLabel('开始时间')).toBeDisabled();
-    await page.getByLabel('活动名称').fill('邀好友领帆布袋（加码）');
+    // By name: the bound template has a field labelled 活动名称 too.
+    const name = page.locator('input[name="name"]');
+    await name.fill('邀好友领帆布袋（加码）');
     await page.locator('input[name="awards.1.stock"]').fill('80');
     // The poster's layout stays editable: fans' posters are re-rendered with it.
     await page.getByText('精确调整位置（像素）').click();
     await expect(page.locator('input[name="layout.rule.y"]')).toBeEnabled();
     await page.locator('input[name="layout.rule.y"]').fill('1000');
+    // Notices stay editable after the start, and the template binding is kept.
+    await expect(page.locator('select[name="notices.tier_reached.template_id"]')).toHaveValue(/^tpl_/);
     await page.getByRole('button', { name: '保存修改' }).click();
     await expect(page).toHaveURL(/saved=1/);
     await expect(page.getByText('已保存。')).toBeVisible();
-    await expect(page.getByLabel('活动名称')).toHaveValue('邀好友领帆布袋（加码）');
+    await expect(name).toHaveValue('邀好友领帆布袋（加码）');
     await expect(page.locator('input[name="layout.rule.y"]')).toHaveValue('1000');
+    await expect(page.locator('input[name="notices.tier_reached.data.thing3"]')).toHaveValue('{tier}：{good}');
     await snap(page, 'activity-edit-locked');
   });
 
@@ -387,8 +504,9 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     const { reply } = await push(FAN_A.openid, 'text', { content: '领奖' });
     expect(reply).toContain('【定制帆布袋】待领取');
     const claimUrl = /https?:\/\/\S+\/h5\/claim\?t=\S+/.exec(reply)![0];
-    const phone = await fanPhone(browser, FAN_A.openid);
+    const phone = await phoneOf(browser, FAN_A.openid);
     const fan = await phone.newPage();
+    const fanViolations = cspViolations(fan);
     await fan.goto(claimUrl);
     await expect(fan.getByRole('heading', { level: 2 })).toContainText('定制帆布袋');
     await fan.getByLabel('收货人').fill('王小明');
@@ -410,7 +528,12 @@ test('operator journey: account → activity → fans assist → lists, stats, b
         return fan.locator('section.prize').count();
       })
       .toBe(3);
-    await expect(fan.locator('section.prize', { hasText: '保温杯' }).locator('p.code')).toHaveText('CUP-0001');
+    const cup = fan.locator('section.prize', { hasText: '保温杯' });
+    await expect(cup.locator('p.code')).toHaveText('CUP-0001');
+    // The copy button's script is the one the page's policy lets in.
+    await cup.getByRole('button', { name: '复制兑换码' }).click();
+    await expect(cup.getByRole('button', { name: '已复制' })).toBeVisible();
+    expect(fanViolations).toEqual([]);
     const onsite = fan.locator('section.prize', { hasText: '到店咖啡' });
     await expect(onsite.locator('.qr svg')).toBeVisible();
     const claimCode = await onsite.locator('p.code').innerText();
@@ -574,6 +697,10 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await open(page, '/stats');
     await expect(page).toHaveURL(/\/login\?next=%2Fstats/);
   });
+
+  await test.step('every page worked within the console’s Content-Security-Policy', async () => {
+    expect(violations).toEqual([]);
+  });
 });
 
 test('forms work without JavaScript: authorize, create with upload, field errors, delete', async ({ browser }) => {
@@ -581,6 +708,7 @@ test('forms work without JavaScript: authorize, create with upload, field errors
   await sandbox('/__sandbox/accounts', { appid, nickName: '无脚本测试号', serviceType: 2, verifyType: 0 });
   const context = await browser.newContext({ javaScriptEnabled: false });
   const page = await context.newPage();
+  const violations = cspViolations(page);
 
   await test.step('register', async () => {
     await page.goto(`${admin}/register`);
@@ -629,4 +757,5 @@ test('forms work without JavaScript: authorize, create with upload, field errors
     await expect(page.getByText('还没有活动')).toBeVisible();
   });
   await context.close();
+  expect(violations, 'no page broke the console’s Content-Security-Policy').toEqual([]);
 });

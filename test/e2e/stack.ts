@@ -51,7 +51,7 @@ export async function startStack(): Promise<Stack> {
     });
     const admin = spawnGroup('admin', process.execPath, [viteBin, 'dev', '--port', String(adminPort), '--strictPort', '--host', 'localhost'], {
       cwd: join(ROOT, 'admin'),
-      env: { ...process.env, API_BASE: workerUrl },
+      env: { ...process.env, API_BASE: workerUrl, ADMIN_API_SECRET: TEST_SECRETS.ADMIN_API_SECRET },
       onOutput: echo('admin'),
     });
     const vars = {

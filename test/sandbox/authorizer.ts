@@ -50,9 +50,9 @@ export function authorizerApp(state: SandboxState) {
     if (b.msgtype === 'news' && b.news?.articles?.length !== 1) return c.json(err(45008, 'article size out of limit'));
     const f = state.fan(appid, b.touser);
     if (!f.following) return c.json(err(43004, 'require subscribe'));
-    if (f.windowUntil < Date.now()) return c.json(err(45015, 'response out of time limit or subscription is canceled'));
-    if (f.windowLeft <= 0) return c.json(err(45047, 'out of response count limit'));
-    f.windowLeft -= 1;
+    const refused = state.spendSend(f);
+    if (refused === 45015) return c.json(err(45015, 'response out of time limit or subscription is canceled'));
+    if (refused === 45047) return c.json(err(45047, 'out of response count limit'));
     state.sent.push({ appid, touser: b.touser, msgtype: b.msgtype, body: b, at: Date.now() });
     return c.json(err(0, 'ok'));
   });

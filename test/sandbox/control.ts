@@ -46,14 +46,23 @@ export function controlApp(state: SandboxState) {
     return c.json({ ok: !!a });
   });
 
-  /** Creates or updates a fan (nickname, avatar, following) and records an interaction. */
+  /**
+   * Creates or updates a fan (nickname, avatar, following) and records an interaction.
+   * `staffSends`: the account's own staff sends that many customer-service messages from the
+   * official platform, spending the fan's windows as any send does. `age`: the fan's windows are
+   * that many ms older, as if the time had passed. `blocksTemplates`: the fan refuses the
+   * account's template messages.
+   */
   app.post('/__sandbox/fans', async (c) => {
     const b = await body(c);
     const f = state.fan(b.appid, b.openid);
     if (typeof b.nickname === 'string') f.nickname = b.nickname;
     if (typeof b.headimgurl === 'string') f.headimgurl = b.headimgurl;
     if (typeof b.following === 'boolean') f.following = b.following;
+    if (typeof b.blocksTemplates === 'boolean') f.blocksTemplates = b.blocksTemplates;
     if (b.interaction === 'message' || b.interaction === 'event') state.interact(b.appid, b.openid, b.interaction);
+    for (let i = 0; i < (Number(b.staffSends) || 0); i++) state.spendSend(f);
+    for (const w of [f.message, f.event]) w.until -= Number(b.age) || 0;
     return c.json(f);
   });
 
@@ -66,7 +75,16 @@ export function controlApp(state: SandboxState) {
 
   app.post('/__sandbox/faults', async (c) => {
     const b = await body(c);
-    state.faults.push({ api: b.api, appid: b.appid, errcode: b.errcode ?? 0, errmsg: b.errmsg, times: b.times ?? 1, delayMs: b.delayMs });
+    state.faults.push({
+      api: b.api,
+      appid: b.appid,
+      errcode: b.errcode ?? 0,
+      errmsg: b.errmsg,
+      times: b.times ?? 1,
+      delayMs: b.delayMs,
+      drop: b.drop === true,
+      lateMs: b.lateMs,
+    });
     return c.json({ ok: true });
   });
 

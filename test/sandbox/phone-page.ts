@@ -53,6 +53,7 @@ async function accounts() {
 async function push(payload) {
   const r = await post('/__sandbox/phone/push', { openid: fan(), ...payload });
   if (r.reply) log('them', esc(r.reply));
+  if (r.news) log('them card', '<b>' + esc(r.news.title) + '</b><br>' + esc(r.news.description) + '<br><a target="_blank" href="' + esc(r.news.url) + '">打开链接</a>');
   setTimeout(messages, 1500);
 }
 async function messages() {
@@ -60,6 +61,7 @@ async function messages() {
   for (const m of list.slice(seen)) {
     if (m.msgtype === 'text') log('them', esc(m.body.text.content));
     else if (m.msgtype === 'news') { const a = m.body.news.articles[0]; log('them card', '<b>' + esc(a.title) + '</b><br>' + esc(a.description) + '<br><a target="_blank" href="' + esc(a.url) + '">打开链接</a>'); }
+    else if (m.msgtype === 'template') log('them card', '<b>[模板消息]</b><br>' + Object.values(m.body.data).map((d) => esc(d.value)).join('<br>') + (m.body.url ? '<br><a target="_blank" href="' + esc(m.body.url) + '">详情</a>' : ''));
     else log('them', '[图片]');
   }
   seen = list.length;

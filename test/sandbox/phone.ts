@@ -15,8 +15,8 @@ export function phoneApp(state: SandboxState, opts: SandboxOptions) {
   const app = new Hono();
 
   /**
-   * A fan does something on their phone: the sandbox learns it (following, the service window),
-   * WeChat pushes it to the worker, and the account's passive reply comes back. Only a follower
+   * A fan does something on their phone: the sandbox learns it (following, the service windows),
+   * WeChat pushes it to the worker, and the account's passive reply (a text or a news card) comes back. Only a follower
    * can write to an account, so a text means following too.
    */
   async function act(
@@ -29,11 +29,12 @@ export function phoneApp(state: SandboxState, opts: SandboxOptions) {
     const a = state.accounts.get(appid)!;
     const f = state.fan(a.appid, openid);
     f.following = type !== 'unsubscribe';
-    state.interact(a.appid, openid, type === 'text' ? 'message' : 'event');
+    // An unfollow opens no window.
+    if (type !== 'unsubscribe') state.interact(a.appid, openid, type === 'text' ? 'message' : 'event');
     const inner = fanMessage({ ghId: a.ghId, openId: openid, createTime: Math.floor(Date.now() / 1000), type, content: extra.content, scene: extra.scene });
     const reply = await push(a.appid, inner, a.ghId);
     const friend = state.friends.find((x) => x.appid === appid && x.openid === openid);
-    if (friend) friend.reply = reply;
+    if (friend) friend.reply = reply.text ?? reply.news?.title ?? '';
     return reply;
   }
 
@@ -46,7 +47,8 @@ export function phoneApp(state: SandboxState, opts: SandboxOptions) {
     if (!state.accounts.has(b.appid)) return c.json(err(404, 'no such account'), 404);
     if (typeof b.openid !== 'string' || !b.openid || !ACTIONS.includes(b.type))
       return c.json(err(400, 'openid and type (text, subscribe, unsubscribe) are required'), 400);
-    return c.json({ reply: await act(opts.pushToWorker, b.appid, b.openid, b.type, { content: b.content, scene: b.scene }) });
+    const reply = await act(opts.pushToWorker, b.appid, b.openid, b.type, { content: b.content, scene: b.scene });
+    return c.json({ reply: reply.text ?? '', news: reply.news ?? null });
   });
 
   /** `count` new friends scan the QR code of `scene` and follow: each is remembered, with the account's reply. */

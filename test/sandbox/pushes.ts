@@ -59,3 +59,16 @@ export function fanMessage(m: {
 export function componentMessage(componentAppid: string, infoType: string, fields: Record<string, string>, createTime = Math.floor(Date.now() / 1000)): string {
   return buildXml({ AppId: componentAppid, CreateTime: createTime, InfoType: infoType, ...fields });
 }
+
+/** The inner XML of a template message's receipt (TEMPLATESENDJOBFINISH), as WeChat pushes it to the account's message URL. */
+export function templateReceipt(m: { ghId: string; openId: string; msgid: string; status: string; createTime?: number }): string {
+  return buildXml({
+    ToUserName: m.ghId,
+    FromUserName: m.openId,
+    CreateTime: m.createTime ?? Math.floor(Date.now() / 1000),
+    MsgType: 'event',
+    Event: 'TEMPLATESENDJOBFINISH',
+    MsgID: m.msgid,
+    Status: m.status,
+  });
+}

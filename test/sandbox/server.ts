@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { serve } from '@hono/node-server';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
-import { createSandbox, type SandboxOptions } from './app';
+import { createSandbox, type PhoneReply, type SandboxOptions } from './app';
 import { componentMessage, sealPush } from './pushes';
 import type { SandboxState } from './state';
 
@@ -43,15 +43,19 @@ function keepState(state: SandboxState, file: string): () => void {
 export function startSandbox(o: SandboxServerOptions) {
   const keys = { token: o.componentToken, aesKey: o.aesKey, componentAppid: o.componentAppid };
   const box = new WXBizMsgCrypt({ token: o.componentToken, encodingAesKey: o.aesKey, appid: o.componentAppid });
-  const post = async (path: string, ghId: string, inner: string) => {
+  const post = async (path: string, ghId: string, inner: string): Promise<PhoneReply> => {
     const sealed = await sealPush(keys, ghId, inner);
     const res = await fetch(`${o.workerUrl}${path}?${sealed.query}`, { method: 'POST', body: sealed.body, headers: { 'content-type': 'text/xml' } });
     const text = await res.text();
     if (!res.ok) throw new Error(`worker answered ${res.status}: ${text}`);
-    if (!text.startsWith('<xml>')) return '';
+    if (!text.startsWith('<xml>')) return {};
     const outer = parseWeChatXml(text);
-    const reply = outer.Encrypt ? parseWeChatXml(await box.decrypt(outer.Encrypt)) : outer;
-    return reply.Content ?? '';
+    const xml = outer.Encrypt ? await box.decrypt(outer.Encrypt) : text;
+    const reply = parseWeChatXml(xml);
+    if (reply.MsgType !== 'news') return { text: reply.Content ?? '' };
+    // A news reply's one article is nested, which parseWeChatXml does not keep.
+    const field = (tag: string) => new RegExp(`<${tag}><!\\[CDATA\\[([\\s\\S]*?)\\]\\]></${tag}>`).exec(xml)?.[1] ?? '';
+    return { news: { title: field('Title'), description: field('Description'), url: field('Url') } };
   };
   const options: SandboxOptions = {
     componentAppid: o.componentAppid,

@@ -2,6 +2,7 @@
  * What the sandbox remembers: WeChat's side of the world, in memory. `npm run dev` keeps it across
  * restarts in a file (snapshot / restore); tests start from nothing.
  */
+import type { PrivateTemplate } from '../../worker/wechat/authorizer';
 
 export interface SandboxAccount {
   appid: string;
@@ -20,10 +21,22 @@ export interface Fan {
   nickname: string;
   headimgurl: string;
   following: boolean;
-  /** Customer-service window: opened by a fan's message (48 h, 5 sends) or a follow/scan (1 min, 3 sends). */
-  windowUntil: number;
-  windowLeft: number;
+  /** The customer-service windows (WECHAT.md), two separate allowances: a fan's message opens 5 sends within 48 h… */
+  message: ServiceWindow;
+  /** …and a follow, SCAN or menu click 3 sends within 1 minute. */
+  event: ServiceWindow;
+  /** The fan refuses the account's template messages (their receipts say `failed:user block`). */
+  blocksTemplates: boolean;
 }
+
+/** One customer-service allowance: sends left until a moment. */
+export interface ServiceWindow {
+  until: number;
+  left: number;
+}
+
+export const MESSAGE_WINDOW = { ms: 48 * 3600_000, sends: 5 } as const;
+export const EVENT_WINDOW = { ms: 60_000, sends: 3 } as const;
 
 export interface SentMessage {
   appid: string;
@@ -41,6 +54,14 @@ export interface Fault {
   errmsg?: string;
   times: number;
   delayMs?: number;
+  /**
+   * The request is lost on the way: WeChat never processes it, and the caller gets a gateway's
+   * 502 page (after `delayMs`). Without it a delayed call is processed after the delay: a send
+   * WeChat delivers but answers too late.
+   */
+  drop?: boolean;
+  /** WeChat processes the call at once but answers this much later (the caller may have given up). */
+  lateMs?: number;
 }
 
 /** A friend the phone page made scan a fan's poster (or a promo code): who, through which scene, and what the account answered. */
@@ -62,6 +83,15 @@ export interface Token {
 
 export const TOKEN_TTL_S = 7200;
 
+/** A template message WeChat took, and the receipt it pushes (TEMPLATESENDJOBFINISH). */
+export interface TemplateJob {
+  msgid: string;
+  appid: string;
+  touser: string;
+  status: 'success' | 'failed:user block' | 'failed: system failed';
+  at: number;
+}
+
 export class SandboxState {
   readonly tickets = new Set<string>();
   latestTicket = '';
@@ -76,6 +106,11 @@ export class SandboxState {
   readonly media = new Map<string, { appid: string; bytes: number }>();
   readonly sent: SentMessage[] = [];
   readonly friends: Friend[] = [];
+  /** Each account's templates (at most 25), and the template messages sent with them. */
+  readonly templates = new Map<string, PrivateTemplate[]>();
+  readonly templateJobs: TemplateJob[] = [];
+  /** Template messages each account may still send today (WeChat's default is 100,000). */
+  readonly templateQuota = new Map<string, number>();
   readonly calls = new Map<string, number>();
   /** api_component_token calls per verify ticket: each test file pushes its own ticket. */
   readonly tokenCallsByTicket = new Map<string, number>();
@@ -141,21 +176,42 @@ export class SandboxState {
     const key = `${appid}/${openid}`;
     let f = this.fans.get(key);
     if (!f) {
-      f = { appid, openid, nickname: `粉丝${openid.slice(-4)}`, headimgurl: '', following: false, windowUntil: 0, windowLeft: 0 };
+      f = {
+        appid,
+        openid,
+        nickname: `粉丝${openid.slice(-4)}`,
+        headimgurl: '',
+        following: false,
+        message: { until: 0, left: 0 },
+        event: { until: 0, left: 0 },
+        blocksTemplates: false,
+      };
       this.fans.set(key, f);
     }
+    // A fan restored from an older snapshot has neither window.
+    f.message ??= { until: 0, left: 0 };
+    f.event ??= { until: 0, left: 0 };
     return f;
   }
 
-  /** A fan did something that opens the customer-service window. */
+  /** A fan wrote (`message`) or followed, scanned or clicked a menu (`event`): that window opens afresh. */
   interact(appid: string, openid: string, kind: 'message' | 'event', now = Date.now()) {
     const f = this.fan(appid, openid);
-    if (kind === 'message') {
-      f.windowUntil = now + 48 * 3600_000;
-      f.windowLeft = 5;
-    } else if (f.windowUntil < now + 60_000) {
-      f.windowUntil = now + 60_000;
-      f.windowLeft = Math.max(f.windowLeft, 3);
-    }
+    const w = kind === 'message' ? MESSAGE_WINDOW : EVENT_WINDOW;
+    f[kind] = { until: now + w.ms, left: w.sends };
+  }
+
+  /**
+   * Spends one customer-service send to a fan, as WeChat does: from the open window with room
+   * that closes first (the two allowances are separate; neither is wasted while the other
+   * lasts). Returns the errcode: 45015 when no window is open, 45047 when the open ones are used up.
+   */
+  spendSend(f: Fan, now = Date.now()): 0 | 45015 | 45047 {
+    const open = [f.event, f.message].filter((w) => w.until > now).sort((a, b) => a.until - b.until);
+    if (!open.length) return 45015;
+    const w = open.find((x) => x.left > 0);
+    if (!w) return 45047;
+    w.left -= 1;
+    return 0;
   }
 }

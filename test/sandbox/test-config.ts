@@ -11,4 +11,5 @@ export const TEST_SECRETS = {
   WECHAT_COMPONENT_TOKEN: 'sandboxtoken',
   WECHAT_COMPONENT_AES_KEY: 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG',
   SESSION_SECRET: 'test-session-secret-0123456789abcdef0123456789',
+  ADMIN_API_SECRET: 'test-admin-api-secret-0123456789abcdef0123456789',
 } as const;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { approvalNote, burstSince, endOfStay, type FairPlayRules, gateAssist, releaseHeld, waitingNote } from '../../worker/campaign/counter/fair-play';
+import { burstSince, endOfStay, type FairPlayRules, gateAssist, releaseHeld } from '../../worker/campaign/counter/fair-play';
 import type { Participant } from '../../worker/campaign/counter/rules';
+import { approvedNote, helperWaitingReply, waitingNote } from '../../worker/campaign/prize-notices';
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 11, 3, 12);
@@ -67,12 +68,19 @@ describe('releaseHeld', () => {
 
 describe('notes', () => {
   it('a waiting assist tells how many wait and keeps sends for the prizes ahead', () => {
-    expect(waitingNote(tiers, owner, 24, 3)).toEqual({ text: expect.stringContaining('当前 3 人待确认'), reserve: 1 });
+    expect(waitingNote(tiers, owner, 24, 3)).toMatchObject({
+      scene: 'progress',
+      mustArrive: false,
+      reserve: 1,
+      text: expect.stringContaining('当前 3 人待确认'),
+    });
   });
-  it('an approval says how many counted and announces the tiers passed with the claim link', () => {
-    const note = approvalNote(3, { ...owner, number: 10 }, [{ tier: tiers[1], inStock: true }], 'https://x/h5/claim?t=1');
-    expect(note.reserve).toBe(0);
-    expect(note.text).toContain('3 位好友的助力已计入，当前 10 人助力');
-    expect(note.text).toContain('获得奖品【杯子】！领取方式：https://x/h5/claim?t=1');
+  it('an approval says how many counted and what is next, and must arrive', () => {
+    const note = approvedNote(tiers, 3, { ...owner, number: 7 });
+    expect(note).toMatchObject({ mustArrive: true, reserve: 0 });
+    expect(note.text).toContain('3 位好友的助力已计入，当前 7 位好友助力，再邀请 3 人可得第二档【杯子】');
+  });
+  it('the helper waiting for their stay is thanked and told when it counts', () => {
+    expect(helperWaitingReply('助力成功！', 24)).toBe('助力成功！（保持关注满 24 小时后助力生效）');
   });
 });

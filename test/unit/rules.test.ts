@@ -19,7 +19,6 @@ const tiers: PrizeTier[] = [
   { level: 2, number: 10, good: '保温杯', stock: 2, kind: 'shipping' },
   { level: 3, number: 30, good: '蓝牙耳机', stock: 0, kind: 'shipping' },
 ];
-const CLAIM_URL = 'https://mtb.example.test/h5/claim?t=x';
 const settings: CounterSettings = { startTime: NOW - HOUR, endTime: NOW + HOUR, protect: true, deduct: true, deleted: false, accounts: new Set([7]), tiers };
 const owner: Participant = { rowId: 11, openId: 'oOwner', accountId: 7, number: 2, taskProgress: 0, level: 1 };
 const facts = (over: Partial<AssistFacts> = {}): AssistFacts => ({
@@ -91,30 +90,47 @@ describe('claimTiers', () => {
 });
 
 describe('notes', () => {
-  it('an assist that reaches a tier announces it with the claim link and takes any send left', () => {
-    const note = assistNote(tiers, { status: 'counted', number: 3, tier: 1 }, [{ tier: tiers[0], inStock: true }], CLAIM_URL);
-    expect(note.reserve).toBe(0);
-    expect(note.text).toContain('【优惠券】');
-    expect(note.text).toContain(`领取方式：${CLAIM_URL}`);
-    expect(note.text).toContain('再邀请 7 人可得【保温杯】');
-  });
-
-  it('a plain progress note keeps a send for every prize still ahead', () => {
-    expect(assistNote(tiers, { status: 'counted', number: 4, tier: 1 }, [], CLAIM_URL)).toMatchObject({ reserve: 2 });
-    expect(assistNote(tiers, { status: 'counted', number: 31, tier: 3 }, [], CLAIM_URL)).toMatchObject({
+  it('an assist that reaches a tier announces it (it must arrive, and takes any send left), with what is next', () => {
+    expect(assistNote(tiers, { status: 'counted', number: 3, tier: 1 }, [{ tier: tiers[0], inStock: true }])).toEqual({
+      scene: 'tier_reached',
+      vars: {
+        number: 3,
+        remaining: 7,
+        next_good: '保温杯',
+        next_tier: '第二档',
+        next_step: '再邀请 7 人可得第二档【保温杯】',
+        level: 1,
+        tier: '第一档',
+        good: '优惠券',
+      },
+      mustArrive: true,
       reserve: 0,
-      text: expect.stringContaining('全部任务'),
     });
   });
 
-  it('a sold-out tier says so', () => {
-    const note = assistNote(tiers, { status: 'counted', number: 30, tier: 3 }, [{ tier: tiers[2], inStock: false }], CLAIM_URL).text;
-    expect(note).toContain('已经发完');
-    expect(note).not.toContain(CLAIM_URL);
+  it('a plain progress note keeps a send for every prize still ahead, and gives way', () => {
+    expect(assistNote(tiers, { status: 'counted', number: 4, tier: 1 }, [])).toMatchObject({ scene: 'progress', mustArrive: false, reserve: 2 });
+    expect(assistNote(tiers, { status: 'counted', number: 31, tier: 3 }, [])).toMatchObject({
+      reserve: 0,
+      vars: { next_step: '你已完成全部任务', remaining: 0 },
+    });
+  });
+
+  it('a sold-out tier is still announced, marked so its words do not promise the prize', () => {
+    expect(assistNote(tiers, { status: 'counted', number: 30, tier: 3 }, [{ tier: tiers[2], inStock: false }])).toMatchObject({
+      scene: 'tier_reached',
+      soldOut: true,
+      vars: { tier: '第三档', good: '蓝牙耳机' },
+    });
   });
 
   it('a deduction tells the new count and keeps sends for the prizes ahead', () => {
-    expect(deductNote(tiers, { ...owner, taskProgress: 1 }, 2)).toEqual({ text: expect.stringContaining('当前 2 人助力'), reserve: 2 });
+    expect(deductNote(tiers, { ...owner, taskProgress: 1 }, 2)).toEqual({
+      scene: 'deducted',
+      vars: { number: 2, remaining: 8, next_good: '保温杯', next_tier: '第二档', next_step: '再邀请 8 人可得第二档【保温杯】' },
+      mustArrive: false,
+      reserve: 2,
+    });
   });
 });
 

@@ -17,7 +17,7 @@ function phone() {
     origin: 'http://sandbox.test',
     pushToWorker: async (_appid, inner) => {
       pushes.push(inner);
-      return inner.includes('<Event><![CDATA[subscribe]]></Event>') ? '助力成功' : '';
+      return inner.includes('<Event><![CDATA[subscribe]]></Event>') ? { text: '助力成功' } : {};
     },
   });
   sandbox.state.accounts.set(APPID, { appid: APPID, ghId: 'gh_phone', nickName: '沙箱号', serviceType: 2, verifyType: 0, refreshToken: 'r', authorized: true });

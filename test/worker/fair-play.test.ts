@@ -2,6 +2,7 @@ import { evictDurableObject, runDurableObjectAlarm, runInDurableObject } from 'c
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fanLink } from '../../worker/campaign/fan-access';
+import { texts } from '../../worker/campaign/texts';
 import { createServices } from '../../worker/services';
 import { api, fanPush, pushTicket, register, uid, waitFor, worker } from './helpers';
 import { join, local, rowOf, type Setup, setupActivity, throughOAuth } from './task-helpers';
@@ -123,7 +124,7 @@ describe('burst rule', () => {
     expect(await reviews(s)).toEqual([]);
     expect(await reviews(s, 'approved')).toEqual([expect.objectContaining({ poster_id: a.rowId, decided_by: s.op.username })]);
     const told = await waitFor(async () => (await notes(a.openId)).find((n) => n.includes('通过活动核验')), 'the approval notice');
-    expect(told).toContain('3 位好友的助力已计入，当前 5 人助力');
+    expect(told).toContain('3 位好友的助力已计入，当前 5 位好友助力');
     // An approved poster is trusted: a new burst counts.
     for (let i = 0; i < 3; i++) await assist(s, a.rowId);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 8 });
@@ -152,7 +153,7 @@ describe('burst rule', () => {
     const told = await waitFor(async () => (await notes(a.openId)).find((n) => n.includes('未通过活动核验')), 'the neutral notice');
     expect(told).not.toMatch(/作弊|刷/);
     // Blacklisted: the owner's poster takes no assists.
-    expect((await assist(s, a.rowId)).reply).toBeNull();
+    expect((await assist(s, a.rowId)).reply).toBe(texts.posterUnavailable);
     expect((await (await api(s.op, `/audit?activity=${s.activity.id}&action=review.void`)).json<any>()).items).toHaveLength(1);
     expect((await api(await register(), `/activities/${s.activity.id}/reviews/${a.rowId}`, { method: 'POST', json: body })).status).toBe(404);
     expect((await api(s.op, `/activities/${s.activity.id}/reviews/${a.rowId + 99999}`, { method: 'POST', json: body })).status).toBe(404);
@@ -167,7 +168,7 @@ describe('stay period', () => {
     const stub = counter(s.activity.id);
     const t0 = Date.now();
     const stays = await assist(s, a.rowId);
-    expect(stays.reply).toBe('助力成功！保持关注满 24 小时后助力生效，感谢你的支持。');
+    expect(stays.reply).toMatch(/助力成功！.*（保持关注满 24 小时后助力生效）$/);
     const leaves = await assist(s, a.rowId);
     await settled(s.activity.id);
     expect(await rowOf(s.activity.id, a.openId)).toMatchObject({ number: 0 });
@@ -202,7 +203,7 @@ describe('stay period', () => {
       { open_id: leaves.openId, outcome: 'left' },
     ]);
     expect((await winners(s.activity.id)).map((w) => w.status)).toEqual(['won']);
-    await waitFor(async () => (await notes(a.openId)).some((n) => n.includes('获得奖品【贴纸】')), 'the tier notice');
+    await waitFor(async () => (await notes(a.openId)).some((n) => n.includes('获得【贴纸】')), 'the tier notice');
 
     // After the period, 取关扣助力 applies as to any assist.
     await fanPush(s.account, { type: 'unsubscribe', openId: stays.openId });

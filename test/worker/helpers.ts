@@ -1,6 +1,8 @@
 import { env, exports } from 'cloudflare:workers';
+import { expect } from 'vitest';
 import { WXBizMsgCrypt } from '../../worker/wechat/crypto';
 import { parseWeChatXml } from '../../worker/wechat/xml';
+import { cspDirectives } from '../csp';
 import { pickAccount } from '../sandbox/authorization-page';
 import { componentMessage, fanMessage, type PushKeys, sealPush } from '../sandbox/pushes';
 import { TEST_SECRETS } from '../sandbox/test-config';
@@ -52,19 +54,26 @@ export interface FanPush {
   msgId?: string;
 }
 
-/** What WeChat would see: status, raw body, and the decrypted passive reply text (if any). */
+/** What WeChat would see: status, raw body, and the decrypted passive reply: its text, or its news card. */
 export interface PushResult {
   status: number;
   body: string;
   reply: string | null;
+  news: { title: string; description: string; url: string } | null;
 }
+
+/** A field of a news card's one article (parseWeChatXml keeps only the flat fields). */
+const articleField = (xml: string, tag: string) => new RegExp(`<${tag}><!\\[CDATA\\[([\\s\\S]*?)\\]\\]></${tag}>`).exec(xml)?.[1] ?? '';
 
 export async function readReply(res: Response): Promise<PushResult> {
   const body = await res.text();
-  if (!body.startsWith('<xml>')) return { status: res.status, body, reply: null };
+  if (!body.startsWith('<xml>')) return { status: res.status, body, reply: null, news: null };
   const outer = parseWeChatXml(body);
-  const inner = outer.Encrypt ? parseWeChatXml(await box.decrypt(outer.Encrypt)) : outer;
-  return { status: res.status, body, reply: inner.Content ?? null };
+  const xml = outer.Encrypt ? await box.decrypt(outer.Encrypt) : body;
+  const inner = parseWeChatXml(xml);
+  const news =
+    inner.MsgType === 'news' ? { title: articleField(xml, 'Title'), description: articleField(xml, 'Description'), url: articleField(xml, 'Url') } : null;
+  return { status: res.status, body, reply: inner.Content ?? null, news };
 }
 
 /** Builds a fan's push once, so it can be delivered several times (WeChat's retries). */
@@ -84,7 +93,8 @@ export async function fanPush(account: { appid: string; ghId: string }, p: FanPu
   await sandbox('/__sandbox/fans', {
     appid: account.appid,
     openid: p.openId,
-    interaction: p.type === 'text' ? 'message' : 'event',
+    // An unfollow opens no window.
+    interaction: p.type === 'text' ? 'message' : p.type === 'unsubscribe' ? undefined : 'event',
     following: p.type !== 'unsubscribe',
   });
   return deliver(account, await sealFanPush(account, p));
@@ -96,10 +106,16 @@ export interface Operator {
   token: string;
 }
 
+/**
+ * A client address of its own (IPv6 documentation range), as Cloudflare's `cf-connecting-ip`
+ * would give: registrations are rate-limited per address.
+ */
+export const newAddress = () => `2001:db8::${[...crypto.getRandomValues(new Uint16Array(2))].map((n) => n.toString(16)).join(':')}`;
+
 export async function register(username = uid('op')): Promise<Operator> {
   const res = await worker('/api/users', {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', 'cf-connecting-ip': newAddress() },
     body: JSON.stringify({ username, password: 'correct horse 1' }),
   });
   if (res.status !== 201) throw new Error(`register failed: ${res.status} ${await res.text()}`);
@@ -167,3 +183,22 @@ export const waitForMessages = (appid: string, touser: string, n: number) =>
     const list = await sentTo(appid, touser);
     return list.length >= n ? list : null;
   }, `${n} messages to ${touser}`);
+
+/**
+ * Reads one of the worker's HTML pages, asserting its Content-Security-Policy: nothing may run,
+ * nothing loads but images from this origin and the page's own stylesheet (named by its hash),
+ * and the page has no script, inline handler or style attribute that the policy would block.
+ */
+export async function strictPage(res: Response): Promise<string> {
+  const html = await res.text();
+  const policy = res.headers.get('content-security-policy') ?? '';
+  const directives = cspDirectives(policy);
+  expect(directives).toMatchObject({ 'default-src': ["'none'"], 'img-src': ["'self'"], 'base-uri': ["'none'"], 'frame-ancestors': ["'none'"] });
+  expect(directives['script-src']).toBeUndefined();
+  expect(policy).not.toContain('unsafe');
+  const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? '';
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(style)));
+  expect(directives['style-src']).toEqual([`'sha256-${btoa(String.fromCharCode(...digest))}'`]);
+  expect(html).not.toMatch(/<script|\sstyle=|\son[a-z]+=/i);
+  return html;
+}

@@ -1,8 +1,9 @@
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../worker/services';
-import { fanMessage, sealPush } from '../sandbox/pushes';
+import { componentMessage, fanMessage, sealPush } from '../sandbox/pushes';
 import { api, authorizeAccount, box, deliver, fanPush, KEYS, pushTicket, register, sandbox, sealFanPush, uid, waitForMessages, worker } from './helpers';
+import { setupActivity } from './task-helpers';
 
 const calls = async (name: string) => (await sandbox<Record<string, number>>('/__sandbox/calls'))[name] ?? 0;
 
@@ -61,6 +62,11 @@ describe('message URL', () => {
       `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&msg_signature=${'0'.repeat(40)}&echostr=${encodeURIComponent(echostr)}`,
     );
     expect(forged.status).toBe(401);
+    // Plain mode: the echostr itself comes back when the signature holds.
+    const plain = await worker(
+      `/wechat/callback/wxanything?timestamp=${timestamp}&nonce=n1&signature=${await box.signatureOf(timestamp, 'n1')}&echostr=plain-echo`,
+    );
+    expect(await plain.text()).toBe('plain-echo');
   });
 
   it('全网发布: echoes TESTCOMPONENT_MSG_TYPE_TEXT (encrypted) and answers QUERY_AUTH_CODE via the API', async () => {
@@ -94,6 +100,15 @@ describe('message URL', () => {
     await waitForMessages(account.appid, fan, 2);
     await new Promise((r) => setTimeout(r, 1500));
     expect(await sandbox(`/__sandbox/messages?appid=${account.appid}&touser=${fan}`)).toHaveLength(2);
+  });
+
+  it('answers the keyword of an activity whose times were stored out of range (around the API), never 500', async () => {
+    const s = await setupActivity();
+    await env.DB.prepare('UPDATE activity SET start_time = ?, end_time = ? WHERE id = ?').bind(8640000000001000, 8640000000002000, s.activity.id).run();
+    await createServices(env).counters(s.activity.id).reload();
+    const res = await fanPush(s.account, { type: 'text', openId: uid('o'), content: s.keyword });
+    expect(res.status).toBe(200);
+    expect(res.reply).toBe('活动未开始，活动时间：2100-01-01 00:00 至 2100-01-01 00:00，敬请期待。');
   });
 
   it('answers success to unknown accounts and unknown message types', async () => {
@@ -133,6 +148,27 @@ describe('hostile pushes change nothing', () => {
     expect(await dedupCount()).toBe(before);
   });
 
+  it('refuses plain-mode bodies on both push URLs, though the URL signature is genuine', async () => {
+    const op = await register();
+    const account = await authorizeAccount(op);
+    const before = await dedupCount();
+    // Every genuine push URL carries signature = sha1(token, timestamp, nonce), which does not
+    // cover the body: whoever saw one URL could post any plaintext with its query for 300 s.
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const signature = await box.signatureOf(timestamp, 'n1');
+    const seen = `timestamp=${timestamp}&nonce=n1&signature=${signature}`;
+    const keyword = fanMessage({ ghId: account.ghId, openId: uid('o'), createTime: Number(timestamp), type: 'text', content: 'hello' });
+    for (const query of [seen, `${seen}&encrypt_type=raw`]) {
+      const res = await worker(`/wechat/callback/${account.appid}?${query}`, { method: 'POST', body: keyword });
+      expect(res.status).toBe(401);
+    }
+    const revoke = componentMessage(KEYS.componentAppid, 'unauthorized', { AuthorizerAppid: account.appid });
+    expect((await worker(`/wechat/component?${seen}`, { method: 'POST', body: revoke })).status).toBe(401);
+    expect(await dedupCount()).toBe(before);
+    const { items } = await (await api(op, '/accounts')).json<{ items: { appid: string; authorized: boolean }[] }>();
+    expect(items.find((a) => a.appid === account.appid)?.authorized).toBe(true);
+  });
+
   it('refuses the wrong appid inside the ciphertext', async () => {
     const other = { ...KEYS, componentAppid: 'wxnotourcomponent' };
     const sealed = await sealPush(other, 'gh_x', fanMessage({ ghId: 'gh_x', openId: 'o1', createTime: 1, type: 'text', content: 'x' }));
@@ -149,5 +185,23 @@ describe('hostile pushes change nothing', () => {
     expect((await worker(`/wechat/callback/wx1111111111111111?${q}`, { method: 'POST', body: 'not xml at all' })).status).toBe(400);
     const huge = await worker(`/wechat/component?${q}`, { method: 'POST', body: `<xml><Encrypt>${'A'.repeat(10 * 1024 * 1024)}</Encrypt></xml>` });
     expect(huge.status).toBe(413);
+  });
+
+  it('reads an oversized chunked push to its end, never cancelling it (wrangler dev died of the cancel)', async () => {
+    let sent = 0;
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (sent === 10) return c.close();
+        sent += 1;
+        c.enqueue(new Uint8Array(16 * 1024).fill(65));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const res = await worker('/wechat/component', { method: 'POST', body, duplex: 'half' } as RequestInit);
+    expect(res.status).toBe(413);
+    expect({ cancelled, sent }).toEqual({ cancelled: false, sent: 10 });
   });
 });

@@ -1,8 +1,10 @@
 import jsQR from 'jsqr';
 import { expect } from 'vitest';
+import { MUST_ARRIVE } from '../../worker/messaging/notices';
+import type { Notice } from '../../worker/messaging/outbox';
 import { decodeJpeg } from '../../worker/poster/jpeg';
 import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
-import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, sandbox, uid, waitForMessages, worker } from './helpers';
+import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, uid, worker } from './helpers';
 
 export const BACKGROUND = Uint8Array.from(atob(backgroundDataUrl.slice(backgroundDataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
 
@@ -50,14 +52,11 @@ export async function setupActivity(over: Record<string, unknown> = {}): Promise
   return { op, account, activity, keyword: activity.poster.key_word };
 }
 
-/** A fan sends the keyword; returns the OAuth link from the news card. */
+/** A fan sends the keyword; returns the poster's OAuth link from the news card the worker answers with. */
 export async function join(s: Setup, openId: string): Promise<string> {
-  const before = (await sandbox<unknown[]>(`/__sandbox/messages?appid=${s.account.appid}&touser=${openId}`)).length;
   const res = await fanPush(s.account, { type: 'text', openId, content: s.keyword });
-  if (res.body !== 'success') throw new Error(`join answered ${res.body}`);
-  const messages = await waitForMessages(s.account.appid, openId, before + 2);
-  const news = messages.slice(before).find((m) => m.msgtype === 'news');
-  return news!.body.news.articles[0].url;
+  if (!res.news) throw new Error(`join answered ${res.status} ${res.body}`);
+  return res.news.url;
 }
 
 /** The fan taps the link in WeChat: OAuth page → redirect back to the worker → poster page. */
@@ -102,3 +101,17 @@ export async function throughOAuth(res: Response, openId: string, opts: { snapsh
 
 /** A worker URL without its origin (the tests call the worker's fetch directly). */
 export const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');
+/** A notice to `openId` in `s`'s activity, queued as the counter or the cron would (row 0: its wording names no row). */
+export function noticeFor(s: Setup, openId: string, n: Pick<Notice, 'scene' | 'vars'> & Partial<Notice>): Notice {
+  return {
+    kind: 'notice',
+    key: uid('n'),
+    appid: s.account.appid,
+    openId,
+    activityId: s.activity.id,
+    rowId: 0,
+    mustArrive: MUST_ARRIVE.has(n.scene),
+    reserve: 0,
+    ...n,
+  };
+}

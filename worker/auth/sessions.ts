@@ -1,15 +1,17 @@
-import { and, eq, gt, sql } from 'drizzle-orm';
+import { and, eq, gt } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { nonEmpty, schema } from '../db/client';
+import { schema } from '../db/client';
 import { AppError } from '../errors';
 import { sha256Hex, toBase64 } from '../lib/bytes';
 import { DUMMY_HASH, verifyPassword } from './password';
+import { clearAttempts, countAttempt, forgiveAttempt } from './rate-limit';
 
 export const SESSION_COOKIE = 'sid';
 export const SESSION_TTL_MS = 30 * 24 * 3600_000;
 
-/** Login failures allowed per key (username, client address) in one window. */
-const MAX_FAILURES = 5;
+/** Login attempts allowed from one address per user, and per address over all users, in a window. */
+const PER_USER_AND_ADDRESS = 5;
+const PER_ADDRESS = 20;
 const WINDOW_MS = 15 * 60_000;
 
 export interface SessionUser {
@@ -59,45 +61,28 @@ export async function deleteSession(db: Db, id: string): Promise<void> {
   await db.delete(schema.sessions).where(eq(schema.sessions.id, key));
 }
 
-async function failuresIn(db: Db, keys: string[], now: number): Promise<number> {
-  const rows = await db.select().from(schema.loginAttempts).where(sql`${schema.loginAttempts.key} in ${keys}`);
-  return Math.max(0, ...rows.filter((r) => r.windowStart + WINDOW_MS > now).map((r) => r.failures));
-}
-
-async function recordFailure(db: Db, keys: string[], now: number): Promise<void> {
-  await db.batch(
-    nonEmpty(
-      keys.map((key) =>
-        db
-          .insert(schema.loginAttempts)
-          .values({ key, windowStart: now, failures: 1 })
-          .onConflictDoUpdate({
-            target: schema.loginAttempts.key,
-            set: {
-              failures: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.failures} + 1 else 1 end`,
-              windowStart: sql`case when ${schema.loginAttempts.windowStart} + ${WINDOW_MS} > ${now} then ${schema.loginAttempts.windowStart} else ${now} end`,
-            },
-          }),
-      ),
-    ),
-  );
-}
-
 /**
- * Checks a username and password, rate-limited per username and per client address: after
- * five failures in 15 minutes the key is refused (429) until the window passes.
+ * Checks a username (normalised: lowercase) and password. Every attempt is counted before the
+ * password is, per user and address (5 in 15 minutes) and per address over all users (20): a
+ * guesser gets five evaluations however many guesses arrive at once, and someone else's guesses
+ * never lock the operator out where they log in from. Over either limit the answer is 429 until
+ * the window passes. A success clears its user+address count and gives the address its attempt back.
  */
-export async function authenticate(db: Db, username: string, password: string, clientIp: string, now = Date.now()): Promise<SessionUser> {
-  const keys = [`user:${username.toLowerCase()}`, `ip:${clientIp}`];
-  if ((await failuresIn(db, keys, now)) >= MAX_FAILURES) {
-    throw new AppError('rate_limited', '登录失败次数过多，请 15 分钟后再试');
-  }
+export async function authenticate(db: Db, username: string, password: string, address: string, now = Date.now()): Promise<SessionUser> {
+  const pair = `login:${username}@${address}`;
+  const from = `login:@${address}`;
+  const within = await countAttempt(
+    db,
+    [
+      { key: pair, max: PER_USER_AND_ADDRESS, windowMs: WINDOW_MS },
+      { key: from, max: PER_ADDRESS, windowMs: WINDOW_MS },
+    ],
+    now,
+  );
+  if (!within) throw new AppError('rate_limited', '登录失败次数过多，请 15 分钟后再试');
   const user = await db.query.userInfo.findFirst({ where: eq(schema.userInfo.username, username) });
   const ok = await verifyPassword(password, user?.passwordHash ?? DUMMY_HASH);
-  if (!user || !ok) {
-    await recordFailure(db, keys, now);
-    throw new AppError('unauthorized', '用户名或密码错误');
-  }
-  await db.delete(schema.loginAttempts).where(eq(schema.loginAttempts.key, keys[0]));
+  if (!user || !ok) throw new AppError('unauthorized', '用户名或密码错误');
+  await Promise.all([clearAttempts(db, pair), forgiveAttempt(db, from)]);
   return { id: user.id, username: user.username };
 }

@@ -3,10 +3,12 @@ import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag, flag, ProtectSwitch } from '../db/values';
 import { AppError, notFound } from '../errors';
+import { storedNotices } from '../messaging/notices';
+import { forgetReachSettings } from '../messaging/reach-settings';
 import type { Account } from '../platform/accounts';
 import { resolveLayout } from '../poster/layout';
 import { type ActivityInput, type ActivityPatch, type CompleteActivity, withDefaults } from './activity-input';
-import { customNotices, mergeNotices, storedNotices } from './activity-notices';
+import { customNotices, mergeNotices } from './activity-notices';
 import type { Counters } from './counter/stub';
 import { figureQueries, figuresOf } from './figure-counts';
 import type { ActivityFigures } from './figures';
@@ -265,8 +267,9 @@ function changedFields(before: CompleteActivity, after: CompleteActivity): strin
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
  * rule, prizes and stock, the poster layout, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
  * be resubmitted). Keywords, notices (per scene) and rules merge into what is stored. The
- * activity's counter reloads its settings at once. Returns what an edit after the start changed
- * (for the audit log); an edit before the start returns nothing.
+ * activity's counter reloads its settings at once, and so does this isolate's copy of its
+ * wording (other isolates within seconds). Returns what an edit after the start changed (for the
+ * audit log); an edit before the start returns nothing.
  */
 export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<string[]> {
   const activity = await ownedActivity(db, userId, id);
@@ -317,6 +320,7 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
     ),
   ]);
   await counters(id).reload();
+  forgetReachSettings(id);
   return started ? changedFields(before, after) : [];
 }
 
@@ -325,6 +329,7 @@ export async function deleteActivity({ db, counters }: ActivityDeps, userId: num
   await ownedActivity(db, userId, id);
   await db.update(schema.activity).set({ deletedAt: now, updatedAt: now }).where(eq(schema.activity.id, id));
   await counters(id).reload();
+  forgetReachSettings(id);
 }
 
 export interface ActivityFilters extends Deleted {

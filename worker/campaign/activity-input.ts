@@ -1,5 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { NOTICE_SCENES, NOTICE_VARIABLES, type NoticeScene, unknownVariables } from '../messaging/notices';
+import { EARLIEST, LATEST } from './time';
 
 /** "2026-11-23T20:00:00+08:00", "2026-11-23 20:00" (Asia/Shanghai) or epoch milliseconds → epoch ms. */
 export function parseTime(v: string | number): number | null {
@@ -20,6 +21,10 @@ const Time = z
     const t = parseTime(v);
     if (t === null) {
       ctx.addIssue({ code: 'custom', message: '时间格式应为 2026-11-23T20:00:00+08:00 或 2026-11-23 20:00' });
+      return z.NEVER;
+    }
+    if (t < EARLIEST || t > LATEST) {
+      ctx.addIssue({ code: 'custom', message: '时间须在 2000 年至 2100 年之间' });
       return z.NEVER;
     }
     // Whole seconds: what the API shows is exactly what is stored, so a resubmitted form is unchanged.
@@ -64,7 +69,7 @@ export const KeywordsInput = z
   .object({ progress: Keyword.optional(), claim: Keyword.optional() })
   .openapi({ description: '查询进度与领奖的回复关键词（默认“进度”“领奖”）' });
 
-/** A notice text: its `{variables}` must exist, so fans never read a raw placeholder. */
+/** A notice text: its `{variables}` must exist, so fans never read a raw placeholder. Line breaks are stored as LF (forms post CRLF). */
 const NoticeText = (max: number) =>
   z
     .string()
@@ -80,7 +85,8 @@ const NoticeText = (max: number) =>
             .map((v) => `{${v}}`)
             .join(' ')}`,
         });
-    });
+    })
+    .transform((text) => text.replace(/\r\n?/g, '\n'));
 
 const TemplateBinding = z
   .object({

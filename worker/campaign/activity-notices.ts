@@ -1,27 +1,13 @@
-import { DEFAULT_NOTICE_TEXTS, NOTICE_SCENES, type NoticeScene } from '../messaging/notices';
+import {
+  DEFAULT_NOTICE_TEXTS,
+  NOTICE_SCENES,
+  type NoticeScene,
+  type SceneSetting,
+  type StoredNotices,
+  sceneText,
+  type TemplateBinding,
+} from '../messaging/notices';
 import type { NoticesInput } from './activity-input';
-
-/** A scene's template binding: the template and its fields, each a text with variables. */
-export interface TemplateBinding {
-  template_id: string;
-  data: Record<string, string>;
-  url?: 'progress' | 'claim';
-}
-
-/** What an operator changed of one scene: its text, and a template to fall back on. */
-export interface SceneSetting {
-  text?: string;
-  template?: TemplateBinding;
-}
-
-/** The notice settings an activity stores: only scenes the operator changed. */
-export type StoredNotices = Partial<Record<NoticeScene, SceneSetting>>;
-
-/** Reads the JSON column, keeping only known scenes. */
-export function storedNotices(json: unknown): StoredNotices {
-  const raw = (json && typeof json === 'object' ? json : {}) as Record<string, SceneSetting>;
-  return Object.fromEntries(NOTICE_SCENES.filter((s) => raw[s]).map((s) => [s, raw[s]]));
-}
 
 /** What to store of notices: texts equal to the default and empty scenes are dropped. */
 export function customNotices(input: NoticesInput | StoredNotices): StoredNotices | null {
@@ -63,7 +49,8 @@ export function mergeNotices(before: NoticesInput, patch: NoticesInput | undefin
  * Sent back unchanged, it changes nothing: a text equal to the default is not stored.
  */
 export function effectiveNotices(stored: StoredNotices): Record<NoticeScene, { text: string; template: TemplateBinding | null }> {
-  return Object.fromEntries(
-    NOTICE_SCENES.map((scene) => [scene, { text: stored[scene]?.text ?? DEFAULT_NOTICE_TEXTS[scene], template: stored[scene]?.template ?? null }]),
-  ) as Record<NoticeScene, { text: string; template: TemplateBinding | null }>;
+  return Object.fromEntries(NOTICE_SCENES.map((scene) => [scene, { text: sceneText(stored, scene), template: stored[scene]?.template ?? null }])) as Record<
+    NoticeScene,
+    { text: string; template: TemplateBinding | null }
+  >;
 }

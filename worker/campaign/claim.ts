@@ -1,70 +1,81 @@
 /**
  * The fan's side of prizes: the claim keyword's answer and the claim page (PRODUCT §3.2).
  */
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { PartIn } from '../db/values';
-import { storedNotices } from './activity-notices';
-import { FAN_SESSION_TTL_MS, type FanRow, fanLink } from './fan-access';
-import { MAX_KEYWORD } from './join';
-import { claimNothingYet, claimPrizes, claimsDone, notInActivity } from './prize-notices';
-import type { PushContext } from './push-context';
-import { signRowToken, verifyRowToken } from './signed-token';
+import { signRowToken, verifyRowToken } from '../lib/signed-token';
+import { fanLink } from '../messaging/fan-links';
+import { storedNotices } from '../messaging/notices';
+import type { Replied } from '../messaging/outbox';
+import { FAN_SESSION_TTL_MS, type FanRow } from './fan-access';
+import { allClaimed, claimLine, nothingToClaim } from './prize-notices';
+import { type KeywordActivity, type PushAnswer, type PushContext, textReply } from './push-context';
+import { texts } from './texts';
+import { activityStatus } from './time';
 import { claimsClosed, prizesOf, revealPrizes, type Winner } from './winners';
 
 const PENDING = new Set<Winner['status']>(['won', 'claimed', 'held']);
 
 /**
- * A fan sent a text: when it is the claim keyword of an activity on this account, the passive
- * reply lists their prizes in each such activity they are in, with the claim link; otherwise
- * undefined (the text may be something else's).
+ * The claim keyword (领奖 by default), answered in the reply itself: for each activity the fan
+ * takes part in among those using the keyword, their prizes still to receive and the link to
+ * their claim page (in the activity's `claim` words), or that they have none yet. A fan in none is
+ * told how to join the running ones.
  */
-export async function claimKeywordReply(ctx: PushContext): Promise<string | undefined> {
-  const text = (ctx.msg.Content ?? '').trim();
-  if (!text || text.length > MAX_KEYWORD) return undefined;
-  const { db, config } = ctx.deps;
-  const activities = await db
-    .select({ id: schema.activity.id, name: schema.activity.name, notices: schema.activity.notices })
-    .from(schema.posterSetting)
-    .innerJoin(schema.activity, eq(schema.activity.id, schema.posterSetting.activityId))
-    .innerJoin(schema.publicJoinActivity, eq(schema.publicJoinActivity.activityId, schema.activity.id))
-    .where(and(eq(schema.posterSetting.claimKeyword, text), eq(schema.publicJoinActivity.accountId, ctx.account.id), isNull(schema.activity.deletedAt)));
-  if (!activities.length) return undefined;
+export async function answerClaim(ctx: PushContext, activities: KeywordActivity[]): Promise<PushAnswer> {
+  const { deps, account, openId, now } = ctx;
   const t = schema.takePartIn;
-  const rows = await db
+  const rows = await deps.db
     .select({ id: t.id, activityId: t.activityId })
     .from(t)
     .where(
       and(
         inArray(
           t.activityId,
-          activities.map((a) => a.id),
+          activities.map((a) => a.activity.id),
         ),
-        eq(t.accountId, ctx.account.id),
-        eq(t.openId, ctx.openId),
+        eq(t.accountId, account.id),
+        eq(t.openId, openId),
         eq(t.partIn, PartIn.participant),
       ),
     );
-  if (!rows.length) return notInActivity().text;
+  if (!rows.length) {
+    const running = activities.filter((a) => activityStatus(a.activity, now) === 'running');
+    return { reply: running.length ? textReply(texts.notJoined(running.map((a) => ({ name: a.activity.name, keyword: a.poster.keyWord })))) : null, items: [] };
+  }
   const answers = await Promise.all(
     rows.map(async (row) => {
-      const activity = activities.find((a) => a.id === row.activityId)!;
-      const prizes = (await prizesOf(db, activity.id, row.id)).filter((p) => p.status !== 'void');
-      if (!prizes.length) return claimNothingYet(activity.name).text;
-      const link = await fanLink(config, 'claim', row.id, ctx.now);
+      const { activity } = activities.find((a) => a.activity.id === row.activityId)!;
+      const prizes = (await prizesOf(deps.db, activity.id, row.id)).filter((p) => p.status !== 'void');
+      if (!prizes.length) return { activityId: activity.id, text: nothingToClaim(activity.name) };
+      const link = await fanLink(deps.config, 'claim', row.id, now);
       const pending = prizes.filter((p) => PENDING.has(p.status)).map((p) => p.good);
-      if (!pending.length)
-        return claimsDone(
-          activity.name,
-          prizes.map((p) => p.good),
-          link,
-        ).text;
-      return claimPrizes(activity.name, pending, link, storedNotices(activity.notices)).text;
+      const text = pending.length
+        ? claimLine(storedNotices(activity.notices), { activity: activity.name, good: pending.join('、'), claim_url: link })
+        : allClaimed(
+            activity.name,
+            prizes.map((p) => p.good),
+            link,
+          );
+      return { activityId: activity.id, text };
     }),
   );
-  return answers.join('\n\n');
+  const items = answers.map(
+    (a): Replied => ({
+      kind: 'replied',
+      key: `${ctx.dedupKey}:claim:${a.activityId}`,
+      appid: account.authorizerAppid,
+      openId,
+      activityId: a.activityId,
+      scene: 'claim',
+      summary: a.text,
+      msgType: 'text',
+    }),
+  );
+  return { reply: textReply(answers.map((a) => a.text).join('\n\n')), items };
 }
 
 /** What the claim page shows a fan: their prizes in the activity, and whether claims are closed. */

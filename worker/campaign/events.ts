@@ -1,18 +1,22 @@
 import { and, eq, gt, isNull, lte } from 'drizzle-orm';
 import { schema } from '../db/client';
 import { Looking } from '../db/values';
+import { renderNotice, sceneText } from '../messaging/notices';
+import { loadReachSettings } from '../messaging/reach-settings';
 import { unwrap } from '../rpc-result';
 import type { RefusalReason } from './counter/rules';
 import { markAccountUnfollowed, recordPlainFollow } from './followers';
 import { markUnfollowed } from './participants';
-import { helperWaiting } from './prize-notices';
-import type { PushContext, PushReply } from './push-context';
+import { helperWaitingReply } from './prize-notices';
+import { type PushContext, type PushReply, textReply } from './push-context';
 import { parseScene } from './scene';
 import { texts } from './texts';
+import { tierName } from './tiers';
 
+/** What a friend is told when their scan does not count (null: a poster that is nobody's, answered `success`). */
 const REFUSAL_REPLY: Record<RefusalReason, string | null> = {
   self: texts.selfScan,
-  blacklisted: null,
+  blacklisted: texts.posterUnavailable,
   not_new: texts.notNew,
   already: texts.alreadyHelped,
   not_running: texts.activityOver,
@@ -29,13 +33,20 @@ export async function handleEvent(ctx: PushContext): Promise<PushReply> {
     // decision (batched with other assists); any other follow is recorded here.
     if (scene?.kind === 'poster') {
       const owner = await posterOwner(ctx, scene.rowId);
-      if (owner && owner.accountId === account.id) return assist(ctx, owner.activityId, scene.rowId);
+      if (owner && owner.accountId === account.id) return assist(ctx, owner, scene.rowId);
     }
     const promo =
       scene?.kind === 'promo'
         ? await deps.db.query.promo.findFirst({ where: and(eq(schema.promo.id, scene.promoId), eq(schema.promo.accountId, account.id)) })
         : undefined;
-    await recordPlainFollow(deps.db, { accountId: account.id, openId, eventKey: ctx.dedupKey, promoId: promo?.id ?? null, at: ctx.now });
+    await recordPlainFollow(deps.db, {
+      accountId: account.id,
+      appid: account.authorizerAppid,
+      openId,
+      eventKey: ctx.dedupKey,
+      promoId: promo?.id ?? null,
+      at: ctx.pushedAt,
+    });
     if (promo) await recordPromoFollow(ctx, promo.id);
     return null;
   }
@@ -43,13 +54,13 @@ export async function handleEvent(ctx: PushContext): Promise<PushReply> {
     // An existing follower never counts; tell them why (or that it is their own poster).
     const owner = await posterOwner(ctx, scene.rowId);
     if (!owner || owner.accountId !== account.id) return null;
-    return owner.openId === openId ? texts.selfScan : texts.alreadyFollowing;
+    return textReply(owner.openId === openId ? texts.selfScan : texts.alreadyFollowing);
   }
   if (event === 'unsubscribe') await unfollow(ctx);
   return null;
 }
 
-type PosterOwner = { activityId: number; accountId: number; openId: string };
+type PosterOwner = { activityId: number; accountId: number; openId: string; nickName: string | null };
 /** A poster row's activity, account and fan never change, so each isolate remembers them (bounded). */
 const posterOwners = new Map<number, PosterOwner>();
 const MAX_CACHED_OWNERS = 50_000;
@@ -60,7 +71,7 @@ async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner
   if (hit) return hit;
   const row = await ctx.deps.db.query.takePartIn.findFirst({
     where: eq(schema.takePartIn.id, rowId),
-    columns: { activityId: true, accountId: true, openId: true },
+    columns: { activityId: true, accountId: true, openId: true, nickName: true },
   });
   if (!row || row.activityId === null) return undefined;
   if (posterOwners.size >= MAX_CACHED_OWNERS) posterOwners.clear();
@@ -69,7 +80,14 @@ async function posterOwner(ctx: PushContext, rowId: number): Promise<PosterOwner
   return owner;
 }
 
-async function assist(ctx: PushContext, activityId: number, rowId: number): Promise<PushReply> {
+/**
+ * A new follower through a poster: the activity's counter decides. A counted assist is thanked in
+ * the reply (the scene helper_thanks, naming the inviter and the keyword), which the counter
+ * records with its decision; a refusal says why when that helps.
+ */
+async function assist(ctx: PushContext, owner: PosterOwner, rowId: number): Promise<PushReply> {
+  const { activityId } = owner;
+  const thanks = await thanksFor(ctx, owner);
   const outcome = unwrap(
     await ctx.deps.counters(activityId).assist({
       eventKey: ctx.dedupKey,
@@ -79,12 +97,30 @@ async function assist(ctx: PushContext, activityId: number, rowId: number): Prom
       appid: ctx.account.authorizerAppid,
       helperOpenId: ctx.openId,
       at: ctx.now,
+      pushedAt: ctx.pushedAt,
+      thanks,
     }),
   );
   // A held assist (its poster under review) is thanked like any other: the helper did nothing wrong.
-  if (outcome.status === 'counted' || outcome.status === 'held') return texts.assistThanks;
-  if (outcome.status === 'waiting') return helperWaiting(Math.ceil((outcome.dueAt - ctx.now) / 3600_000)).text;
-  return REFUSAL_REPLY[outcome.reason];
+  if (outcome.status === 'counted' || outcome.status === 'held') return textReply(thanks);
+  if (outcome.status === 'waiting') return textReply(helperWaitingReply(thanks, Math.round((outcome.dueAt - ctx.now) / 3600_000)));
+  const reply = REFUSAL_REPLY[outcome.reason];
+  return reply === null ? null : textReply(reply);
+}
+
+/** The helper's thanks, worded with the activity's settings (held by the isolate, so an assist reads nothing more). */
+async function thanksFor(ctx: PushContext, owner: PosterOwner): Promise<string> {
+  const s = (await loadReachSettings(ctx.deps.db, [owner.activityId], ctx.now)).get(owner.activityId);
+  if (!s) return texts.assistThanks;
+  const first = s.tiers[0];
+  return renderNotice(sceneText(s.notices, 'helper_thanks'), {
+    nickname: owner.nickName || '好友',
+    activity: s.name,
+    rule: s.rule,
+    keyword: s.keyword,
+    end_time: s.endText,
+    ...(first ? { good: first.good, tier: tierName(first.level), level: first.level } : {}),
+  });
 }
 
 async function recordPromoFollow(ctx: PushContext, promoId: number) {

@@ -1,16 +1,15 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
+import { signToken, verifyRowToken, verifyToken } from '../lib/signed-token';
+import type { FanPage } from '../messaging/fan-links';
 import type { WeChatService } from '../platform/wechat-service';
 import { WeChatApiError } from '../wechat/api';
-import { signRowToken, signToken, verifyRowToken, verifyToken } from './signed-token';
 import { texts } from './texts';
 
-/** The fans' own pages, each reached by a link signed for one fan in one activity. */
-export type FanPage = 'progress' | 'claim';
+// Notices link to the fans' pages too, so the links are made in messaging; the pages live here.
+export { type FanPage, fanLink } from '../messaging/fan-links';
 
-/** Links in notices outlive the campaign: a winner may claim weeks after the end. */
-export const FAN_LINK_TTL_MS = 180 * 24 * 3600_000;
 /** After WeChat confirmed who holds the phone, their pages open without asking again for a day. */
 export const FAN_SESSION_TTL_MS = 24 * 3600_000;
 export const FAN_SESSION_COOKIE = 'fan';
@@ -19,11 +18,6 @@ export interface FanAccessDeps {
   db: Db;
   wechat: WeChatService;
   config: { sessionSecret: string; publicBaseUrl: string };
-}
-
-/** A fan's page link: `/h5/progress?t=…` or `/h5/claim?t=…`, signed for their take_part_in row. */
-export async function fanLink(config: FanAccessDeps['config'], page: FanPage, rowId: number, now: number): Promise<string> {
-  return `${config.publicBaseUrl}/h5/${page}?t=${await signRowToken(config.sessionSecret, page, rowId, now + FAN_LINK_TTL_MS)}`;
 }
 
 /** The fan a session stands for: one openid on one account. */

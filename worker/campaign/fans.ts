@@ -169,7 +169,8 @@ export async function setBlacklist(
   const rows = await db
     .select({ id: t.id, activityId: t.activityId, accountId: t.accountId, openId: t.openId })
     .from(t)
-    .where(and(inArray(t.id, ids), eq(t.mtbUserId, userId)));
+    // One JSON parameter for any number of ids: D1 binds at most 100 parameters a statement.
+    .where(and(sql`${t.id} in (select value from json_each(${JSON.stringify(ids)}))`, eq(t.mtbUserId, userId)));
   if (rows.length !== new Set(ids).size) throw new AppError('not_found', '部分粉丝不存在或不属于你的活动');
   const promoFans = rows.filter((r) => r.activityId === null);
   if (promoFans.length) {

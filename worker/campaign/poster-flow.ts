@@ -3,6 +3,10 @@ import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag } from '../db/values';
 import { sha256Hex } from '../lib/bytes';
+import { signState, verifyState } from '../lib/signed-token';
+import { fanLink } from '../messaging/fan-links';
+import type { Outbox } from '../messaging/outbox';
+import { loadReachSettings } from '../messaging/reach-settings';
 import type { WeChatService } from '../platform/wechat-service';
 import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
@@ -12,8 +16,8 @@ import { withBackground } from './backgrounds';
 import { isFanSession, startFanSession } from './fan-access';
 import { recordPoster } from './participants';
 import { posterScene } from './scene';
-import { signState, verifyState } from './signed-token';
 import { texts } from './texts';
+import { tiersAhead } from './tiers';
 import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
@@ -26,12 +30,13 @@ export interface PosterDeps {
   posters: R2Bucket;
   uploads: R2Bucket;
   wechat: WeChatService;
+  outbox: Outbox;
   config: { sessionSecret: string; publicBaseUrl: string };
 }
 
 export type PosterPage =
   /** `session`: keep it in the fan's `fan` cookie (WeChat has just confirmed them), so a refresh shows the poster again. */
-  | { kind: 'poster'; url: string; nickname: string; activity: string; session: string | null }
+  | { kind: 'poster'; url: string; nickname: string; activity: string; session: string | null; progressUrl: string; progressKeyword: string }
   | { kind: 'message'; status: 400 | 403 | 404 | 502 | 503; title: string; message: string; retryUrl?: string };
 
 const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string, retryUrl?: string): PosterPage => ({
@@ -114,6 +119,19 @@ export async function openPosterLink(
     }
   }
 
+  const shown = async (key: string): Promise<PosterPage> => {
+    await sendPosterImage(deps, { appid: q.appid!, row, activityId: activity.id, poster: key }, now);
+    const progressUrl = await fanLink(deps.config, 'progress', row.id, now);
+    return {
+      kind: 'poster',
+      url: `/posters/${key}`,
+      nickname: fan.nickname,
+      activity: activity.name,
+      session: confirmed,
+      progressUrl,
+      progressKeyword: poster.progressKeyword,
+    };
+  };
   const design = await designOf(poster);
   const fresh =
     row.poster &&
@@ -121,8 +139,7 @@ export async function openPosterLink(
     (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS &&
     row.posterBackground === poster.backgroundImg &&
     row.posterDesign === design;
-  if (fresh && row.nickName === fan.nickname)
-    return { kind: 'poster', url: `/posters/${row.poster}`, nickname: fan.nickname, activity: activity.name, session: confirmed };
+  if (fresh && row.poster && row.nickName === fan.nickname) return shown(row.poster);
 
   let qr = row.qrUrl && (row.qrExpiresAt ?? 0) - now > QR_RENEW_BEFORE_MS ? { url: row.qrUrl, expiresAt: row.qrExpiresAt! } : null;
   try {
@@ -154,11 +171,35 @@ export async function openPosterLink(
       qrUrl: qr.url,
       qrExpiresAt: qr.expiresAt,
     });
-    return { kind: 'poster', url: `/posters/${key}`, nickname: fan.nickname, activity: activity.name, session: confirmed };
+    return shown(key);
   } catch (e) {
     console.error('poster render/store failed', row.id, e);
     return message(503, '海报生成失败', '生成海报时出了点问题，请稍后点击下方按钮重试。', await retryUrl(deps, row.id, q.appid, now));
   }
+}
+
+/**
+ * Sends the poster itself into the chat, so the fan can forward it from there, when a send is to
+ * spare: like a plain note it keeps the window's last sends for the prizes ahead. Once per
+ * poster (its key names the image): opening the page again sends nothing new.
+ */
+async function sendPosterImage(
+  deps: PosterDeps,
+  p: { appid: string; row: { id: number; openId: string; taskProgress: number }; activityId: number; poster: string },
+  now: number,
+) {
+  const tiers = (await loadReachSettings(deps.db, [p.activityId], now)).get(p.activityId)?.tiers ?? [];
+  await deps.outbox.send([
+    {
+      kind: 'poster',
+      key: `poster:${p.row.id}:${p.poster}`,
+      appid: p.appid,
+      openId: p.row.openId,
+      activityId: p.activityId,
+      poster: p.poster,
+      reserve: tiersAhead(tiers, p.row.taskProgress),
+    },
+  ]);
 }
 
 /** A fresh OAuth link for the same row: codes are single-use, so a retry must go through WeChat again. */

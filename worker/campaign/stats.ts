@@ -1,8 +1,9 @@
-import { and, desc, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
+import { and, eq, gte, lt, type SQLWrapper, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Looking, Origin, PartIn } from '../db/values';
 import { figureQueries, figuresOf } from './figure-counts';
+import { leaderboard } from './progress';
 import { shanghaiDate, shanghaiDayStart } from './time';
 import { tierTallies } from './winners';
 
@@ -75,12 +76,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
       .groupBy(t.taskProgress),
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
     db.select({ level: t.level, fans: sql<number>`count(*)` }).from(t).where(a).groupBy(t.level).orderBy(t.level),
-    db
-      .select({ id: t.id, openId: t.openId, nickName: t.nickName, avatar: t.avatar, number: t.number, taskProgress: t.taskProgress })
-      .from(t)
-      .where(and(a, eq(t.partIn, PartIn.participant), sql`${t.number} > 0`))
-      .orderBy(desc(t.number), t.id)
-      .limit(10),
+    leaderboard(db, activityId),
     tierTallies(db, [activityId]),
     ...figureQueries(db, [activityId]),
   ]);

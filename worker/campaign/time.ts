@@ -1,32 +1,25 @@
-const fmt = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hour12: false,
-});
+import { DAY, EARLIEST, HOUR, LATEST, shown } from '../lib/time';
 
-/** "2026-11-23 20:00" in Asia/Shanghai, the product's display time. */
-export function formatShanghai(ms: number): string {
-  const p = Object.fromEntries(fmt.formatToParts(new Date(ms)).map((x) => [x.type, x.value]));
-  return `${p.year}-${p.month}-${p.day} ${p.hour === '24' ? '00' : p.hour}:${p.minute}`;
-}
+export { EARLIEST, LATEST };
 
 /** "2026-11-23", the Asia/Shanghai date of `ms`. */
 export const shanghaiDate = (ms: number): string => isoShanghai(ms).slice(0, 10);
 
 /** ISO 8601 with the +08:00 offset, how the API shows times. */
 export function isoShanghai(ms: number): string {
-  const d = new Date(ms + 8 * 3600_000);
+  const d = new Date(shown(ms) + 8 * HOUR);
   return `${d.toISOString().slice(0, 19)}+08:00`;
+}
+
+/** The start of the Asia/Shanghai day `date` ("2026-11-23"), or null unless it is a real day within the product's years. */
+export function parseShanghaiDay(date: string): number | null {
+  const ms = Date.parse(`${date}T00:00:00+08:00`);
+  return ms >= EARLIEST && ms < LATEST && shanghaiDate(ms) === date ? ms : null;
 }
 
 /** Start of the Asia/Shanghai day containing `ms`, as UTC epoch ms. */
 export function shanghaiDayStart(ms: number): number {
-  const day = 86_400_000;
-  return Math.floor((ms + 8 * 3600_000) / day) * day - 8 * 3600_000;
+  return Math.floor((ms + 8 * HOUR) / DAY) * DAY - 8 * HOUR;
 }
 
 export type ActivityStatus = 'pending' | 'running' | 'ended';

@@ -8,14 +8,12 @@ import { and, asc, count, desc, eq, gt, inArray, lt, or, type SQL, type SQLWrapp
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { AppError, notFound } from '../errors';
-import type { Outbox } from '../messaging/outbox';
+import { formatShanghai } from '../lib/time';
+import type { Notice, Outbox } from '../messaging/outbox';
 import type { PrizeKind } from './activity-input';
-import { storedNotices } from './activity-notices';
 import { type Cursor, encodeCursor } from './cursor';
-import { fanLink } from './fan-access';
-import { shipped } from './prize-notices';
+import { shippedNote } from './prize-notices';
 import { likePattern } from './search';
-import { formatShanghai } from './time';
 
 const w = schema.winner;
 export type WinnerStatus = (typeof schema.WINNER_STATUSES)[number];
@@ -183,7 +181,6 @@ function refusal(x: Winner, step: string): string {
 export interface ShipDeps {
   db: Db;
   outbox: Outbox;
-  config: { sessionSecret: string; publicBaseUrl: string };
 }
 
 /**
@@ -204,19 +201,24 @@ export async function shipWinner(deps: ShipDeps, userId: number, winnerId: numbe
     if (x.kind !== 'shipping') throw new AppError('conflict', '只有实物邮寄的奖品需要发货');
     throw new AppError('conflict', x.status === 'won' ? '粉丝还没有填写收货地址' : refusal(x, '发货'));
   }
-  await notifyShipped(deps, done, now);
+  await notifyShipped(deps, done);
   return done;
 }
 
-async function notifyShipped(deps: ShipDeps, x: Winner, now: number): Promise<void> {
-  const [ctx] = await deps.db
-    .select({ appid: schema.publicNumbers.authorizerAppid, notices: schema.activity.notices })
-    .from(schema.activity)
-    .innerJoin(schema.publicNumbers, eq(schema.publicNumbers.id, x.accountId))
-    .where(eq(schema.activity.id, x.activityId));
-  const link = await fanLink(deps.config, 'claim', x.partInId, now);
-  const notice = shipped(x.good, x.shipCompany ?? '', x.trackingNo ?? '', link, storedNotices(ctx.notices));
-  await deps.outbox.send([{ key: `shipped:${x.id}`, appid: ctx.appid, message: { touser: x.openId, msgtype: 'text', text: { content: notice.text } } }]);
+/** Tells the fan their prize shipped (the scene `shipped`, worded by the queue consumer with the activity's texts). */
+async function notifyShipped(deps: ShipDeps, x: Winner): Promise<void> {
+  const account = await deps.db.query.publicNumbers.findFirst({ where: eq(schema.publicNumbers.id, x.accountId), columns: { authorizerAppid: true } });
+  const note = shippedNote(x.good, x.shipCompany ?? '', x.trackingNo ?? '');
+  const notice: Notice = {
+    kind: 'notice',
+    key: `shipped:${x.id}`,
+    appid: account!.authorizerAppid,
+    openId: x.openId,
+    activityId: x.activityId,
+    rowId: x.partInId,
+    ...note,
+  };
+  await deps.outbox.send([notice]);
 }
 
 /** One line of a bulk shipment: the winner's id, courier, tracking number. */

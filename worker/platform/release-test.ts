@@ -1,4 +1,3 @@
-import type { CustomMessage } from '../wechat/authorizer';
 import type { WeChatXml } from '../wechat/xml';
 import type { WeChatService } from './wechat-service';
 
@@ -8,8 +7,8 @@ const RELEASE_QUERY_AUTH = 'QUERY_AUTH_CODE:';
 /** What the 全网发布 robot is owed: a passive reply now, and maybe a customer-service text later. */
 export interface ReleaseAnswer {
   reply: string | null;
-  /** Resolves to the text to send once api_query_auth has answered (WeChat allows an hour). */
-  later?: Promise<{ key: string; appid: string; message: CustomMessage }>;
+  /** Resolves to the customer-service text to send once api_query_auth has answered (WeChat allows an hour). */
+  later?: Promise<{ key: string; appid: string; openId: string; text: string }>;
 }
 
 /**
@@ -26,7 +25,8 @@ export function releaseTest(wechat: WeChatService, msg: WeChatXml): ReleaseAnswe
   const later = wechat.queryAuth(code).then((auth) => ({
     key: `release:${code}`,
     appid: auth.authorizer_appid,
-    message: { touser: msg.FromUserName, msgtype: 'text' as const, text: { content: `${code}_from_api` } },
+    openId: msg.FromUserName,
+    text: `${code}_from_api`,
   }));
   return { reply: null, later };
 }

@@ -98,4 +98,21 @@ export class WeChatService {
   uploadImage(appid: string, bytes: Uint8Array, filename: string, contentType: string): Promise<string> {
     return this.withAuthorizer(appid, (t) => authorizerApi.uploadImage(this.cfg.bases, t, bytes, filename, contentType));
   }
+
+  /** Sends a template message; returns the msgid its delivery receipt will name. */
+  sendTemplateMessage(appid: string, message: authorizerApi.TemplateMessage): Promise<string> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.sendTemplateMessage(this.cfg.bases, t, message));
+  }
+
+  listTemplates(appid: string): Promise<authorizerApi.PrivateTemplate[]> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.listPrivateTemplates(this.cfg.bases, t));
+  }
+
+  addTemplate(appid: string, shortId: string, keywordNames?: string[]): Promise<string> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.addTemplate(this.cfg.bases, t, shortId, keywordNames));
+  }
+
+  deleteTemplate(appid: string, templateId: string): Promise<void> {
+    return this.withAuthorizer(appid, (t) => authorizerApi.deleteTemplate(this.cfg.bases, t, templateId));
+  }
 }

@@ -1,10 +1,11 @@
 import { html, raw } from 'hono/html';
 import type { ClaimView } from '../campaign/claim';
 import type { FanRow } from '../campaign/fan-access';
-import { formatShanghai } from '../campaign/time';
+
 import type { Winner } from '../campaign/winners';
+import { formatShanghai } from '../lib/time';
 import { qrSvg } from '../poster/qr';
-import { page } from './pages';
+import { copyScript, page } from './pages';
 
 /** What a posted address form carried, to show it again with its errors. */
 export interface AddressDraft {
@@ -43,7 +44,7 @@ export function claimPage(p: ClaimPageProps) {
 ${view.closed ? html`<p class="notice">领奖已于 ${formatShanghai(deadline ?? 0)} 截止。</p>` : deadline ? html`<p class="tip">领奖截止：${formatShanghai(deadline)}</p>` : ''}
 ${p.saved ? html`<p class="ok" role="status">收货地址已保存，发货后会通知你。</p>` : ''}
 ${view.prizes.length ? view.prizes.map((x) => prizeCard(p, x)) : html`<p>你还没有获得奖品，继续邀请好友助力吧！</p>`}
-<script>${raw(COPY_SCRIPT)}</script>`,
+${copyScript()}`,
   );
 }
 
@@ -83,9 +84,3 @@ function addressForm(p: ClaimPageProps, x: Winner) {
 ${x.status === 'claimed' ? html`<p class="tip small">发货前可以修改地址。</p>` : ''}
 </form>`;
 }
-
-// Copies a code with the Clipboard API, or selects it where that is missing (older WeChat).
-const COPY_SCRIPT = `document.addEventListener('click',function(e){var b=e.target.closest('[data-copy]');if(!b)return;var el=document.getElementById(b.getAttribute('data-copy'));var t=el.textContent;
-function done(){b.textContent='已复制';}
-if(navigator.clipboard){navigator.clipboard.writeText(t).then(done,function(){sel(el);});}else{sel(el);}
-function sel(n){var r=document.createRange();r.selectNodeContents(n);var s=getSelection();s.removeAllRanges();s.addRange(r);try{document.execCommand('copy');done();}catch(_){}}});`;

@@ -17,7 +17,7 @@ export const oauthRoutes = new Hono<AppEnv>().get('/callback', async (c) => {
   return c.html(
     page(
       `${result.activity} · 我的专属海报`,
-      html`<h1>${result.nickname} 的专属海报</h1><img class="poster" src="${result.url}" alt="我的专属海报"><p class="tip">长按图片保存，分享给好友</p><p>好友扫码关注即为你助力，助力进度会在公众号里通知你。</p>`,
+      html`<h1>${result.nickname} 的专属海报</h1><img class="poster" src="${result.url}" alt="我的专属海报"><p class="tip">长按图片保存，分享给好友</p><p>好友扫码关注即为你助力；在公众号回复“${result.progressKeyword}”也能随时查看进度。</p><p><a class="button" href="${result.progressUrl}">查看我的助力进度</a></p>`,
     ),
   );
 });

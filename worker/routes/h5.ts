@@ -3,13 +3,14 @@ import { html } from 'hono/html';
 import type { AppEnv } from '../app-env';
 import { AddressForm, claimFormToken, claimView, isClaimFormToken } from '../campaign/claim';
 import { admitFan, type FanPage, type FanRow } from '../campaign/fan-access';
-import { fanProgress } from '../campaign/progress';
-import { formatShanghai } from '../campaign/time';
+import { progressPage } from '../campaign/progress-page';
+import { tierName } from '../campaign/tiers';
 import { saveAddress } from '../campaign/winners';
+import { formatShanghai } from '../lib/time';
 import { issuesToFields } from './api/openapi';
 import { type AddressDraft, claimPage } from './claim-page';
 import { fanSession, keepFanSession } from './fan-session';
-import { messagePage, page } from './pages';
+import { copyingPolicy, messagePage, page } from './pages';
 
 /**
  * Lets the fan in (admitFan) and renders `show` for them; otherwise redirects to WeChat's OAuth
@@ -43,10 +44,11 @@ async function showClaim(c: Context<AppEnv>, fan: FanRow, now: number, draft?: A
     saved: c.req.query('saved') === '1',
     draft,
   };
+  c.header('content-security-policy', await copyingPolicy());
   return c.html(claimPage(props), draft ? 422 : 200);
 }
 
-/** Fans' own pages, reached from notices and the poster page. */
+/** Fans' own pages, reached from notices, the keywords' answers and the poster page. */
 export const h5Routes = new Hono<AppEnv>()
   .get('/claim', (c) => asFan(c, 'claim', (fan) => showClaim(c, fan, Date.now())))
   .post('/claim', async (c) => {
@@ -71,17 +73,22 @@ export const h5Routes = new Hono<AppEnv>()
   })
   .get('/progress', (c) =>
     asFan(c, 'progress', async (fan) => {
-      const p = await fanProgress(c.var.services.db, fan);
+      const { progress: p, helpers, leaders, claimUrl, waiting } = await progressPage(c.var.services, fan, Date.now());
       const top = Math.max(1, ...p.tiers.map((t) => t.number));
       return c.html(
         page(
           `${fan.activity.name} · 我的助力进度`,
           html`<h1>${fan.activity.name}</h1>
 <p class="tip">已有 ${p.number} 位好友为你助力 · 第 ${p.rank} 名</p>
-${p.waiting ? html`<p class="waiting">另有 ${p.waiting} 人待确认（好友关注满规定时长后计入）</p>` : ''}
-<div class="bar" role="progressbar" aria-valuemin="0" aria-valuemax="${top}" aria-valuenow="${p.number}"><span style="width:${Math.min(100, Math.round((p.number / top) * 100))}%"></span></div>
-<ol class="tiers">${p.tiers.map((t) => html`<li class="${t.reached ? 'reached' : ''}">第 ${t.level} 档 · ${t.number} 人 · ${t.good}${t.reached ? ' ✓' : ''}</li>`)}</ol>
-<p>${p.next ? `再邀请 ${p.next.remaining} 人可得【${p.next.good}】` : '你已完成全部任务！'}</p>
+${waiting ? html`<p class="waiting">另有 ${waiting} 人待确认（好友关注满规定时长后计入）</p>` : ''}
+<progress class="bar" max="${top}" value="${Math.min(p.number, top)}">${p.number} / ${top}</progress>
+<ol class="tiers">${p.tiers.map((t) => html`<li class="${t.reached ? 'reached' : ''}">${tierName(t.level)} · ${t.number} 人 · ${t.good}${t.reached ? ' ✓' : ''}</li>`)}</ol>
+<p>${p.nextStep}</p>
+${claimUrl ? html`<p><a class="button" href="${claimUrl}">领取奖品</a></p>` : ''}
+<h2>最近为你助力</h2>
+${helpers.length ? html`<ul class="list helpers">${helpers.map((h) => html`<li><span>${h.name}</span><time>${formatShanghai(h.at).slice(5)}</time></li>`)}</ul>` : html`<p class="muted">还没有好友助力，快把海报分享出去吧。</p>`}
+<h2>排行榜</h2>
+${leaders.length ? html`<ol class="list leaders">${leaders.map((l, i) => html`<li class="${l.me ? 'me' : ''}"><span>${i + 1}. ${l.me ? '我' : l.name}</span><span>${l.number} 人</span></li>`)}</ol>` : html`<p class="muted">还没有人上榜。</p>`}
 <p>活动截止：${formatShanghai(fan.activity.endTime)}</p>
 ${fan.row.poster ? html`<img class="poster" src="/posters/${fan.row.poster}" alt="我的专属海报"><p class="tip">长按图片保存，分享给好友</p>` : ''}`,
         ),

@@ -1,14 +1,14 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../app-env';
 import { handleFanPush } from '../campaign/push';
-import type { PushReply } from '../campaign/push-context';
+import { type PushReply, textReply } from '../campaign/push-context';
 import { AppError } from '../errors';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
 import { releaseTest } from '../platform/release-test';
 import { answerUrlCheck, openPush, type PushQuery, readCappedText, sealReply } from '../wechat/push';
-import { buildTextReply } from '../wechat/xml';
+import { buildReply } from '../wechat/xml';
 import { messagePage } from './pages';
 
 /** WeChat retries after 5 s; we answer before that and let slow work finish in the background. */
@@ -21,7 +21,7 @@ export const wechatRoutes = new Hono<AppEnv>()
   /** Authorization-event URL: verify ticket and (un)authorized events. */
   .post('/component', async (c) => {
     const { db, config, wechat } = c.var.services;
-    const { msg } = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const msg = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     await handleComponentEvent(db, wechat, msg);
     return text('success');
   })
@@ -35,27 +35,29 @@ export const wechatRoutes = new Hono<AppEnv>()
     if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
     const services = c.var.services;
     const { config, db } = services;
-    const opened = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
-    const key = dedupKey(appid, opened.msg);
+    const msg = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const key = dedupKey(appid, msg);
     // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
     // claim: their D1 writes are idempotent and assists/deductions are deduplicated by the
     // activity's Durable Object in the same transaction as the count, which keeps the hot path
     // of a campaign (subscribe) free of a D1 write.
-    const claimed = opened.msg.MsgType !== 'event';
+    const claimed = msg.MsgType !== 'event';
     if (claimed && !(await claimPush(db, key))) return text('success');
 
-    const release = releaseTest(services.wechat, opened.msg);
+    const release = releaseTest(services.wechat, msg);
     if (release?.later) {
-      const sending = release.later.then((m) => services.outbox.send([m]));
+      const sending = release.later.then((m) => services.outbox.send([{ kind: 'text', ...m }]));
       c.executionCtx.waitUntil(sending.catch((e) => console.error('release test query_auth failed', e)));
     }
-    const handling = (release ? Promise.resolve(release.reply) : handleFanPush(services, { appid, msg: opened.msg, dedupKey: key, now: Date.now() })).catch(
-      async (e) => {
-        // Give the key back so WeChat's retry is handled, then fail this delivery.
-        if (claimed) await releasePush(db, key);
-        throw e;
-      },
-    );
+    const handling = (
+      release
+        ? Promise.resolve(release.reply === null ? null : textReply(release.reply))
+        : handleFanPush(services, { appid, msg, dedupKey: key, now: Date.now() })
+    ).catch(async (e) => {
+      // Give the key back so WeChat's retry is handled, then fail this delivery.
+      if (claimed) await releasePush(db, key);
+      throw e;
+    });
     const late = Symbol('late');
     let timer: ReturnType<typeof setTimeout> | undefined;
     const reply: PushReply | typeof late = await Promise.race([
@@ -67,8 +69,8 @@ export const wechatRoutes = new Hono<AppEnv>()
       return text('success');
     }
     if (reply === null) return text('success');
-    const xml = buildTextReply(opened.msg.FromUserName, opened.msg.ToUserName, reply);
-    return new Response(opened.encrypted ? await sealReply(config.crypto, xml) : xml, {
+    const xml = buildReply(msg.FromUserName, msg.ToUserName, reply);
+    return new Response(await sealReply(config.crypto, xml), {
       headers: { 'content-type': 'application/xml; charset=utf-8' },
     });
   })

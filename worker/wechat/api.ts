@@ -14,8 +14,10 @@ export class WeChatApiError extends Error {
 export const TOKEN_EXPIRED = new Set([40001, 40014, 42001]);
 /** System busy: retried with backoff. */
 export const BUSY = -1;
-/** Could not reach WeChat, or its answer was not JSON. */
+/** Could not reach WeChat, or its answer was not JSON: the call did not take effect. */
 export const UNREACHABLE = -2;
+/** WeChat did not answer in time: the call may or may not have taken effect. */
+export const TIMED_OUT = -3;
 
 export const isTokenExpired = (e: unknown) => e instanceof WeChatApiError && TOKEN_EXPIRED.has(e.errcode);
 
@@ -47,7 +49,8 @@ export async function callWeChat<T>(api: string, url: string, opts: CallOptions 
       });
       data = await res.json();
     } catch (e) {
-      throw new WeChatApiError(api, UNREACHABLE, e instanceof Error ? e.message : String(e));
+      const timedOut = e instanceof Error && e.name === 'TimeoutError';
+      throw new WeChatApiError(api, timedOut ? TIMED_OUT : UNREACHABLE, e instanceof Error ? e.message : String(e));
     }
     const errcode = typeof data.errcode === 'number' ? data.errcode : 0;
     if (errcode === 0) return data as T;

@@ -28,8 +28,10 @@ export type CustomMessage =
 export function sendCustomMessage(bases: WeChatBases, token: string, message: CustomMessage): Promise<unknown> {
   return callWeChat('message/custom/send', `${bases.api}/cgi-bin/message/custom/send?access_token=${encodeURIComponent(token)}`, {
     json: message,
-    // Sends happen off the request path, but a message is only useful inside WeChat's window.
+    // Sends happen off the request path, but a message is only useful inside WeChat's window;
+    // one that gets no answer in 5 s is tried again by the queue, in the slot it holds.
     busyBackoffMs: [300],
+    timeoutMs: 5_000,
   });
 }
 
@@ -41,4 +43,76 @@ export async function uploadImage(bases: WeChatBases, token: string, bytes: Uint
     body: form,
   });
   return r.media_id;
+}
+
+/** A template message (模板消息): not bound by the customer-service windows; verified service accounts only. */
+export interface TemplateMessage {
+  touser: string;
+  template_id: string;
+  url?: string;
+  data: Record<string, { value: string }>;
+}
+
+/** `message/template/send` → the msgid its TEMPLATESENDJOBFINISH receipt will name. */
+export async function sendTemplateMessage(bases: WeChatBases, token: string, message: TemplateMessage): Promise<string> {
+  const r = await callWeChat<{ msgid: number | string }>(
+    'message/template/send',
+    `${bases.api}/cgi-bin/message/template/send?access_token=${encodeURIComponent(token)}`,
+    {
+      json: message,
+      busyBackoffMs: [300],
+      timeoutMs: 5_000,
+    },
+  );
+  return String(r.msgid);
+}
+
+/** One of an account's templates, as `get_all_private_template` lists it; `content` names its fields as `{{KEY.DATA}}`. */
+export interface PrivateTemplate {
+  template_id: string;
+  title: string;
+  primary_industry: string;
+  deputy_industry: string;
+  content: string;
+  example: string;
+}
+
+export async function listPrivateTemplates(bases: WeChatBases, token: string): Promise<PrivateTemplate[]> {
+  const r = await callWeChat<{ template_list?: PrivateTemplate[] }>(
+    'template/get_all_private_template',
+    `${bases.api}/cgi-bin/template/get_all_private_template?access_token=${encodeURIComponent(token)}`,
+  );
+  return r.template_list ?? [];
+}
+
+/** `api_add_template`: takes a template from the library by its short id; returns the account's template_id. */
+export async function addTemplate(bases: WeChatBases, token: string, shortId: string, keywordNames?: string[]): Promise<string> {
+  const r = await callWeChat<{ template_id: string }>(
+    'template/api_add_template',
+    `${bases.api}/cgi-bin/template/api_add_template?access_token=${encodeURIComponent(token)}`,
+    {
+      json: { template_id_short: shortId, ...(keywordNames?.length ? { keyword_name_list: keywordNames } : {}) },
+    },
+  );
+  return r.template_id;
+}
+
+export async function deleteTemplate(bases: WeChatBases, token: string, templateId: string): Promise<void> {
+  await callWeChat('template/del_private_template', `${bases.api}/cgi-bin/template/del_private_template?access_token=${encodeURIComponent(token)}`, {
+    json: { template_id: templateId },
+  });
+}
+
+/** The fields a template's content names (`{{KEY.DATA}}`), each with the words before it on its line as its label. */
+export function templateFields(content: string): { key: string; label: string }[] {
+  return content.split('\n').flatMap((line) =>
+    [...line.matchAll(/\{\{(\w+)\.DATA\}\}/g)].map((m) => ({
+      key: m[1],
+      label:
+        line
+          .slice(0, m.index)
+          .replace(/[：:\s]+$/, '')
+          .trim() || m[1],
+    })),
+  );
 }

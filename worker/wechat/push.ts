@@ -1,3 +1,5 @@
+import { readBodyAtMost } from '../lib/body';
+import { fromUtf8 } from '../lib/bytes';
 import { WeChatCryptoError, type WXBizMsgCrypt } from './crypto';
 import { buildXml, MAX_PUSH_BYTES, parseWeChatXml, type WeChatXml, XmlError } from './xml';
 
@@ -9,47 +11,18 @@ export interface PushQuery {
   nonce?: string;
   signature?: string;
   msg_signature?: string;
-  encrypt_type?: string;
 }
 
-export interface OpenedPush {
-  msg: WeChatXml;
-  /** Whether the push came encrypted, and so the passive reply must be too. */
-  encrypted: boolean;
-}
-
-/** Reads at most `max` bytes of a body; a larger body is refused before it is buffered whole. */
+/** Reads a push body of at most `max` bytes (readBodyAtMost); a larger one is refused. */
 export async function readCappedText(req: Request, max = MAX_PUSH_BYTES): Promise<string> {
-  const declared = Number(req.headers.get('content-length') ?? '0');
-  if (declared > max) throw new XmlError('body too large');
-  if (!req.body) return '';
-  // A declared length frames the body (the runtime never reads past it): read it in one go.
-  if (req.headers.has('content-length')) return decodeUtf8(new Uint8Array(await req.arrayBuffer()));
-  const reader = req.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      await reader.cancel();
-      throw new XmlError('body too large');
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let o = 0;
-  for (const c of chunks) {
-    all.set(c, o);
-    o += c.length;
-  }
-  return decodeUtf8(all);
+  const bytes = await readBodyAtMost(req, max);
+  if (!bytes) throw new XmlError('body too large');
+  return decodeUtf8(bytes);
 }
 
 function decodeUtf8(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+    return fromUtf8(bytes);
   } catch {
     throw new XmlError('body is not UTF-8');
   }
@@ -61,24 +34,20 @@ function checkFreshness(timestamp: string | undefined, now: number) {
 }
 
 /**
- * Verifies and opens a push: safe mode (msg_signature over Encrypt, then decrypt) or plain mode
- * (signature). Throws WeChatCryptoError / XmlError; the route answers those with 401 / 400.
+ * Verifies and opens a push. A third-party platform always pushes in safe mode (WECHAT.md), and
+ * plain mode's `signature` covers only the URL's timestamp and nonce, not the body: a plaintext
+ * body would let anyone who saw one push URL post anything with its query. So only an `Encrypt`
+ * body under a matching `msg_signature` is opened. Throws WeChatCryptoError / XmlError; the
+ * route answers those with 401 / 400.
  */
-export async function openPush(crypto: WXBizMsgCrypt, q: PushQuery, body: string, now = Date.now()): Promise<OpenedPush> {
+export async function openPush(crypto: WXBizMsgCrypt, q: PushQuery, body: string, now = Date.now()): Promise<WeChatXml> {
   checkFreshness(q.timestamp, now);
-  const nonce = q.nonce ?? '';
   const outer = parseWeChatXml(body);
-  if (q.encrypt_type === 'aes' || outer.Encrypt !== undefined) {
-    if (!outer.Encrypt || !q.msg_signature) throw new WeChatCryptoError('missing Encrypt or msg_signature');
-    if (!(await crypto.verifyMsgSignature(q.msg_signature, q.timestamp!, nonce, outer.Encrypt))) {
-      throw new WeChatCryptoError('msg_signature mismatch');
-    }
-    return { msg: parseWeChatXml(await crypto.decrypt(outer.Encrypt)), encrypted: true };
+  if (!outer.Encrypt || !q.msg_signature) throw new WeChatCryptoError('not in safe mode: missing Encrypt or msg_signature');
+  if (!(await crypto.verifyMsgSignature(q.msg_signature, q.timestamp!, q.nonce ?? '', outer.Encrypt))) {
+    throw new WeChatCryptoError('msg_signature mismatch');
   }
-  if (!q.signature || !(await crypto.verifySignature(q.signature, q.timestamp!, nonce))) {
-    throw new WeChatCryptoError('signature mismatch');
-  }
-  return { msg: outer, encrypted: false };
+  return parseWeChatXml(await crypto.decrypt(outer.Encrypt));
 }
 
 /** The URL check: `echostr` back (plain) or its decryption (safe mode) when the signature holds. */

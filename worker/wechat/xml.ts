@@ -55,7 +55,25 @@ export function buildXml(fields: Record<string, string | number>): string {
   return `<xml>${body}</xml>`;
 }
 
-/** Passive text reply to a fan's message (before encryption). */
-export function buildTextReply(to: string, from: string, content: string, now = Date.now()): string {
-  return buildXml({ ToUserName: to, FromUserName: from, CreateTime: Math.floor(now / 1000), MsgType: 'text', Content: content });
+/** One article of a news card. */
+export interface NewsArticle {
+  title: string;
+  description: string;
+  url: string;
+  picurl: string;
+}
+
+/** What a push can be answered with, in the reply itself (no customer-service quota): a text or one news card. */
+export type PassiveReply = { type: 'text'; content: string } | { type: 'news'; article: NewsArticle };
+
+/**
+ * A passive reply to a fan's push (before encryption). A news card is one article: WeChat shows
+ * only one in the reply to a fan's message.
+ */
+export function buildReply(to: string, from: string, reply: PassiveReply, now = Date.now()): string {
+  const head = { ToUserName: to, FromUserName: from, CreateTime: Math.floor(now / 1000) };
+  if (reply.type === 'text') return buildXml({ ...head, MsgType: 'text', Content: reply.content });
+  const a = reply.article;
+  const item = `<item><Title>${cdata(a.title)}</Title><Description>${cdata(a.description)}</Description><PicUrl>${cdata(a.picurl)}</PicUrl><Url>${cdata(a.url)}</Url></item>`;
+  return buildXml({ ...head, MsgType: 'news', ArticleCount: 1 }).replace(/<\/xml>$/, `<Articles>${item}</Articles></xml>`);
 }

@@ -1,5 +1,6 @@
 import type { Activity, PosterLayout, PrizeKind } from '$lib/api/types';
 import { toLocalInput } from '$lib/format';
+import { defaultNotices, type NoticesValues, noticesOf } from '$lib/notices-form';
 import { DEFAULT_LAYOUT } from '$poster-layout';
 
 /** Award rows the form always offers (1–3 tiers; blank rows are left out). */
@@ -24,6 +25,7 @@ export interface ActivityFormValues {
   background_img: string;
   background_url: string;
   layout: PosterLayout;
+  notices: NoticesValues;
 }
 
 const text = (n: number | null) => (n === null ? '' : String(n));
@@ -52,6 +54,7 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
     background_img: '',
     background_url: '',
     layout: cloneLayout(DEFAULT_LAYOUT),
+    notices: defaultNotices(),
   };
 }
 
@@ -78,5 +81,6 @@ export function activityValues(a: Activity): ActivityFormValues {
     background_img: a.poster.background_img,
     background_url: a.poster.background_url,
     layout: cloneLayout(a.poster.layout),
+    notices: noticesOf(a.notices),
   };
 }

@@ -3,7 +3,7 @@ import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { pickAccount } from '../../sandbox/authorization-page';
 import { componentMessage } from '../../sandbox/pushes';
-import { api, authorizeAccount, KEYS, pushComponent, pushTicket, register, sandbox, worker } from '../helpers';
+import { api, authorizeAccount, KEYS, pushComponent, pushTicket, register, sandbox, strictPage, worker } from '../helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -50,7 +50,7 @@ describe('security', () => {
     const { auth_code } = await sandbox('/__sandbox/auth-code', { appid: account.appid });
     const replay = await worker(`/wechat/authorized?req=${row!.id}&auth_code=${auth_code}`);
     expect(replay.status).toBe(400);
-    expect(await replay.text()).toContain('授权链接已失效');
+    expect(await strictPage(replay)).toContain('授权链接已失效');
   });
 
   it('an account authorized by one operator cannot be taken by another', async () => {

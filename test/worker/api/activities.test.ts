@@ -1,4 +1,5 @@
 /** `/api/activities[/{id}]`: the activity form's validation, the edit rules after the start, the list. */
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, authorizeAccount, fanPush, pushTicket, register, uid } from '../helpers';
 import { activityBody, setupActivity, uploadBackground } from '../task-helpers';
@@ -146,6 +147,29 @@ describe('error', () => {
 });
 
 describe('security', () => {
+  it('keeps times within 2000–2100, and a time stored out of range around the API still lists', async () => {
+    const s = await setupActivity();
+    const bg = s.activity.poster.background_img;
+    for (const [field, value] of [
+      ['start_time', 8640000000001000],
+      ['start_time', '1999-12-31 23:59'],
+      ['end_time', '2100-01-01T00:00:01+08:00'],
+      ['end_time', 1e300],
+    ] as const) {
+      const res = await api(s.op, '/activities', { method: 'POST', json: activityBody([s.account.appid], bg, { [field]: value }) });
+      expect(res.status, `${field} ${value}`).toBe(422);
+      expect((await res.json<any>()).error.fields[field]).toBe('时间须在 2000 年至 2100 年之间');
+    }
+    const edit = await api(s.op, `/activities/${s.activity.id}`, { method: 'PATCH', json: { end_time: 8640000000001000 } });
+    expect(edit.status).toBe(422);
+
+    await env.DB.prepare('UPDATE activity SET end_time = ? WHERE id = ?').bind(8640000000001000, s.activity.id).run();
+    const list = await api(s.op, '/activities');
+    expect(list.status).toBe(200);
+    expect((await list.json<any>()).items[0]).toMatchObject({ id: s.activity.id, end_time: '2100-01-01T00:00:00+08:00' });
+    expect((await api(s.op, `/activities/${s.activity.id}`)).status).toBe(200);
+  });
+
   it("another operator's ids are 404 everywhere and nothing changes", async () => {
     const s = await setupActivity();
     const intruder = await register();

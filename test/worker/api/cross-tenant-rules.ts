@@ -25,6 +25,8 @@ export interface TenantA {
   fan: { id: number; openId: string };
   /** The fan's prize (an onsite tier, reached by a friend's assist), with its claim code. */
   winner: { id: number; code: string };
+  /** A template message A's account holds. */
+  template: string;
 }
 
 /** Builds A's world through the API, as an operator and a fan would. */
@@ -44,6 +46,9 @@ export async function tenantA(): Promise<TenantA> {
   const [winner] = (await (await api(s.op, `/activities/${s.activity.id}/winners`)).json<{ items: { id: number; code: string }[] }>()).items;
   // A's audit log has an import of 兑换码 (an action B's requests below can never take).
   await api(s.op, `/activities/${s.activity.id}/awards/2/codes`, { method: 'POST', json: { codes: ['A-CODE-1'] } });
+  const template = await (await api(s.op, `/accounts/${s.account.appid}/templates`, { method: 'POST', json: { template_id_short: '43216' } })).json<{
+    template_id: string;
+  }>();
   return {
     op: s.op,
     account: s.account,
@@ -52,6 +57,7 @@ export async function tenantA(): Promise<TenantA> {
     promo,
     fan: { id: fanRow, openId },
     winner,
+    template: template.template_id,
   };
 }
 
@@ -99,6 +105,19 @@ export const RESOURCES: Record<string, ResourceFixture> = {
     params: (a) => ({ id: String(a.promo.id) }),
     snapshot: (a) => readAsA(a, `/promos/${a.promo.id}`),
     body: { PATCH: { name: '别人的渠道' } },
+  },
+  '/api/accounts/{appid}': {
+    params: (a) => ({ appid: a.account.appid }),
+    snapshot: (a) => readAsA(a, `/accounts/${a.account.appid}/templates`),
+    body: { POST: { template_id_short: '43216' } },
+  },
+  '/api/accounts/{appid}/templates/{template_id}': {
+    params: (a) => ({ appid: a.account.appid, template_id: a.template }),
+    snapshot: (a) => readAsA(a, `/accounts/${a.account.appid}/templates`),
+  },
+  '/api/fans/{id}': {
+    params: (a) => ({ id: String(a.fan.id) }),
+    snapshot: (a) => readAsA(a, `/fans/${a.fan.id}/messages`),
   },
   '/api/uploads/{key}': {
     params: (a) => ({ key: a.upload }),

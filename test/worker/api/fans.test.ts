@@ -1,8 +1,8 @@
-/** `GET /api/fans`, `/api/fans/export`: cursor paging, nickname search, the CSV. (Blacklisting: assist.test.ts.) */
+/** `GET /api/fans`, `/api/fans/export`: cursor paging, nickname search, the CSV; blacklisting many at once. (Blacklist rules: assist.test.ts.) */
 import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { api, fanPush, pushTicket, register, sandbox, uid } from '../helpers';
-import { join, openLink, posterOf, rowOf, setupActivity } from '../task-helpers';
+import { join, openLink, posterOf, rowOf, type Setup, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -10,22 +10,27 @@ beforeAll(async () => {
 
 const NICKNAMES = ['小明', '王小红', 'Lucky7', '50%折扣', 'a_b', null, '李小'];
 
-/** An activity whose fans are rows `oPage0…` with NICKNAMES, written straight into D1. */
-async function activityWithFans() {
-  const s = await setupActivity();
+/** Writes fans of `s`'s activity straight into D1: rows `${prefix}0…` with these nicknames. */
+async function addFans(s: Setup, prefix: string, nicknames: (string | null)[]) {
   const { id: accountId } = (await env.DB.prepare('SELECT id FROM public_numbers WHERE authorizer_appid = ?').bind(s.account.appid).first<{ id: number }>())!;
   await env.DB.batch(
-    NICKNAMES.map((name, i) =>
+    nicknames.map((name, i) =>
       env.DB.prepare('INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, nick_name, ctime) VALUES (?, ?, ?, ?, ?, ?)').bind(
         s.activity.id,
         accountId,
         s.op.id,
-        `oPage${i}`,
+        `${prefix}${i}`,
         name,
         Date.now(),
       ),
     ),
   );
+}
+
+/** An activity whose fans are rows `oPage0…` with NICKNAMES. */
+async function activityWithFans() {
+  const s = await setupActivity();
+  await addFans(s, 'oPage', NICKNAMES);
   const list = async (query: string) => (await api(s.op, `/fans?activity=${s.activity.id}&${query}`)).json<any>();
   return { s, list };
 }
@@ -131,6 +136,34 @@ describe('security', () => {
     expect(csv).not.toMatch(/(^|,)"?=cmd/m);
     const list = await (await api(s.op, `/fans?activity=${s.activity.id}&q=cmd`)).json<any>();
     expect(list.items[0]).toMatchObject({ open_id: fan, nick_name: "=cmd|' /C calc'!A0", origin_label: '其他', following: true });
+  });
+
+  it('defuses fullwidth and whitespace-led formulas in the CSV too', async () => {
+    const s = await setupActivity();
+    const hostile = ["＝cmd|' /C calc'!A0", '＋1+1', '－1+1', '＠SUM(1)', ' =1+1', '\u3000=1+1', '\t=1+1', '  ＋1'];
+    await addFans(s, 'oCsv', hostile);
+    const csv = await (await api(s.op, `/fans/export?activity=${s.activity.id}`)).text();
+    for (const name of hostile) expect(csv, JSON.stringify(name)).toContain(`"'${name}"`);
+    expect(csv).toContain('"oCsv0"');
+  });
+
+  it("blacklists 150 fans in one go (past D1's 100 bound parameters), all or nothing, and the counter bars them", async () => {
+    const s = await setupActivity();
+    await addFans(s, 'oMany', Array(150).fill(null));
+    const ids = (await env.DB.prepare('SELECT id FROM take_part_in WHERE activity_id = ?').bind(s.activity.id).all<{ id: number }>()).results.map((r) => r.id);
+    const blacklisted = async () =>
+      (await env.DB.prepare('SELECT count(*) AS n FROM take_part_in WHERE activity_id = ? AND black = 1').bind(s.activity.id).first<{ n: number }>())!.n;
+
+    const res = await api(s.op, '/fans/blacklist', { method: 'POST', json: { ids, black: true } });
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ updated: 150 });
+    expect(await blacklisted()).toBe(150);
+    expect((await fanPush(s.account, { type: 'text', openId: 'oMany149', content: s.keyword })).reply).toBe('抱歉，你暂时无法参与本活动。');
+
+    // One id that is not this operator's fan: nothing changes.
+    const refused = await api(s.op, '/fans/blacklist', { method: 'POST', json: { ids: [...ids, 2 ** 31], black: false } });
+    expect(refused.status).toBe(404);
+    expect(await blacklisted()).toBe(150);
   });
 
   it("another operator's nickname search finds none of these fans", async () => {

@@ -51,4 +51,19 @@ describe('error', () => {
     const s = await setupActivity();
     expect((await api(s.op, `/activities/${s.activity.id}/stats?from=2026-01-10&to=2026-01-01`)).status).toBe(422);
   });
+
+  it('refuses days that do not exist or lie outside 2000–2100', async () => {
+    const s = await setupActivity();
+    for (const [field, day] of [
+      ['from', '9999-99-99'],
+      ['from', '2026-02-30'],
+      ['from', '1999-12-31'],
+      ['to', '2100-01-01'],
+      ['to', '0000-01-01'],
+    ]) {
+      const res = await api(s.op, `/activities/${s.activity.id}/stats?${field}=${day}`);
+      expect(res.status, `${field}=${day}`).toBe(422);
+      expect((await res.json<any>()).error.fields[field]).toBe('日期无效：须为 2000 年至 2099 年间的日期');
+    }
+  });
 });

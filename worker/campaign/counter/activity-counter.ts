@@ -1,13 +1,11 @@
 import { DurableObject } from 'cloudflare:workers';
-import { loadConfig } from '../../config';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { AppError } from '../../errors';
-import { MAX_BUNDLE, queueOutbox } from '../../messaging/outbox';
+import { MAX_BUNDLE, type Notice, queueOutbox, type Replied } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
-import { fanLink } from '../fan-access';
-import { type Follow, type FollowRecord, recordFollows } from '../followers';
-import { reviewHeld, reviewVoided } from '../prize-notices';
-import { approvalNote, burstSince, endOfStay, type FairPlayRules, gateAssist, type ReviewStatus, releaseHeld, waitingNote } from './fair-play';
+import { type FollowRecord, recordSubscribes, type Subscribe } from '../followers';
+import { approvedNote, heldNote, helperWaitingReply, voidedNote, waitingNote } from '../prize-notices';
+import { burstSince, endOfStay, type FairPlayRules, gateAssist, type ReviewStatus, releaseHeld } from './fair-play';
 import { FairPlayStore, type PendingRow, type ReviewRow } from './fair-play-store';
 import { applyPlan, CODES_PER_ITEM, type HoldRecord, type OutboxItem } from './outbox';
 import { allGone, CLAIM_CODE_LENGTH, claimCode, inStock, newCodes, type PrizeRecord, type PrizeStatus, type PrizeTier, type TierSupply } from './prizes';
@@ -36,6 +34,10 @@ export interface AssistInput {
   appid: string;
   helperOpenId: string;
   at: number;
+  /** The push's CreateTime (ms): the helper's minute of customer-service sends starts there. */
+  pushedAt: number;
+  /** The passive reply the helper gets if the assist counts, recorded with the decision. */
+  thanks: string;
 }
 
 export interface UnfollowInput {
@@ -101,6 +103,11 @@ interface Counted {
   ended?: { activityId: number; at: number };
 }
 
+/** A note to a poster owner, as the message queue carries it. */
+function ownerNotice(key: string, input: { appid: string; activityId: number }, owner: Participant, note: Note): Notice {
+  return { kind: 'notice', key, appid: input.appid, openId: owner.openId, activityId: input.activityId, rowId: owner.rowId, ...note };
+}
+
 /** A participant row of this object's storage. */
 type ParticipantRow = { row_id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number };
 
@@ -116,8 +123,8 @@ const toParticipant = (r: ParticipantRow): Participant => ({
 /** Activity settings are re-read at least this often (edits also call `reload`). */
 const SETTINGS_TTL_MS = 10_000;
 const FLUSH_RETRY_MS = 2_000;
-/** Outbox rows a round applies at most (their notes are one queue message: a bundle). */
-const ROUND_ROWS = MAX_BUNDLE;
+/** Outbox rows a round applies at most (their notes, at most two each, are one queue message: a bundle). */
+const ROUND_ROWS = MAX_BUNDLE / 2;
 /**
  * After a round of at least GATHER_FROM_ROWS rows (the activity is busy), the next round waits
  * GATHER_MS for more: every round costs the same fixed work in D1, the queue and this object's
@@ -136,8 +143,6 @@ const HOLDS_PER_ITEM = 500;
 const FOLLOWS_PER_STATEMENT = 100;
 const PROCESSED_TTL_MS = 24 * 3600_000;
 const PRUNE_EVERY_MS = 3600_000;
-/** Owners whose claim link this object keeps (a link is one HMAC; it is valid for months). */
-const MAX_CLAIM_LINKS = 10_000;
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS participant (row_id INTEGER PRIMARY KEY, open_id TEXT NOT NULL, public_number_id INTEGER NOT NULL,
@@ -174,10 +179,8 @@ export class ActivityCounter extends DurableObject<Env> {
   /** When the pending alarm fires (Infinity: none); read from storage once. */
   private alarmAt: number | null = null;
   /** Helpers' follows waiting for the next D1 statement, and the loop that writes them. */
-  private follows: { follow: Follow; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
+  private follows: { follow: Subscribe; done: (record: FollowRecord) => void; fail: (e: unknown) => void }[] = [];
   private recordingFollows: Promise<void> | null = null;
-  /** Each owner's claim page link, for the notes announcing their prizes. */
-  private claimLinks = new Map<number, string>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -191,8 +194,7 @@ export class ActivityCounter extends DurableObject<Env> {
     return capture(async () => {
       const [settings, { firstSighting }] = await Promise.all([this.loadSettings(input.activityId, input.at), this.recordFollow(input)]);
       await this.loadParticipant(input.ownerRowId, input.activityId);
-      const claimUrl = await this.claimLink(input.ownerRowId, input.at);
-      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting, claimUrl));
+      const { outcome, lastOutbox } = this.ctx.storage.transactionSync(() => this.decideAssist(settings, input, firstSighting));
       // Counting at the end of a stay period is this object's own alarm.
       if (outcome.status === 'waiting') await this.alarmBy(outcome.dueAt);
       await this.alarmWithin(PRUNE_EVERY_MS);
@@ -258,9 +260,8 @@ export class ActivityCounter extends DurableObject<Env> {
   decideReview(input: ReviewInput): Promise<RpcResult<ReviewOutcome>> {
     return capture(async () => {
       const settings = await this.loadSettings(input.activityId, input.at);
-      const claimUrl = await this.claimLink(input.ownerRowId, input.at);
       const { outcome, last } = this.ctx.storage.transactionSync(() => {
-        const { outcome, items } = this.decide(settings, input, claimUrl);
+        const { outcome, items } = this.decide(settings, input);
         return { outcome, last: items.reduce((_, item) => this.enqueue(item), 0) };
       });
       if (outcome.waiting) await this.alarmBy(this.fairPlay.nextDue() ?? Infinity);
@@ -279,14 +280,12 @@ export class ActivityCounter extends DurableObject<Env> {
     const due = this.fairPlay.due(now, STAYS_PER_ALARM);
     if (due.length) {
       const settings = await this.loadSettings(due[0].activityId, now);
-      const links = new Map<number, string>();
-      for (const d of due) if (!links.has(d.ownerRowId)) links.set(d.ownerRowId, await this.claimLink(d.ownerRowId, now));
       const last = this.ctx.storage.transactionSync(() => {
         let last = 0;
         for (const d of due) {
           // An unfollow since the query above took it out already: it never counts.
           const pending = this.fairPlay.takePending(d.accountId, d.openId);
-          if (pending) last = this.enqueue(this.endStay(settings, pending, links.get(d.ownerRowId)!, now));
+          if (pending) last = this.enqueue(this.endStay(settings, pending, now));
         }
         return last;
       });
@@ -295,6 +294,18 @@ export class ActivityCounter extends DurableObject<Env> {
     const next = due.length === STAYS_PER_ALARM ? now : this.fairPlay.nextDue();
     if (next !== null) await this.alarmBy(next);
     return due.length;
+  }
+
+  /** A poster owner's latest counted helpers (newest first), for their progress page. */
+  async recentHelpers(ownerRowId: number, limit: number): Promise<{ openId: string; at: number }[]> {
+    return this.sql
+      .exec<{ open_id: string; at: number }>(
+        'SELECT open_id, at FROM helper WHERE owner_row_id = ? AND counted = 1 ORDER BY at DESC LIMIT ?',
+        ownerRowId,
+        limit,
+      )
+      .toArray()
+      .map((h) => ({ openId: h.open_id, at: h.at }));
   }
 
   /** Forgets cached settings after the operator edited the activity. */
@@ -352,7 +363,7 @@ export class ActivityCounter extends DurableObject<Env> {
     this.alarmAt = at;
   }
 
-  private decideAssist(settings: Settings, input: AssistInput, newToAccount: boolean, claimUrl: string): { outcome: AssistOutcome; lastOutbox: number } {
+  private decideAssist(settings: Settings, input: AssistInput, newToAccount: boolean): { outcome: AssistOutcome; lastOutbox: number } {
     const seen = this.processed<AssistOutcome>(input.eventKey);
     if (seen) return { outcome: seen, lastOutbox: 0 };
     const owner = this.participant(input.ownerRowId);
@@ -382,11 +393,17 @@ export class ActivityCounter extends DurableObject<Env> {
     const counts = outcome.status === 'counted';
     this.sql.exec('INSERT INTO helper VALUES (?, ?, ?, ?, ?)', input.accountId, input.helperOpenId, owner.rowId, counts ? 1 : 0, input.at);
     const helper = this.helperRow(input.activityId, owner, input.accountId, input.helperOpenId, input.at);
-    const notify = (note: Note) => ({
-      key: `${input.eventKey}:notify`,
+    const notify = (note: Note) => ownerNotice(`${input.eventKey}:notify`, input, owner, note);
+    // The helper's passive reply, recorded with the decision (a held assist is thanked like any other).
+    const replied = (summary: string): Replied => ({
+      kind: 'replied',
+      key: `${input.eventKey}:thanks`,
       appid: input.appid,
-      message: { touser: owner.openId, msgtype: 'text' as const, text: { content: note.text } },
-      reserve: note.reserve,
+      openId: input.helperOpenId,
+      activityId: input.activityId,
+      scene: 'helper_thanks',
+      summary,
+      msgType: 'text',
     });
     // An assist held or waiting gets its take_part_in row when it counts.
     const held: HoldRecord = {
@@ -401,7 +418,7 @@ export class ActivityCounter extends DurableObject<Env> {
     };
     if (gate.kind === 'hold') {
       this.fairPlay.hold(owner.rowId, input.accountId, input.helperOpenId, input.at);
-      if (!gate.flag) return { outcome, lastOutbox: this.enqueue({ holds: [held] }) };
+      if (!gate.flag) return { outcome, lastOutbox: this.enqueue({ holds: [held], notes: [replied(input.thanks)] }) };
       const review = this.fairPlay.flag(owner.rowId, input.appid, input.at);
       return {
         outcome,
@@ -409,14 +426,16 @@ export class ActivityCounter extends DurableObject<Env> {
           holds: [held],
           review: this.reviewRecord(input.activityId, review),
           prizes: this.changePrizes(input.activityId, owner, 'won', 'held'),
-          message: notify({ text: reviewHeld().text, reserve: 0 }),
+          notes: [notify(heldNote()), replied(input.thanks)],
         }),
       };
     }
     if (gate.kind === 'wait') {
       this.fairPlay.wait({ ...this.fanRef(input), ownerRowId: owner.rowId, appid: input.appid, at: input.at, dueAt: gate.dueAt });
-      const note = waitingNote(settings.tiers, owner, settings.rules.stayHours ?? 0, this.fairPlay.waiting(owner.rowId));
-      return { outcome, lastOutbox: this.enqueue({ holds: [{ ...held, reason: 'stay', dueAt: gate.dueAt }], message: notify(note) }) };
+      const hours = settings.rules.stayHours ?? 0;
+      const note = waitingNote(settings.tiers, owner, hours, this.fairPlay.waiting(owner.rowId));
+      const notes = [notify(note), replied(helperWaitingReply(input.thanks, hours))];
+      return { outcome, lastOutbox: this.enqueue({ holds: [{ ...held, reason: 'stay', dueAt: gate.dueAt }], notes }) };
     }
     const c = this.count(settings, input.activityId, owner, input.at);
     return {
@@ -424,7 +443,7 @@ export class ActivityCounter extends DurableObject<Env> {
       lastOutbox: this.enqueue({
         helper,
         ...this.countedItem(input.activityId, owner, c),
-        message: notify(assistNote(settings.tiers, c.counted, c.claims, claimUrl)),
+        notes: [notify(assistNote(settings.tiers, c.counted, c.claims)), replied(input.thanks)],
       }),
     };
   }
@@ -452,7 +471,7 @@ export class ActivityCounter extends DurableObject<Env> {
   }
 
   /** A waiting assist whose stay period ended: counted, held (its poster is under review) or dropped. */
-  private endStay(settings: Settings, p: PendingRow, claimUrl: string, now: number): OutboxItem {
+  private endStay(settings: Settings, p: PendingRow, now: number): OutboxItem {
     const owner = this.participant(p.ownerRowId);
     const hold = (outcome: HoldRecord['outcome']): HoldRecord => ({
       activityId: p.activityId,
@@ -480,22 +499,17 @@ export class ActivityCounter extends DurableObject<Env> {
     }
     this.sql.exec('UPDATE helper SET counted = 1 WHERE public_number_id = ? AND open_id = ?', p.accountId, p.openId);
     const c = this.count(settings, p.activityId, owner, now);
-    const note = assistNote(settings.tiers, c.counted, c.claims, claimUrl);
+    const note = assistNote(settings.tiers, c.counted, c.claims);
     return {
       ...this.countedItem(p.activityId, owner, c),
       helper: this.helperRow(p.activityId, owner, p.accountId, p.openId, p.at),
       holds: [hold('counted')],
-      message: {
-        key: `stay:${p.activityId}:${p.accountId}:${p.openId}:notify`,
-        appid: p.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`stay:${p.activityId}:${p.accountId}:${p.openId}:notify`, p, owner, note)],
     };
   }
 
   /** A decision on a flagged poster (inside a transaction): the outcome, and the outbox items that carry it to D1 and the owner. */
-  private decide(settings: Settings, input: ReviewInput, claimUrl: string): { outcome: ReviewOutcome; items: OutboxItem[] } {
+  private decide(settings: Settings, input: ReviewInput): { outcome: ReviewOutcome; items: OutboxItem[] } {
     const review = this.fairPlay.review(input.ownerRowId);
     const owner = this.participant(input.ownerRowId);
     if (!review || !owner) throw new AppError('not_found', '这张海报没有审核记录');
@@ -520,18 +534,14 @@ export class ActivityCounter extends DurableObject<Env> {
       leftAt: h.leftAt,
       ...over,
     });
-    const notify = (text: string, reserve = 0) => ({
-      key: `review:${activityId}:${owner.rowId}:${input.at}`,
-      appid: review.appid,
-      message: { touser: owner.openId, msgtype: 'text' as const, text: { content: text } },
-      reserve,
-    });
+    const notify = (note: Note, key = 'review') =>
+      ownerNotice(`${key}:${activityId}:${owner.rowId}:${input.at}`, { appid: review.appid, activityId }, owner, note);
     const reviewItem = { review: this.reviewRecord(activityId, decided) };
     if (input.action === 'void') {
       const blacklisted = this.blacklistPoster(activityId, owner, input.blacklist);
       const items = [
         ...this.chunks(held.map((h) => holdOf(h, {}))).map((holds) => ({ holds })),
-        { ...reviewItem, ...blacklisted.item, prizes: this.changePrizes(activityId, owner, 'held', 'void'), message: notify(reviewVoided().text) },
+        { ...reviewItem, ...blacklisted.item, prizes: this.changePrizes(activityId, owner, 'held', 'void'), notes: [notify(voidedNote())] },
       ];
       return { outcome: { status: target, changed: true, ...none, dropped: held.length, blacklisted: blacklisted.fans }, items };
     }
@@ -557,7 +567,9 @@ export class ActivityCounter extends DurableObject<Env> {
     const now = this.participant(owner.rowId)!;
     const counted = helpers.length;
     const tally = { counted, waiting: holds.filter((h) => h.outcome === null).length, dropped: holds.filter((h) => h.outcome === 'dropped').length };
-    const note = approvalNote(counted, now, claims, claimUrl);
+    // The owner hears that the held assists counted, and of the highest tier they passed, if any.
+    const notes = [notify(approvedNote(settings.tiers, counted, now))];
+    if (latest && claims.length) notes.push(notify(assistNote(settings.tiers, latest.counted, claims), 'review-tier'));
     const items: OutboxItem[] = [
       ...this.chunks(holds).map((part) => ({ holds: part })),
       ...this.chunks(helpers).map((part) => ({ helpers: part })),
@@ -566,7 +578,7 @@ export class ActivityCounter extends DurableObject<Env> {
         owner: { activityId, rowId: owner.rowId, number: now.number, progress: now.taskProgress },
         prizes,
         ended: latest?.ended,
-        message: notify(note.text, note.reserve),
+        notes,
       },
     ];
     return { outcome: { status: target, changed: true, ...tally, blacklisted: 0 }, items };
@@ -644,12 +656,7 @@ export class ActivityCounter extends DurableObject<Env> {
     const lastOutbox = this.enqueue({
       left: { ...left, uncount: Flag.yes },
       owner: { activityId: input.activityId, rowId: owner.rowId, number: outcome.number, progress: owner.taskProgress },
-      message: {
-        key: `${input.eventKey}:deduct`,
-        appid: input.appid,
-        message: { touser: owner.openId, msgtype: 'text', text: { content: note.text } },
-        reserve: note.reserve,
-      },
+      notes: [ownerNotice(`${input.eventKey}:deduct`, input, owner, note)],
     });
     return { outcome, lastOutbox };
   }
@@ -726,16 +733,6 @@ export class ActivityCounter extends DurableObject<Env> {
     };
   }
 
-  /** The owner's claim page link (cached: signing it is an HMAC). */
-  private async claimLink(ownerRowId: number, now: number): Promise<string> {
-    let link = this.claimLinks.get(ownerRowId);
-    if (link) return link;
-    if (this.claimLinks.size >= MAX_CLAIM_LINKS) this.claimLinks.clear();
-    link = await fanLink(loadConfig(this.env), 'claim', ownerRowId, now);
-    this.claimLinks.set(ownerRowId, link);
-    return link;
-  }
-
   private isBlack(accountId: number, openId: string): boolean {
     return this.sql.exec('SELECT 1 FROM black WHERE public_number_id = ? AND open_id = ?', accountId, openId).toArray().length > 0;
   }
@@ -755,7 +752,7 @@ export class ActivityCounter extends DurableObject<Env> {
    * activity makes one D1 call for many assists; a lone assist still makes its own at once.
    */
   private recordFollow(input: AssistInput): Promise<FollowRecord> {
-    const follow = { accountId: input.accountId, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.at };
+    const follow = { accountId: input.accountId, appid: input.appid, openId: input.helperOpenId, eventKey: input.eventKey, promoId: null, at: input.pushedAt };
     const recorded = new Promise<FollowRecord>((done, fail) => this.follows.push({ follow, done, fail }));
     this.recordingFollows ??= this.recordFollowBatches().finally(() => (this.recordingFollows = null));
     return recorded;
@@ -765,7 +762,7 @@ export class ActivityCounter extends DurableObject<Env> {
     while (this.follows.length) {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
-        const records = await recordFollows(
+        const records = await recordSubscribes(
           this.env.DB,
           batch.map((b) => b.follow),
         );
@@ -873,10 +870,10 @@ export class ActivityCounter extends DurableObject<Env> {
   private async flushRound(): Promise<{ last: number; rows: number }> {
     const rows = this.sql.exec<{ id: number; item: string }>('SELECT id, item FROM outbox ORDER BY id LIMIT ?', ROUND_ROWS).toArray();
     if (!rows.length) return { last: 0, rows: 0 };
-    const { writes, messages } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
+    const { writes, notes } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
       if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
-      await queueOutbox(this.env.OUTBOX).send(messages);
+      await queueOutbox(this.env.OUTBOX).send(notes);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

@@ -5,9 +5,6 @@
  * approval does with a poster's held assists. The ActivityCounter calls these inside the
  * transactions that count, so each assist is decided exactly once.
  */
-import { assistWaiting, reviewApproved, tierGone, tierWon } from '../prize-notices';
-import { type Tier, tiersAhead } from '../tiers';
-import type { Note, Participant, TierClaim } from './rules';
 
 /** An activity's 防刷 rules; null is off. */
 export interface FairPlayRules {
@@ -87,15 +84,4 @@ export interface HeldAssist {
  */
 export function releaseHeld(rules: FairPlayRules, held: readonly HeldAssist[], now: number): { assist: HeldAssist; gate: Gate | { kind: 'drop' } }[] {
   return held.map((assist) => ({ assist, gate: assist.leftAt !== null ? { kind: 'drop' } : waitOrCount(rules, assist.at, now) }));
-}
-
-/** The owner's note when an assist waits for the helper's stay period: how many wait, keeping sends for the prizes ahead. */
-export function waitingNote(tiers: readonly Tier[], owner: Participant, stayHours: number, waiting: number): Note {
-  return { text: assistWaiting(stayHours, waiting).text, reserve: tiersAhead(tiers, owner.taskProgress) };
-}
-
-/** The owner's note when their poster is approved: the held assists counted, the tiers they passed, where to claim. */
-export function approvalNote(counted: number, owner: Participant, claims: readonly TierClaim[], claimUrl: string): Note {
-  const lines = [reviewApproved(counted, owner.number).text, ...claims.map((c) => (c.inStock ? tierWon(c.tier, claimUrl) : tierGone(c.tier)).text)];
-  return { text: lines.join('\n'), reserve: 0 };
 }

@@ -1,4 +1,4 @@
-import type { OutboundMessage } from '../../messaging/outbox';
+import type { Outbound } from '../../messaging/outbox';
 import { BLACK_FANS, BLACK_FLAGS, COUNTED_HELPERS, DEPARTED_HELPERS, OWNER_COUNTS } from '../participants';
 import { ASSIST_HOLDS, REVIEWS } from '../review-queue';
 import { ACTIVITY_ENDED, IMPORTED_CODES, WINNERS } from '../winners';
@@ -38,9 +38,9 @@ export interface ReviewRecord {
 export const CODES_PER_ITEM = 100;
 
 /**
- * What one decision of an activity's Durable Object still has to apply outside it: D1 rows and a
- * customer-service message. Every value is absolute (a count, a flag), never a delta, so applying
- * an item twice changes nothing.
+ * What one decision of an activity's Durable Object still has to apply outside it: D1 rows, the
+ * owner's notice and the record of the helper's passive thanks. Every value is absolute (a count,
+ * a flag, a whole record), never a delta, so applying an item twice changes nothing.
  */
 export interface OutboxItem {
   /** A counted helper's take_part_in row (inserted, or updated when the fan already had one). */
@@ -63,7 +63,8 @@ export interface OutboxItem {
   codes?: { activityId: number; level: number; codes: string[]; at: number };
   /** Every tier's prizes are gone and the activity ends itself. */
   ended?: { activityId: number; at: number };
-  message?: OutboundMessage;
+  /** For the message queue. */
+  notes?: Outbound[];
 }
 
 export interface D1Write {
@@ -78,7 +79,7 @@ export interface D1Write {
  * can leave). A departure repeats the worker's own "not following" write, for a helper row that
  * reached D1 after it.
  */
-export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: OutboundMessage[] } {
+export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; notes: Outbound[] } {
   const helpers: unknown[][] = [];
   const departures: unknown[][] = [];
   const owners = new Map<number, unknown[]>();
@@ -89,9 +90,9 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   const reviews = new Map<number, unknown[]>();
   const codes: unknown[][] = [];
   const ended: unknown[][] = [];
-  const messages: OutboundMessage[] = [];
+  const notes: Outbound[] = [];
   for (const item of items) {
-    const { helper: h, left: l, owner: o, codes: c, ended: e, review: r, message } = item;
+    const { helper: h, left: l, owner: o, codes: c, ended: e, review: r } = item;
     for (const x of h ? [h, ...(item.helpers ?? [])] : (item.helpers ?? [])) helpers.push([x.activityId, x.accountId, x.openId, x.ownerOpenId, x.level, x.at]);
     for (const b of item.blackFans ?? []) blackFans.set(`${b.accountId}:${b.openId}`, [b.activityId, b.accountId, b.openId, b.black]);
     for (const x of item.holds ?? []) {
@@ -106,7 +107,7 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
     }
     for (const code of c?.codes ?? []) codes.push([c!.activityId, c!.level, code, c!.at]);
     if (e) ended.push([e.activityId, e.at]);
-    if (message) messages.push(message);
+    notes.push(...(item.notes ?? []));
   }
   const writes: D1Write[] = [];
   const add = (sql: string, rows: unknown[][]) => {
@@ -122,5 +123,5 @@ export function applyPlan(items: OutboxItem[]): { writes: D1Write[]; messages: O
   add(WINNERS, [...prizes.values()]);
   add(IMPORTED_CODES, codes);
   add(ACTIVITY_ENDED, ended);
-  return { writes, messages };
+  return { writes, notes };
 }

@@ -4,9 +4,9 @@
  * back. The ActivityCounter gathers the facts from its storage, calls these inside its transaction
  * and records the result; these never touch storage, so they are tested directly.
  */
-import { tierGone, tierWon } from '../prize-notices';
-import { texts } from '../texts';
-import { nextTier, type Tier, tierReached, tiersAhead } from '../tiers';
+import type { NoticeScene, NoticeVars } from '../../messaging/notices';
+import { progressVars, tierVars } from '../notice-vars';
+import { type Tier, tierReached, tiersAhead } from '../tiers';
 
 /** An activity's settings as the counter sees them. */
 export interface CounterSettings {
@@ -103,22 +103,33 @@ export function claimTiers<T extends Tier>(tiers: readonly T[], from: number, to
   return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: available(tier) }));
 }
 
-/** A note to a poster owner, and how many sends their window must keep after it (prizes ahead). */
+/**
+ * A notice to a poster owner: its scene and variables (the queue consumer words it with the
+ * activity's texts), whether it must arrive, and how many sends the fan's message window must
+ * keep after it (for the prizes still ahead).
+ */
 export interface Note {
-  text: string;
+  scene: NoticeScene;
+  vars: NoticeVars;
+  mustArrive: boolean;
   reserve: number;
+  /** The tier reached has no prize left. */
+  soldOut?: boolean;
+  /** The product's own words, already filled (a review's outcome, the stay period): no operator text or template. */
+  text?: string;
 }
 
 /**
- * What the owner is told of a counted assist: each tier newly passed (its prize and where to claim
- * it, or that it is gone) and their progress, in one message. WeChat allows few sends per window, so a plain
- * progress note asks the window to keep a send for every prize still ahead; an announcement takes
- * any send left.
+ * What the owner is told of a counted assist: the tier newly passed (its prize, or that it is
+ * gone) with their progress, or only their progress. WeChat allows few sends per window, so a
+ * plain progress note asks the window to keep a send for every prize still ahead; an
+ * announcement must arrive, and takes any send left.
  */
-export function assistNote(tiers: readonly Tier[], outcome: CountedAssist, claims: readonly TierClaim[], claimUrl: string): Note {
-  const lines = claims.map((c) => (c.inStock ? tierWon(c.tier, claimUrl) : tierGone(c.tier)).text);
-  lines.push(texts.progress(outcome.number, nextTier(tiers, outcome.number)));
-  return { text: lines.join('\n'), reserve: claims.length ? 0 : tiersAhead(tiers, outcome.tier) };
+export function assistNote(tiers: readonly Tier[], outcome: CountedAssist, claims: readonly TierClaim[]): Note {
+  const progress = progressVars(tiers, outcome.number, outcome.tier);
+  const claim = claims.at(-1);
+  if (!claim) return { scene: 'progress', vars: progress, mustArrive: false, reserve: tiersAhead(tiers, outcome.tier) };
+  return { scene: 'tier_reached', vars: { ...progress, ...tierVars(claim.tier) }, mustArrive: true, reserve: 0, ...(claim.inStock ? {} : { soldOut: true }) };
 }
 
 /** What the counter knows when a fan unfollowed the account. */
@@ -137,7 +148,7 @@ export function judgeUnfollow(s: CounterSettings, f: UnfollowFacts): UnfollowOut
   return { status: 'deducted', ownerRowId: f.owner.rowId, number: f.owner.number - 1 };
 }
 
-/** What the owner is told when a helper's unfollow took an assist back. */
+/** What the owner is told when a helper's unfollow took an assist back: a plain note, like progress. */
 export function deductNote(tiers: readonly Tier[], owner: Participant, number: number): Note {
-  return { text: texts.deducted(number), reserve: tiersAhead(tiers, owner.taskProgress) };
+  return { scene: 'deducted', vars: progressVars(tiers, number, owner.taskProgress), mustArrive: false, reserve: tiersAhead(tiers, owner.taskProgress) };
 }

@@ -204,3 +204,22 @@ export const accountFan = sqliteTable(
   },
   (t) => [uniqueIndex('account_fan_pk').on(t.accountId, t.openId)],
 );
+
+/**
+ * How far an activity's reminders (活动即将结束 / 活动已结束) have been queued: participants up to
+ * `upto` (a take_part_in id), in id order, a batch per step; `done_at` once all were. Each step
+ * moves `upto` by compare-and-set, so overlapping cron runs queue a batch at most twice, and the
+ * notices' keys make the second copy harmless.
+ */
+export const activityReminder = sqliteTable(
+  'activity_reminder',
+  {
+    activityId: integer('activity_id')
+      .notNull()
+      .references(() => activity.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['ending_soon', 'ended'] }).notNull(),
+    upto: integer('upto').notNull().default(0),
+    doneAt: integer('done_at'),
+  },
+  (t) => [primaryKey({ columns: [t.activityId, t.kind] })],
+);

@@ -28,11 +28,15 @@ export const sessions = sqliteTable(
   (t) => [index('sessions_user').on(t.userId), index('sessions_expires').on(t.expiresAt)],
 );
 
-/** Failed-login counters per key (username, client address) in fixed windows. */
-export const loginAttempts = sqliteTable('login_attempts', {
+/**
+ * Rate-limit counters (auth/rate-limit.ts): attempts per key in fixed windows, e.g. logins per
+ * user and address, logins and registrations per address. A row whose window has ended counts
+ * from one again; housekeeping drops them.
+ */
+export const rateLimits = sqliteTable('rate_limits', {
   key: text('key').primaryKey(),
-  windowStart: integer('window_start').notNull(),
-  failures: integer('failures').notNull().default(0),
+  windowEnd: integer('window_end').notNull(),
+  hits: integer('hits').notNull(),
 });
 
 /** Official accounts authorized to the component, each tied to the operator who authorized it. */

@@ -1,14 +1,14 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
-import { effectiveNotices, storedNotices } from '../../campaign/activity-notices';
+import { effectiveNotices } from '../../campaign/activity-notices';
 import { audit } from '../../campaign/audit';
 import { FIGURES, type FigureName } from '../../campaign/figures';
 import { activityStats, type DayCounts as DayFigures, recentDays } from '../../campaign/stats';
-import { activityStatus, isoShanghai } from '../../campaign/time';
+import { activityStatus, isoShanghai, parseShanghaiDay } from '../../campaign/time';
 import { canCreateQr, Flag } from '../../db/values';
 import { AppError } from '../../errors';
-import { NOTICE_SCENES } from '../../messaging/notices';
+import { NOTICE_SCENES, storedNotices } from '../../messaging/notices';
 import { resolveLayout } from '../../poster/layout';
 import { setRule } from '../../poster/rule';
 import { createApi, errorResponses, IdParam, json, security } from './openapi';
@@ -292,7 +292,19 @@ function presentStats(s: Awaited<ReturnType<typeof activityStats>>): z.infer<typ
   };
 }
 
-const Day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式为 YYYY-MM-DD');
+/** A stats day ("2026-11-23", Asia/Shanghai) → the start of that day, epoch ms. */
+const Day = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, '日期格式为 YYYY-MM-DD')
+  .transform((d, ctx) => {
+    const start = parseShanghaiDay(d);
+    if (start === null) {
+      ctx.addIssue({ code: 'custom', message: '日期无效：须为 2000 年至 2099 年间的日期' });
+      return z.NEVER;
+    }
+    return start;
+  })
+  .openapi({ type: 'string', example: '2026-11-23' });
 
 activitiesApi.openapi(
   createRoute({
@@ -323,8 +335,8 @@ activitiesApi.openapi(
     const { activity } = await getActivity(db, c.var.user.id, id, { includeDeleted: true });
     const now = Date.now();
     const recent = recentDays(activity, q.days ?? 7, now);
-    const from = q.from ? Date.parse(`${q.from}T00:00:00+08:00`) : recent.from;
-    const to = q.to ? Date.parse(`${q.to}T00:00:00+08:00`) : recent.to;
+    const from = q.from ?? recent.from;
+    const to = q.to ?? recent.to;
     if (to < from || to - from > 366 * 86_400_000)
       throw new AppError('validation_failed', '日期范围无效（最长 366 天）', { to: '日期范围无效（最长 366 天）' });
     return c.json(presentStats(await activityStats(db, id, from, to, now)), 200);

@@ -1,7 +1,14 @@
-/** A CSV cell: quoted, and defused when a spreadsheet would read it as a formula. */
+/**
+ * What a spreadsheet may take for the start of a formula: = + - @, their fullwidth forms (which
+ * CJK input methods type and some spreadsheets read as the ASCII ones), after any leading
+ * whitespace (some trim it), or a leading tab or carriage return.
+ */
+const FORMULA = /^(\s*[=+\-@\uFF1D\uFF0B\uFF0D\uFF20]|[\t\r])/;
+
+/** A CSV cell: quoted, and defused (a leading ') when a spreadsheet could read it as a formula. */
 export function csvCell(v: unknown): string {
   let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
+  if (FORMULA.test(s)) s = `'${s}`;
   return `"${s.replace(/"/g, '""')}"`;
 }
 

@@ -2,8 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { audit } from '../../campaign/audit';
 import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
 import { FIGURES, NO_NICKNAME, progressLabel } from '../../campaign/figures';
-import { formatShanghai, isoShanghai, shanghaiDate } from '../../campaign/time';
+import { isoShanghai, shanghaiDate } from '../../campaign/time';
 import { Flag, Looking, Origin } from '../../db/values';
+import { formatShanghai } from '../../lib/time';
 import { csvStream } from './csv';
 import { CursorParam, createApi, errorResponses, json, security } from './openapi';
 

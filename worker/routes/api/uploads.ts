@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { MAX_UPLOAD_BYTES, ownedUpload, storeUpload } from '../../campaign/uploads';
+import { ownedUpload, storeUpload } from '../../campaign/uploads';
 import { AppError } from '../../errors';
 import { createApi, errorResponses, security } from './openapi';
 
@@ -34,11 +34,8 @@ const show = createRoute({
   responses: { 200: { description: '图片', content: { 'image/png': { schema: z.any() }, 'image/jpeg': { schema: z.any() } } }, ...errorResponses(401, 404) },
 });
 
-/** Reads the upload body, multipart (`file`) or raw, refusing anything past the size cap early. */
+/** Reads the upload body, multipart (`file`) or raw; capBodies has already capped its size. */
 async function readUpload(req: Request): Promise<Uint8Array> {
-  if (Number(req.headers.get('content-length') ?? 0) > MAX_UPLOAD_BYTES + 64 * 1024) {
-    throw new AppError('payload_too_large', '图片不能超过 2 MB', { file: '图片不能超过 2 MB' });
-  }
   if ((req.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
     const file = (await req.formData()).get('file');
     if (!file || typeof file === 'string') throw new AppError('validation_failed', '请选择要上传的图片', { file: '请选择要上传的图片' });

@@ -20,7 +20,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Credentials"];
+                    "application/json": components["schemas"]["NewUser"];
                 };
             };
             responses: {
@@ -44,6 +44,15 @@ export interface paths {
                 };
                 /** @description 字段校验失败 */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 请求过于频繁 */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -107,7 +116,7 @@ export interface paths {
             };
             requestBody: {
                 content: {
-                    "application/json": components["schemas"]["Credentials"];
+                    "application/json": components["schemas"]["LoginInput"];
                 };
             };
             responses: {
@@ -278,6 +287,232 @@ export interface paths {
             };
         };
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{appid}/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 公众号的模板消息（从微信读取） */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appid: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 模板 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Template"][];
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 微信接口返回错误 */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** 从模板库添加模板（模板编号 template_id_short） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appid: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        template_id_short: string;
+                        /** @description 选用的关键词名称（类目模板需要） */
+                        keyword_name_list?: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description 已添加 */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            template_id: string;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 微信接口返回错误 */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/accounts/{appid}/templates/{template_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** 删除模板 */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    appid: string;
+                    template_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 已删除 */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 微信接口返回错误 */
+                502: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2147,6 +2382,158 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/activities/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 活动的消息记录：每条通知怎样发给了谁，没发到的原因 */
+        get: {
+            parameters: {
+                query?: {
+                    channel?: "passive" | "custom" | "template" | "none";
+                    status?: "sending" | "retrying" | "sent" | "delivered" | "blocked" | "failed" | "skipped";
+                    scene?: "join_rules" | "progress" | "tier_reached" | "deducted" | "helper_thanks" | "ending_soon" | "ended" | "claim" | "shipped" | "poster";
+                    open_id?: string;
+                    /** @description 上一次返回的 next_cursor */
+                    cursor?: string;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 消息，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Message"][];
+                            /** @description 下一页（更早的消息）；没有时为 null */
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/fans/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 粉丝的消息记录（该公众号上所有活动） */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description 上一次返回的 next_cursor */
+                    cursor?: string;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 消息，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Message"][];
+                            /** @description 下一页（更早的消息）；没有时为 null */
+                            next_cursor: string | null;
+                            open_id: string;
+                            appid: string;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2166,7 +2553,11 @@ export interface components {
                 };
             };
         };
-        Credentials: {
+        NewUser: {
+            username: string;
+            password: string;
+        };
+        LoginInput: {
             username: string;
             password: string;
         };
@@ -2190,6 +2581,18 @@ export interface components {
         AuthorizeLink: {
             url: string;
             mobile_url: string;
+        };
+        Template: {
+            template_id: string;
+            title: string;
+            industry: string;
+            content: string;
+            example: string;
+            /** @description 模板的字段（content 中的 {{KEY.DATA}}），label 为字段前的文字 */
+            fields: {
+                key: string;
+                label: string;
+            }[];
         };
         Activity: {
             id: number;
@@ -2808,6 +3211,35 @@ export interface components {
             detail: {
                 [key: string]: unknown;
             } | null;
+        };
+        Message: {
+            id: number;
+            created_at: string;
+            updated_at: string;
+            open_id: string;
+            nick_name: string | null;
+            activity: {
+                id: number;
+                name: string;
+            } | null;
+            /** @description 通知场景（join_rules / progress / tier_reached / deducted / helper_thanks / ending_soon / ended / claim / shipped / poster），其他消息为 null */
+            scene: string | null;
+            scene_label: string;
+            /**
+             * @description passive 被动回复 / custom 客服消息 / template 模板消息 / none 未送达
+             * @enum {string|null}
+             */
+            channel: "passive" | "custom" | "template" | "none" | null;
+            channel_label: string;
+            /** @enum {string} */
+            status: "sending" | "retrying" | "sent" | "delivered" | "blocked" | "failed" | "skipped";
+            status_label: string;
+            /** @description 粉丝看到的内容（未送达时为本应看到的内容） */
+            summary: string;
+            errcode: number | null;
+            /** @description 为什么这样发、为什么没发到，或微信的回执 */
+            detail: string | null;
+            attempts: number;
         };
     };
     responses: never;

@@ -11,3 +11,5 @@ export type PosterLayout = Schemas['PosterLayout'];
 export type ActivityStatus = Activity['status'];
 export type PrizeKind = Activity['awards'][number]['kind'];
 export type Winner = Schemas['Winner'];
+export type Template = Schemas['Template'];
+export type Message = Schemas['Message'];

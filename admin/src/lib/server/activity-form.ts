@@ -2,6 +2,7 @@ import { fail } from '@sveltejs/kit';
 import { type ActivityFormValues, activityValues, cloneLayout, newActivityValues, TIER_ROWS } from '$lib/activity-form';
 import type { Activity, ActivityInput, PosterLayout, PrizeKind, Upload } from '$lib/api/types';
 import { fromLocalInput } from '$lib/format';
+import { noticesBody, readNotices } from '$lib/notices-form';
 import { type ApiFailure, apiFetch, loginRedirect } from './api';
 import { text } from './forms';
 
@@ -39,6 +40,7 @@ export function readActivityForm(form: FormData): ActivityFormValues {
     background_img: text(form, 'poster.background_img'),
     background_url: text(form, 'background_url'),
     layout,
+    notices: readNotices(form),
   };
 }
 
@@ -89,15 +91,16 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     awards,
     ...claimAndRisk(v, errors),
     poster: { background_img: v.background_img, key_word: v.key_word, rule: v.rule, layout: v.layout },
+    notices: noticesBody(v.notices),
   };
   return { body, rows, errors };
 }
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * poster layout, prizes and stock, the claim settings and the 防刷 rules. The form disables the rest,
- * so they are not posted at all; `values` is the posted form completed from the activity, to
- * re-render it if the API refuses.
+ * poster layout, prizes and stock, the claim settings, the notices and the 防刷 rules. The form
+ * disables the rest, so they are not posted at all; `values` is the posted form completed from
+ * the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const base = activityValues(current);
@@ -111,6 +114,7 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     claim_deadline: posted.claim_deadline,
     end_when_gone: posted.end_when_gone,
     risk: posted.risk,
+    notices: posted.notices,
   };
   const errors: Errors = {};
   if (!v.end_time) errors.end_time = '请选择结束时间';
@@ -119,7 +123,14 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
     return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null, kind: w.kind };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards, ...claimAndRisk(v, errors) };
+  const body = {
+    name: v.name,
+    end_time: fromLocalInput(v.end_time),
+    poster: { rule: v.rule, layout: v.layout },
+    awards,
+    ...claimAndRisk(v, errors),
+    notices: noticesBody(v.notices),
+  };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 

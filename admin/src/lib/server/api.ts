@@ -8,7 +8,7 @@ import type { paths } from '$lib/api/schema';
 export const SESSION_COOKIE = 'sid';
 
 /** What any request handler has: enough to reach the API as the signed-in operator. */
-type ApiEvent = Pick<RequestEvent, 'cookies' | 'platform' | 'url'>;
+type ApiEvent = Pick<RequestEvent, 'cookies' | 'platform' | 'url' | 'getClientAddress'>;
 
 /** The API's one error envelope. */
 interface ErrorBody {
@@ -38,23 +38,37 @@ function apiRoute(event: ApiEvent): { base: string; binding?: NonNullable<App.Pl
   return { base: `${(env.API_BASE || 'http://127.0.0.1:8787').replace(/\/+$/, '')}/api` };
 }
 
+/**
+ * Headers of every call: the operator's session, and the browser's address with the secret the
+ * API believes it beside (its login and registration limits count per address; without it the
+ * API would see every operator at this server's address).
+ */
+function apiHeaders(event: ApiEvent): Headers {
+  if (!env.ADMIN_API_SECRET) {
+    console.error('ADMIN_API_SECRET is not set: the API cannot tell operators apart by address');
+    error(503, '后台配置不完整（缺少 ADMIN_API_SECRET），请联系管理员');
+  }
+  const headers = new Headers({ 'x-admin-secret': env.ADMIN_API_SECRET, 'x-client-address': event.getClientAddress() });
+  const sid = event.cookies.get(SESSION_COOKIE);
+  if (sid) headers.set('authorization', `Bearer ${sid}`);
+  return headers;
+}
+
 /** Typed client for the API, authenticated as the operator whose cookie came with this request. */
 export function api(event: ApiEvent) {
-  const sid = event.cookies.get(SESSION_COOKIE);
   const { base, binding } = apiRoute(event);
   return createClient<paths>({
     // The OpenAPI document's paths are relative to the /api mount point.
     baseUrl: base,
-    headers: sid ? { authorization: `Bearer ${sid}` } : {},
+    headers: apiHeaders(event),
     ...(binding ? { fetch: (req: Request) => binding.fetch(req) } : {}),
   });
 }
 
 /** Raw fetch to the API (binary bodies such as poster previews), with the same auth and routing. */
 export function apiFetch(event: ApiEvent, path: string, init: RequestInit = {}): Promise<Response> {
-  const sid = event.cookies.get(SESSION_COOKIE);
-  const headers = new Headers(init.headers);
-  if (sid) headers.set('authorization', `Bearer ${sid}`);
+  const headers = apiHeaders(event);
+  for (const [k, v] of new Headers(init.headers)) headers.set(k, v);
   const { base, binding } = apiRoute(event);
   const req = new Request(`${base}${path}`, { ...init, headers });
   return binding ? binding.fetch(req) : fetch(req);

@@ -5,7 +5,24 @@ export function text(form: FormData, name: string): string {
   return typeof v === 'string' ? v.trim() : '';
 }
 
-/** Only safe local paths are followed after login, never another origin. */
+const HOME = '/activities';
+const SELF = 'http://admin.invalid';
+
+/**
+ * Where to go after logging in: a path of this origin, or the activities. Browsers read `\` as
+ * `/` and drop tabs and line breaks in URLs, so `/\host` or `/\t/host` would leave for `host`;
+ * such characters are refused outright, and what remains must resolve to this origin and not
+ * to a path starting `//` (which a browser reads as another host).
+ */
 export function safeNext(next: string | null): string {
-  return next?.startsWith('/') && !next.startsWith('//') ? next : '/activities';
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it refuses.
+  if (!next?.startsWith('/') || /[\\\u0000-\u001f\u007f]/.test(next)) return HOME;
+  let url: URL;
+  try {
+    url = new URL(next, SELF);
+  } catch {
+    return HOME;
+  }
+  const path = `${url.pathname}${url.search}${url.hash}`;
+  return url.origin === SELF && !path.startsWith('//') ? path : HOME;
 }

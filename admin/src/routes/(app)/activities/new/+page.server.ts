@@ -2,13 +2,18 @@ import { redirect } from '@sveltejs/kit';
 import { newActivityValues } from '$lib/activity-form';
 import { activityBody, formFailure, readActivityForm, uploadPostedBackground } from '$lib/server/activity-form';
 import { api, load as apiLoad, call } from '$lib/server/api';
+import { templateChoices } from '$lib/server/templates';
 import type { Actions, PageServerLoad } from './$types';
 
 export const load = (async (event) => {
   const { items } = await apiLoad(event, api(event).GET('/accounts'));
   // With a single authorized account there is nothing to choose: it starts ticked.
   const authorized = items.filter((a) => a.authorized);
-  return { accounts: items, values: { ...newActivityValues(), publics: authorized.length === 1 ? [authorized[0].appid] : [] } };
+  return {
+    accounts: items,
+    values: { ...newActivityValues(), publics: authorized.length === 1 ? [authorized[0].appid] : [] },
+    templates: await templateChoices(event, items),
+  };
 }) satisfies PageServerLoad;
 
 export const actions = {

@@ -2,6 +2,7 @@ import { fail, redirect } from '@sveltejs/kit';
 import { activityValues } from '$lib/activity-form';
 import { activityBody, formFailure, readActivityForm, startedPatch, uploadPostedBackground } from '$lib/server/activity-form';
 import { api, load as apiLoad, call } from '$lib/server/api';
+import { templateChoices } from '$lib/server/templates';
 import type { Actions, PageServerLoad } from './$types';
 
 function idOf(params: { id: string }) {
@@ -15,7 +16,13 @@ export const load = (async (event) => {
     apiLoad(event, client.GET('/activities/{id}', { params: { path: { id: idOf(event.params) } } })),
     apiLoad(event, client.GET('/accounts')),
   ]);
-  return { activity, accounts: accounts.items, values: activityValues(activity), saved: event.url.searchParams.has('saved') };
+  return {
+    activity,
+    accounts: accounts.items,
+    values: activityValues(activity),
+    templates: await templateChoices(event, accounts.items),
+    saved: event.url.searchParams.has('saved'),
+  };
 }) satisfies PageServerLoad;
 
 export const actions = {

@@ -1,4 +1,4 @@
-import { timingSafeEqual, toBase64, utf8 } from '../lib/bytes';
+import { timingSafeEqual, toBase64, utf8 } from './bytes';
 
 /**
  * Short HMAC-signed tokens for what the worker hands out and later takes back: the OAuth `state`
@@ -12,9 +12,14 @@ export type TokenPurpose = 'oauth-state' | 'progress' | 'claim' | 'fan-session' 
 const b64url = (b: Uint8Array) => toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const SAFE = /^[0-9A-Za-z_:-]{1,80}$/;
 
+/** HMAC keys by purpose and secret: importing one costs more than a signature, and notices sign links by the hundred. */
+const keys = new Map<string, Promise<CryptoKey>>();
+
 async function mac(secret: string, purpose: TokenPurpose, payload: string): Promise<string> {
-  const key = await crypto.subtle.importKey('raw', utf8(`${purpose}:${secret}`), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
-  return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', key, utf8(payload))).subarray(0, 18));
+  const name = `${purpose}:${secret}`;
+  let key = keys.get(name);
+  if (!key) keys.set(name, (key = crypto.subtle.importKey('raw', utf8(name), { name: 'HMAC', hash: 'SHA-256' }, false, ['sign'])));
+  return b64url(new Uint8Array(await crypto.subtle.sign('HMAC', await key, utf8(payload))).subarray(0, 18));
 }
 
 /** `payload.expiry.signature`; the payload is letters, digits and `_:-` (it is not encrypted). */
