@@ -1,20 +1,16 @@
 /**
  * The fan's side of prizes: the claim keyword's answer and the claim page (PRODUCT §3.2).
  */
-import { and, eq, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Db } from '../db/client';
-import { schema } from '../db/client';
-import { PartIn } from '../db/values';
 import { signRowToken, verifyRowToken } from '../lib/signed-token';
 import { fanLink } from '../messaging/fan-links';
 import { storedNotices } from '../messaging/notices';
 import type { Replied } from '../messaging/outbox';
 import { FAN_SESSION_TTL_MS, type FanRow } from './fan-access';
+import { fanRowsFor } from './keyword-fans';
 import { allClaimed, claimLine, nothingToClaim } from './prize-notices';
 import { type KeywordActivity, type PushAnswer, type PushContext, textReply } from './push-context';
-import { texts } from './texts';
-import { activityStatus } from './time';
 import { claimsClosed, prizesOf, revealPrizes, type Winner } from './winners';
 
 const PENDING = new Set<Winner['status']>(['won', 'claimed', 'held']);
@@ -27,25 +23,9 @@ const PENDING = new Set<Winner['status']>(['won', 'claimed', 'held']);
  */
 export async function answerClaim(ctx: PushContext, activities: KeywordActivity[]): Promise<PushAnswer> {
   const { deps, account, openId, now } = ctx;
-  const t = schema.takePartIn;
-  const rows = await deps.db
-    .select({ id: t.id, activityId: t.activityId })
-    .from(t)
-    .where(
-      and(
-        inArray(
-          t.activityId,
-          activities.map((a) => a.activity.id),
-        ),
-        eq(t.accountId, account.id),
-        eq(t.openId, openId),
-        eq(t.partIn, PartIn.participant),
-      ),
-    );
-  if (!rows.length) {
-    const running = activities.filter((a) => activityStatus(a.activity, now) === 'running');
-    return { reply: running.length ? textReply(texts.notJoined(running.map((a) => ({ name: a.activity.name, keyword: a.poster.keyWord })))) : null, items: [] };
-  }
+  const fan = await fanRowsFor(ctx, activities);
+  if ('none' in fan) return fan.none;
+  const { rows } = fan;
   const answers = await Promise.all(
     rows.map(async (row) => {
       const { activity } = activities.find((a) => a.activity.id === row.activityId)!;
