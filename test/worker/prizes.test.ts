@@ -277,7 +277,8 @@ describe('claiming', () => {
     await assist(s, a.rowId);
     await assist(s, b.rowId);
     await waitFor(async () => (await winnersInD1(s.activity.id)).length === 2, 'two prizes');
-    const [wa, wb] = await winnersInD1(s.activity.id);
+    const all = await winnersInD1(s.activity.id);
+    const [wa, wb] = [a, b].map((f) => all.find((w) => w.part_in_id === f.rowId));
     const { path, cookie } = await claimSession(s, a.openId);
     const html = await (await worker(path, { headers: { cookie } })).text();
     expect(html).toContain(`<p class="code">${wa.code}</p>`);
