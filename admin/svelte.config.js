@@ -14,6 +14,8 @@ export default {
     alias: {
       // The worker's poster geometry (canvas size, default layout): one source for both sides.
       '$poster-layout': '../worker/poster/layout.ts',
+      // What prize kinds, prize statuses and logged actions are called: the API's words.
+      $labels: '../worker/campaign/labels.ts',
       // The notices' scenes, variables, default texts and renderer: the form's live preview words
       // a notice exactly as the worker will.
       $notices: '../worker/messaging/notices.ts',

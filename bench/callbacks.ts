@@ -37,6 +37,34 @@ const TIERS: Tier[] = [
   { level: 2, number: 40, good: '品牌保温杯' },
   { level: 3, number: 120, good: '蓝牙耳机' },
 ];
+
+/**
+ * The same load at activities with prizes or 防刷 rules on, each timed like "ours" in the same
+ * run: the cost of taking a 兑换码 with the count, and of gating every assist.
+ */
+interface Variant {
+  key: 'prizes' | 'fair_play';
+  label: string;
+  tiers: Tier[];
+  settings?: Record<string, unknown>;
+  /** 兑换码 imported into each tier. */
+  codes?: number;
+}
+const CODE_STOCK = 300;
+const VARIANTS: Variant[] = [
+  {
+    key: 'prizes',
+    label: 'ours, prizes on (兑换码 tiers, stock 300)',
+    tiers: TIERS.map((t) => ({ ...t, kind: 'code', stock: CODE_STOCK })),
+    codes: CODE_STOCK,
+  },
+  {
+    key: 'fair_play',
+    label: 'ours, 防刷 on (burst 30 / 60 s, stay 24 h)',
+    tiers: TIERS,
+    settings: { risk: { burst_count: 30, burst_seconds: 60, stay_hours: 24 } },
+  },
+];
 const WARMUP_MS = 2_000;
 /** What the worker's answer to a counted assist says (within the scene helper_thanks), checked on every reply. */
 const THANKS = '助力成功！';
@@ -110,6 +138,20 @@ const itemsOf =
 export interface CallbackResult {
   reference: { perSecond: number; latency: Summary; sent: number; errors: number };
   ours: { perSecond: number; latency: Summary; sent: number; errors: number; wrongReplies: number; exhausted: boolean; warmupPushes: number };
+  /** The same load with prizes, and with 防刷 rules, on: each in slices alternating with ours. */
+  variants: Record<
+    string,
+    {
+      perSecond: number;
+      latency: Summary;
+      sent: number;
+      errors: number;
+      cpuPerRequestMs: WorkerdCpu | null;
+      /** Variant / ours, slice pair by slice pair. */
+      pairs: { rate: RatioSummary; cpu: RatioSummary };
+      counts: Record<string, number>;
+    }
+  >;
   drainMs: number;
   /** CPU per request of wrangler dev's workerd processes over the timed slices of each side, ms. */
   cpuPerRequestMs: { reference: WorkerdCpu | null; ours: WorkerdCpu | null };
@@ -124,13 +166,94 @@ export interface CallbackResult {
   text: string;
 }
 
-export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult> {
-  const { worker, account, api } = o;
-  const runId = Date.now().toString(36);
+/** An activity running now, its prize notice bound to a template, with `o.owners` poster owners: fans who sent its keyword, and what their joins cost. */
+async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier[], settings: Record<string, unknown> = {}) {
   const keyword = `cb${runId.slice(-6)}`;
-  const activity = await createActivity(api, account.appid, o.background, keyword, TIERS);
-  const { template_id } = await api.json<{ template_id: string }>('POST', `/accounts/${account.appid}/templates`, { template_id_short: PRIZE_TEMPLATE.short });
-  await api.json('PATCH', `/activities/${activity.id}`, { notices: { tier_reached: { template: { template_id, data: PRIZE_TEMPLATE.data, url: 'claim' } } } });
+  const activity = await createActivity(o.api, o.account.appid, o.background, keyword, tiers, settings);
+  const { template_id } = await o.api.json<{ template_id: string }>('POST', `/accounts/${o.account.appid}/templates`, {
+    template_id_short: PRIZE_TEMPLATE.short,
+  });
+  await o.api.json('PATCH', `/activities/${activity.id}`, {
+    notices: { tier_reached: { template: { template_id, data: PRIZE_TEMPLATE.data, url: 'claim' } } },
+  });
+  // Poster owners: fans who sent the keyword (answered in the reply itself: no send used). The
+  // staff then use every send of one owner in STAFF_EVERY, as WeChat's official platform lets them.
+  // What a join costs is metered from here until the queue has recorded the replies.
+  const joinTraffic = await benchTraffic(o.worker.url);
+  const joinBytes = await d1Bytes(o.persistDir);
+  const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
+  for (let i = 0; i < ownerOpenIds.length; i += 8) {
+    await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(o.worker.url, o.sandboxUrl, o.account, id, keyword)));
+  }
+  const perJoin = costPer(o.owners, joinTraffic, await settledTraffic(o.worker.url), (await d1Bytes(o.persistDir)) - joinBytes);
+  for (const id of ownerOpenIds.filter((_, i) => i % STAFF_EVERY === 0)) {
+    await fetch(`${o.sandboxUrl}/__sandbox/fans`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ appid: o.account.appid, openid: id, staffSends: 5 }),
+    });
+  }
+  const fans = await o.api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
+  const rowOf = new Map(fans.items.map((f) => [f.open_id, f.id]));
+  const ownerRows = ownerOpenIds.map((id) => {
+    const row = rowOf.get(id);
+    if (!row) throw new Error(`owner ${id} has no take_part_in row`);
+    return row;
+  });
+  return { activity, ownerOpenIds, ownerRows, perJoin };
+}
+
+const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
+
+/**
+ * Assists at one activity: a short warm-up (its assists count too, and are checked), then timed
+ * slices on demand. The pushes for `seconds` of slices are sealed up front, sized from the
+ * reference's rate (ours does the same verification and more, so it cannot be faster) with a
+ * margin; running out anyway is reported.
+ */
+async function assistLoad(o: CallbackOptions, runId: string, ownerRows: number[], refPerSecond: number, seconds = o.durationMs / 1000) {
+  const items = (sealed: { query: string; body: string }[]) => itemsOf('callback', o.account.appid, sealed);
+  const warmPlan = plan(0, 3000, o.owners, runId);
+  const warm = await closedLoop({
+    port: o.worker.port,
+    concurrency: o.concurrency,
+    durationMs: WARMUP_MS,
+    next: items(await sealPlan(o.account, warmPlan, ownerRows)),
+    isOk: isReply,
+    keepBodies: true,
+  });
+  const budget = Math.ceil(Math.max(refPerSecond * 1.2, warm.perSecond * 2, 50) * seconds) + 200;
+  const mainPlan = plan(warm.sent, budget, o.owners, runId);
+  const next = items(await sealPlan(o.account, mainPlan, ownerRows));
+  const slices: Slice<LoadResult>[] = [];
+  let cursor = 0;
+  return {
+    warm,
+    /** One timed slice, with the CPU it took; answers are numbered across slices. */
+    async slice(durationMs: number): Promise<Slice<LoadResult>> {
+      const from = cursor;
+      const { result, cpu } = await withCpu(o.worker, () =>
+        closedLoop({ port: o.worker.port, concurrency: o.concurrency, durationMs, next: (i) => next(from + i), isOk: isReply, keepBodies: true }),
+      );
+      cursor += result.sent;
+      const slice = { result: { ...result, answers: result.answers.map((a) => ({ ...a, index: from + a.index })) }, cpu };
+      slices.push(slice);
+      return slice;
+    },
+    /** The slices so far as one run; every answer, warm-up included, with its push, and how many replies were not the thanks (a refusal is a 200 too). */
+    async done() {
+      const ours = merged(slices.map((s) => s.result));
+      const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
+      return { ours, cpu: weightedCpu(slices), answers, wrongReplies: await countWrongReplies(answers.filter((a) => a.ok)) };
+    },
+  };
+}
+type AssistLoad = Awaited<ReturnType<typeof assistLoad>>;
+
+export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult> {
+  const { worker, account } = o;
+  const runId = Date.now().toString(36);
+  const { activity, ownerOpenIds, ownerRows, perJoin } = await activityWithOwners(o, runId, TIERS);
 
   const calls = async () => (await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>;
   const sent = async () => {
@@ -138,31 +261,6 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     return (c['message/custom/send'] ?? 0) + (c['message/template/send'] ?? 0);
   };
   const baseline = await sent();
-
-  // Poster owners: fans who sent the keyword (answered in the reply itself: no send used). The
-  // staff then use every send of one owner in STAFF_EVERY, as WeChat's official platform lets them.
-  // What a join costs is metered from here until the queue has recorded the replies.
-  const joinTraffic = await benchTraffic(worker.url);
-  const joinBytes = await d1Bytes(o.persistDir);
-  const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
-  for (let i = 0; i < ownerOpenIds.length; i += 8) {
-    await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(worker.url, o.sandboxUrl, account, id, keyword)));
-  }
-  const perJoin = costPer(o.owners, joinTraffic, await settledTraffic(worker.url), (await d1Bytes(o.persistDir)) - joinBytes);
-  for (const id of ownerOpenIds.filter((_, i) => i % STAFF_EVERY === 0)) {
-    await fetch(`${o.sandboxUrl}/__sandbox/fans`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ appid: account.appid, openid: id, staffSends: 5 }),
-    });
-  }
-  const fans = await api.json<{ items: { id: number; open_id: string }[] }>('GET', `/fans?activity=${activity.id}&page_size=100`);
-  const rowOf = new Map(fans.items.map((f) => [f.open_id, f.id]));
-  const ownerRows = ownerOpenIds.map((id) => {
-    const row = rowOf.get(id);
-    if (!row) throw new Error(`owner ${id} has no take_part_in row`);
-    return row;
-  });
 
   // Reference: verify + decrypt + `success`, on a pool of pushes of the same shape, reused
   // (the route keeps no state, so reuse changes nothing for it).
@@ -172,51 +270,22 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const isSuccess = (status: number, body: string) => status === 200 && body === 'success';
   const refWarm = await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: cycle, isOk: isSuccess });
 
-  // Ours: a short warm-up (its assists count too, and are checked). The pre-sealed set for the
-  // timed slices is sized from the reference's rate (ours does the same verification and more,
-  // so it cannot be faster) with a margin; running out anyway is reported.
+  // Ours, sealed for its own window and for the one it shares with each variant afterwards.
   const trafficBefore = await benchTraffic(worker.url);
   const [bytesBefore, rowsBefore] = [await d1Bytes(o.persistDir), await d1Rows(o.persistDir)];
-  const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
-  const warmPlan = plan(0, 3000, o.owners, runId);
-  const warmSealed = await sealPlan(account, warmPlan, ownerRows);
-  const warm = await closedLoop({
-    port: worker.port,
-    concurrency: o.concurrency,
-    durationMs: WARMUP_MS,
-    next: itemsOf('callback', account.appid, warmSealed),
-    isOk: isReply,
-    keepBodies: true,
-  });
-  const budget = Math.ceil(Math.max(refWarm.perSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
-  const mainPlan = plan(warm.sent, budget, o.owners, runId);
-  const ourItems = itemsOf('callback', account.appid, await sealPlan(account, mainPlan, ownerRows));
+  const plain = await assistLoad(o, runId, ownerRows, refWarm.perSecond, (o.durationMs / 1000) * (1 + VARIANTS.length));
 
   // The timed window: reference and ours in alternating slices (bench/lib/interleave.ts).
   const sliceMs = o.durationMs / o.pairs;
-  let cursor = 0;
   const runs = await interleave(
     o.pairs,
     () => withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: sliceMs, next: cycle, isOk: isSuccess })),
-    () =>
-      withCpu(worker, async () => {
-        const from = cursor;
-        const r = await closedLoop({
-          port: worker.port,
-          concurrency: o.concurrency,
-          durationMs: sliceMs,
-          next: (i) => ourItems(from + i),
-          isOk: isReply,
-          keepBodies: true,
-        });
-        cursor += r.sent;
-        return { ...r, answers: r.answers.map((a) => ({ ...a, index: from + a.index })) };
-      }),
+    () => plain.slice(sliceMs),
   );
   const ref = merged(runs.a.map((r) => r.result));
-  const ours = merged(runs.b.map((r) => r.result));
   const refCpu = weightedCpu(runs.a);
-  const ourCpu = weightedCpu(runs.b);
+  const { ours, cpu: ourCpu, answers, wrongReplies } = await plain.done();
+  const warm = plain.warm;
   const rateRatio = pairedRatios(
     runs.b.map((r) => r.result.perSecond),
     runs.a.map((r) => r.result.perSecond),
@@ -225,10 +294,6 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     runs.b.map((r) => r.cpu?.runtime ?? NaN),
     runs.a.map((r) => r.cpu?.runtime ?? NaN),
   );
-
-  // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
-  const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
-  const wrongReplies = await countWrongReplies(answers.filter((a) => a.ok));
 
   // Per owner: pushes sent, and pushes answered with the thanks reply (which must have counted).
   const pushed = answers.length;
@@ -376,6 +441,12 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
         .join('; '),
     },
   ];
+  // With the queue idle again: the same load at activities with prizes or 防刷 rules on, each in
+  // slices alternating with ours.
+  const variants = [];
+  for (const v of VARIANTS) variants.push(await benchVariant(o, v, ref.perSecond, plain, sliceMs));
+  for (const v of variants) checks.push(...v.checks());
+
   const secs = (o.durationMs / 1000).toFixed(0);
   const text =
     table(
@@ -391,6 +462,7 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
           ms(ourLat.p99),
           ours.errors + wrongReplies,
         ],
+        ...variants.map((v) => [v.label, v.sent, round(v.perSecond), ms(v.latency.median), ms(v.latency.p99), v.errors]),
       ],
     ) +
     (refCpu && ourCpu
@@ -398,6 +470,9 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
         `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
       : '') +
     `\n  paired slices, ours / reference: rate ${formatRatio(rateRatio)}; runtime CPU per request ${formatRatio(cpuRatio)}` +
+    variants
+      .map((v) => `\n  paired slices, ${v.label} / ours: rate ${formatRatio(v.pairs.rate)}; runtime CPU per request ${formatRatio(v.pairs.cpu)}`)
+      .join('') +
     `\n  per counted assist (${cost.count}), all it set off included: ${describeCost(cost)};` +
     `\n    rows kept: ${Object.entries(cost.rowsStored)
       .filter(([, n]) => n > 0)
@@ -423,6 +498,12 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       exhausted: ours.exhausted,
       warmupPushes: warm.sent,
     },
+    variants: Object.fromEntries(
+      variants.map((v) => [
+        v.key,
+        { perSecond: v.perSecond, latency: v.latency, sent: v.sent, errors: v.errors, cpuPerRequestMs: v.cpu, pairs: v.pairs, counts: v.counts },
+      ]),
+    ),
     drainMs,
     cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
     pairs: { rate: rateRatio, cpu: cpuRatio },
@@ -431,6 +512,93 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
     counts,
     checks,
     text,
+  };
+}
+
+/**
+ * One variant: its own activity and owners, the same warm-up as ours, then slices alternating with
+ * ours (`plain`) for as long as ours ran beside the reference; then its counts checked once D1 has
+ * them: every 兑换码 given once, or every assist held or waiting.
+ */
+async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number, plain: AssistLoad, sliceMs: number) {
+  const runId = `${v.key.slice(0, 2)}${Date.now().toString(36)}`;
+  const { activity, ownerRows } = await activityWithOwners(o, runId, v.tiers, v.settings);
+  for (const t of v.tiers) {
+    if (!v.codes) break;
+    const codes = Array.from({ length: v.codes }, (_, i) => `${runId}-${t.level}-${i}`);
+    await o.api.json('POST', `/activities/${activity.id}/awards/${t.level}/codes`, { codes });
+  }
+  const load = await assistLoad(o, runId, ownerRows, refPerSecond);
+  const runs = await interleave(
+    o.pairs,
+    () => plain.slice(sliceMs),
+    () => load.slice(sliceMs),
+  );
+  const { ours, cpu, answers, wrongReplies } = await load.done();
+  const warm = load.warm;
+  const pairs = {
+    rate: pairedRatios(
+      runs.b.map((r) => r.result.perSecond),
+      runs.a.map((r) => r.result.perSecond),
+    ),
+    cpu: pairedRatios(
+      runs.b.map((r) => r.cpu?.runtime ?? NaN),
+      runs.a.map((r) => r.cpu?.runtime ?? NaN),
+    ),
+  };
+  const a = activity.id;
+  const query = `SELECT
+      (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND assist_counted = 1) AS counted,
+      (SELECT coalesce(sum(number), 0) FROM take_part_in WHERE activity_id = ${a} AND part_in = 0) AS sum_number,
+      (SELECT count(*) FROM assist_hold WHERE activity_id = ${a}) AS holds,
+      (SELECT count(*) FROM winner WHERE activity_id = ${a}) AS winners,
+      (SELECT count(DISTINCT code) FROM winner WHERE activity_id = ${a}) AS codes_given,
+      (SELECT coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM winner WHERE activity_id = ${a} GROUP BY level)) AS most_per_tier`;
+  // D1 trails the counter by a round or two: read until two reads a second apart agree.
+  let counts = (await d1Execute<Record<string, number>>(o.persistDir, query))[0];
+  for (let last = ''; JSON.stringify(counts) !== last; ) {
+    last = JSON.stringify(counts);
+    await sleep(1000);
+    counts = (await d1Execute<Record<string, number>>(o.persistDir, query))[0];
+  }
+  const accepted = answers.filter((x) => x.ok).length;
+  const exact =
+    counts.sum_number === counts.counted &&
+    (v.key === 'prizes' ? counts.codes_given === counts.winners && counts.most_per_tier <= CODE_STOCK : counts.holds + counts.counted >= accepted);
+  const latency = summarize(ours.latencies);
+  const errors = ours.errors + warm.errors + wrongReplies;
+  return {
+    key: v.key,
+    label: v.label,
+    perSecond: ours.perSecond,
+    latency,
+    sent: ours.sent,
+    errors,
+    cpu,
+    pairs,
+    counts,
+    checks: (): Check[] => [
+      v.key === 'fair_play'
+        ? {
+            target: '防刷 on: assist rate within 10% of the rate with them off (median of paired slices, same run)',
+            measured: `${round(ours.perSecond)} /s; on / off ${formatRatio(pairs.rate)}`,
+            verdict: verdict(pairs.rate.median >= 0.9),
+          }
+        : {
+            target: 'prizes on: assist rate next to the rate without (median of paired slices, same run)',
+            measured: `${round(ours.perSecond)} /s; on / off ${formatRatio(pairs.rate)}`,
+            verdict: verdict(null),
+          },
+      {
+        target: `${v.key === 'prizes' ? 'prizes on: each 兑换码 to one winner, none over stock' : '防刷 on: every assist counted, held or waiting'}; zero errors`,
+        measured:
+          v.key === 'prizes'
+            ? `${counts.winners} winners, ${counts.codes_given} distinct codes, most in a tier ${counts.most_per_tier} ≤ ${CODE_STOCK}; Σnumber ${counts.sum_number} = counted ${counts.counted}`
+            : `${accepted} assists answered: ${counts.counted} counted (Σnumber ${counts.sum_number}), ${counts.holds} held or waiting`,
+        verdict: verdict(exact && errors === 0),
+        note: errors ? `${errors} errors` : '',
+      },
+    ],
   };
 }
 

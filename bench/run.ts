@@ -247,7 +247,9 @@ async function main() {
 
   let callbacks: CallbackResult | null = null;
   if (ONLY.has('callbacks')) {
-    log(`callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours in ${PAIRS} alternating pairs at concurrency ${CONCURRENCY}…`);
+    log(
+      `callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours in ${PAIRS} alternating pairs, then ours with prizes on and with 防刷 on, each alternating with ours, at concurrency ${CONCURRENCY}…`,
+    );
     callbacks = await benchCallbacks({
       worker,
       persistDir,
@@ -396,6 +398,7 @@ async function main() {
       ? {
           reference: callbacks.reference,
           ours: callbacks.ours,
+          variants: callbacks.variants,
           cpu_per_request_ms: callbacks.cpuPerRequestMs,
           pairs: callbacks.pairs,
           cost_per_assist: callbacks.cost,

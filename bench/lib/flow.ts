@@ -93,9 +93,19 @@ export interface Tier {
   level: number;
   number: number;
   good: string;
+  kind?: 'code' | 'shipping' | 'onsite';
+  stock?: number;
 }
 
-export async function createActivity(api: Api, appid: string, background: string, keyword: string, tiers: Tier[]): Promise<{ id: number }> {
+/** An activity running now; `extra` adds settings (防刷 rules, claim settings…). */
+export async function createActivity(
+  api: Api,
+  appid: string,
+  background: string,
+  keyword: string,
+  tiers: Tier[],
+  extra: Record<string, unknown> = {},
+): Promise<{ id: number }> {
   const now = Date.now();
   return api.json<{ id: number }>('POST', '/activities', {
     name: `压测活动 ${keyword}`,
@@ -106,6 +116,7 @@ export async function createActivity(api: Api, appid: string, background: string
     publics: [appid],
     awards: tiers,
     poster: { background_img: background, key_word: keyword, rule: '邀请好友扫码关注即可领奖' },
+    ...extra,
   });
 }
 

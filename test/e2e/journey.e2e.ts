@@ -39,6 +39,10 @@ const FAN_A = { openid: 'o_e2e_fan_a', nickname: '小明同学😀' };
 const FAN_B = { openid: 'o_e2e_fan_b' };
 const FAN_C = { openid: 'o_e2e_fan_c' };
 const FAN_D = { openid: 'o_e2e_fan_d' };
+/** Friends who bring fan A to tiers two (兑换码) and three (线下核销). */
+const MORE_FRIENDS = ['o_e2e_fan_e', 'o_e2e_fan_f', 'o_e2e_fan_g'];
+/** A friend whose assist comes in a burst, once the burst rule is on. */
+const FAN_H = { openid: 'o_e2e_fan_h' };
 // Long enough to wrap over several lines of the poster's rule box, with a line break of its own.
 const RULE = '活动规则：\n邀请 1 位好友扫码关注即得定制帆布袋一个，邀请 3 位好友得保温杯（限量 50 个，先到先得）。活动截止前都可以参与，奖品由客服联系发放。';
 
@@ -213,6 +217,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
   });
 
   let activityId = 0;
+  let scene = '';
   await test.step('create an activity: validation, upload with progress, live preview', async () => {
     await open(page, '/activities/new');
     await expect(page.getByRole('heading', { name: '创建活动' })).toBeVisible();
@@ -231,6 +236,11 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await page.locator('input[name="awards.1.number"]').fill('3');
     await page.locator('input[name="awards.1.good"]').fill('保温杯');
     await page.locator('input[name="awards.1.stock"]').fill('50');
+    // Tier one ships a bag, tier two hands out 兑换码, tier three is redeemed at the shop.
+    await page.locator('select[name="awards.0.kind"]').selectOption('shipping');
+    await page.locator('select[name="awards.1.kind"]').selectOption('code');
+    await page.locator('input[name="awards.2.number"]').fill('4');
+    await page.locator('input[name="awards.2.good"]').fill('到店咖啡');
     await page.getByLabel('参与关键词').fill(KEYWORD);
     await page.getByLabel('活动规则').fill(RULE);
     // A phone photo (12 MP, more pixels than the worker decodes) is cropped to the poster in the browser.
@@ -299,7 +309,7 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await push(FAN_A.openid, 'subscribe');
     const joined = await push(FAN_A.openid, 'text', { content: KEYWORD });
     expect(joined.news).toMatchObject({ title: '点击链接生成我的专属海报', description: expect.stringContaining('邀请 1 位好友扫码关注即得定制帆布袋一个') });
-    const scene = await fanOpensPoster(browser, joined.news!.url, FAN_A.openid);
+    scene = await fanOpensPoster(browser, joined.news!.url, FAN_A.openid);
     expect(scene).toMatch(/^1_\d+$/);
     // The poster itself comes into the chat, so the fan can forward it.
     await expect
@@ -482,6 +492,128 @@ test('operator journey: account → activity → fans assist → lists, stats, b
     await snap(page, 'stats-7-days');
     await page.getByRole('link', { name: '近 30 天' }).click();
     await expect(page.getByText('当前显示：近 30 天')).toBeVisible();
+  });
+
+  await test.step('prizes: import codes, the fan claims (address, code, QR), ship, redeem on a phone', async () => {
+    await open(page, `/activities/${activityId}/winners`);
+    await page.getByLabel('导入第二档兑换码（每行一个）').fill('CUP-0001\nCUP-0002\nCUP-0001');
+    await page.getByRole('button', { name: '导入' }).click();
+    await expect(page.getByText('导入 2 个，重复跳过 1 个')).toBeVisible();
+
+    // Fan A reached tier one: the claim keyword answers with the claim page's link.
+    const { reply } = await push(FAN_A.openid, 'text', { content: '领奖' });
+    expect(reply).toContain('【定制帆布袋】待领取');
+    const claimUrl = /https?:\/\/\S+\/h5\/claim\?t=\S+/.exec(reply)![0];
+    const phone = await phoneOf(browser, FAN_A.openid);
+    const fan = await phone.newPage();
+    const fanViolations = cspViolations(fan);
+    await fan.goto(claimUrl);
+    await expect(fan.getByRole('heading', { level: 2 })).toContainText('定制帆布袋');
+    await fan.getByLabel('收货人').fill('王小明');
+    await fan.getByLabel('手机号').fill('1380013800');
+    await fan.getByLabel('所在地区').fill('浙江省 杭州市 西湖区');
+    await fan.getByLabel('详细地址').fill('文三路 100 号');
+    await fan.getByRole('button', { name: '提交收货地址' }).click();
+    await expect(fan.getByText('请填写 11 位中国大陆手机号')).toBeVisible();
+    await fan.getByLabel('手机号').fill('13800138000');
+    await fan.getByRole('button', { name: '提交收货地址' }).click();
+    await expect(fan.getByRole('status')).toContainText('收货地址已保存');
+    await snap(fan, 'fan-claim-address');
+
+    // Three more friends: tier two (a 兑换码) and tier three (a claim code and its QR).
+    for (const friend of MORE_FRIENDS) await push(friend, 'subscribe', { scene });
+    await expect
+      .poll(async () => {
+        await fan.reload();
+        return fan.locator('section.prize').count();
+      })
+      .toBe(3);
+    const cup = fan.locator('section.prize', { hasText: '保温杯' });
+    await expect(cup.locator('p.code')).toHaveText('CUP-0001');
+    // The copy button's script is the one the page's policy lets in.
+    await cup.getByRole('button', { name: '复制兑换码' }).click();
+    await expect(cup.getByRole('button', { name: '已复制' })).toBeVisible();
+    expect(fanViolations).toEqual([]);
+    const onsite = fan.locator('section.prize', { hasText: '到店咖啡' });
+    await expect(onsite.locator('.qr svg')).toBeVisible();
+    const claimCode = await onsite.locator('p.code').innerText();
+    await snap(fan, 'fan-claim-code-and-qr');
+    await phone.close();
+
+    await open(page, `/activities/${activityId}/winners`);
+    const bag = page.locator('tr[data-winner]', { hasText: '定制帆布袋' });
+    await expect(bag).toContainText('王小明 13800138000');
+    await bag.getByLabel('快递公司').fill('顺丰');
+    await bag.getByLabel('快递单号').fill('SF1234567890');
+    await bag.getByRole('button', { name: '发货' }).click();
+    await expect(page.getByRole('status')).toContainText('已发货');
+    await expect(bag).toContainText('已兑现');
+    await expect
+      .poll(async () =>
+        (await sandbox<{ body: { text?: { content: string } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).some((m) =>
+          m.body.text?.content.includes('SF1234567890'),
+        ),
+      )
+      .toBe(true);
+    await expect(page.locator('tr[data-winner]', { hasText: '保温杯' })).toContainText('CUP-0001');
+    await snap(page, 'winners');
+
+    // Staff scan the fan's QR with a phone: the admin opens with the code in the redeem box.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open(page, `/activities/${activityId}/winners?redeem=${encodeURIComponent(claimCode)}`);
+    await expect(page.getByLabel('核销码')).toHaveValue(claimCode);
+    await page.getByRole('button', { name: '核销', exact: true }).click();
+    await expect(page.getByRole('status')).toContainText('核销成功：第 3 档「到店咖啡」');
+    await snap(page, 'phone-redeem');
+    await page.getByRole('button', { name: '核销', exact: true }).click();
+    await expect(page.getByRole('alert')).toContainText('核销过');
+    await page.setViewportSize({ width: 1280, height: 860 });
+    await open(page, `/stats?activity=${activityId}`);
+    await expect(page.locator('tr', { hasText: '到店咖啡' })).toContainText('1');
+  });
+
+  await test.step('fair play: a burst holds the poster for review; approved, the held assist counts; the audit log', async () => {
+    await open(page, `/activities/${activityId}/edit`);
+    await page.getByRole('button', { name: '填入建议值' }).click();
+    await page.locator('input[name="risk.burst_count"]').fill('3');
+    await page.locator('input[name="risk.burst_seconds"]').fill('3600');
+    await page.locator('input[name="risk.stay_hours"]').fill('');
+    await page.getByRole('button', { name: '保存修改' }).click();
+    await expect(page).toHaveURL(/saved=1/);
+
+    // Fan A had three assists within the hour: the next one is held and the poster flagged.
+    await push(FAN_H.openid, 'subscribe', { scene });
+    await open(page, `/activities/${activityId}/reviews`);
+    const flagged = page.locator('section.review');
+    await expect(flagged).toHaveCount(1);
+    await expect(flagged).toContainText(FAN_A.nickname);
+    await expect(flagged).toContainText('1 暂停中');
+    await expect(flagged.locator('canvas')).toBeVisible();
+    await snap(page, 'review-queue');
+    // Fan A writes to the account (a new customer-service window: the earlier one is used up).
+    await push(FAN_A.openid, 'text', { content: '领奖' });
+    await flagged.getByRole('button', { name: /^通过/ }).click();
+    await expect(page.getByRole('status')).toContainText('已通过：1 次助力已按顺序计入');
+    await snap(page, 'review-approved');
+    await page.getByRole('link', { name: '已通过' }).click();
+    await expect(page.locator('section.review')).toContainText(FAN_A.nickname);
+    await expect
+      .poll(async () =>
+        (await sandbox<{ body: { text?: { content: string } } }[]>(`/__sandbox/messages?appid=${APPID}&touser=${FAN_A.openid}`)).some((m) =>
+          m.body.text?.content.includes('通过活动核验'),
+        ),
+      )
+      .toBe(true);
+
+    await open(page, '/audit');
+    for (const label of ['审核通过', '修改进行中的活动', '核销', '发货', '导入兑换码', '加入黑名单', '导出粉丝']) {
+      await expect(page.locator('tbody').getByText(label, { exact: true }).first()).toBeVisible();
+    }
+    await page.getByLabel('操作').selectOption('review.approve');
+    await page.getByRole('button', { name: '筛选' }).click();
+    await expect(page.locator('tr[data-audit]')).toHaveCount(1);
+    await open(page, '/audit');
+    await snap(page, 'audit-log');
   });
 
   await test.step('promo code: create, QR, follower statistics, rename', async () => {

@@ -16,6 +16,14 @@ export interface SealedPush {
 
 let nonceCounter = 0;
 
+/**
+ * WeChat's MsgIds are unique 64-bit numbers, and the worker deduplicates texts by them: a random
+ * one within a second collided when tests sent many keywords at once (accounts differ between
+ * test files, so one sequence per isolate is enough).
+ */
+let msgSeq = 0;
+const nextMsgId = () => String(Date.now() * 1000 + (msgSeq++ % 1000));
+
 /** Seals an inner message exactly as WeChat does in safe mode. */
 export async function sealPush(keys: PushKeys, toUserName: string, inner: string, now = Date.now()): Promise<SealedPush> {
   const box = new WXBizMsgCrypt({ token: keys.token, encodingAesKey: keys.aesKey, appid: keys.componentAppid });
@@ -43,8 +51,7 @@ export function fanMessage(m: {
   msgId?: string;
 }): string {
   const base = { ToUserName: m.ghId, FromUserName: m.openId, CreateTime: m.createTime };
-  if (m.type === 'text')
-    return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? String(m.createTime * 1000 + Math.floor(Math.random() * 1000)) });
+  if (m.type === 'text') return buildXml({ ...base, MsgType: 'text', Content: m.content ?? '', MsgId: m.msgId ?? nextMsgId() });
   const eventKey = m.type === 'subscribe' ? (m.scene ? `qrscene_${m.scene}` : '') : m.type === 'SCAN' ? (m.scene ?? '') : '';
   return buildXml({
     ...base,

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { inStock, type PrizeTier } from '../../worker/campaign/counter/prizes';
 import {
   type AssistFacts,
   assistNote,
@@ -13,10 +14,10 @@ import {
 
 const HOUR = 3600_000;
 const NOW = Date.UTC(2026, 11, 3, 12);
-const tiers = [
-  { level: 1, number: 3, good: '优惠券', stock: null },
-  { level: 2, number: 10, good: '保温杯', stock: 2 },
-  { level: 3, number: 30, good: '蓝牙耳机', stock: 0 },
+const tiers: PrizeTier[] = [
+  { level: 1, number: 3, good: '优惠券', stock: null, kind: 'onsite' },
+  { level: 2, number: 10, good: '保温杯', stock: 2, kind: 'shipping' },
+  { level: 3, number: 30, good: '蓝牙耳机', stock: 0, kind: 'shipping' },
 ];
 const settings: CounterSettings = { startTime: NOW - HOUR, endTime: NOW + HOUR, protect: true, deduct: true, deleted: false, accounts: new Set([7]), tiers };
 const owner: Participant = { rowId: 11, openId: 'oOwner', accountId: 7, number: 2, taskProgress: 0, level: 1 };
@@ -73,17 +74,18 @@ describe('isRunning', () => {
 describe('claimTiers', () => {
   it('claims each tier passed once, in stock while units are left', () => {
     const claimed = new Map([[2, 1]]);
-    expect(claimTiers(tiers, 0, 3, (l) => claimed.get(l) ?? 0)).toEqual([
+    const available = (t: PrizeTier) => inStock(t, { taken: claimed.get(t.level) ?? 0, codes: 0 });
+    expect(claimTiers(tiers, 0, 3, available)).toEqual([
       { tier: tiers[0], inStock: true },
       { tier: tiers[1], inStock: true },
       { tier: tiers[2], inStock: false },
     ]);
     claimed.set(2, 2);
-    expect(claimTiers(tiers, 1, 2, (l) => claimed.get(l) ?? 0)).toEqual([{ tier: tiers[1], inStock: false }]);
+    expect(claimTiers(tiers, 1, 2, available)).toEqual([{ tier: tiers[1], inStock: false }]);
   });
 
   it('claims nothing when no tier was newly passed', () => {
-    expect(claimTiers(tiers, 2, 2, () => 0)).toEqual([]);
+    expect(claimTiers(tiers, 2, 2, () => true)).toEqual([]);
   });
 });
 

@@ -3,24 +3,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { fanLink } from '../../worker/campaign/fan-access';
 import { createServices } from '../../worker/services';
 import { fanPush, pushTicket, sandbox, strictPage, uid, worker } from './helpers';
-import { join, openLink, rowOf, setupActivity } from './task-helpers';
+import { join, local, openLink, rowOf, setupActivity, throughOAuth } from './task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
 });
-
-/** The fan's browser: follows the worker's redirect through the sandbox's OAuth page as `openId`. */
-async function throughOAuth(res: Response, openId: string, opts: { snapshot?: boolean } = {}): Promise<Response> {
-  expect(res.status).toBe(302);
-  const authorize = new URL(res.headers.get('location')!.replace(/#wechat_redirect$/, ''));
-  expect(authorize.pathname).toBe('/connect/oauth2/authorize');
-  authorize.searchParams.set('as', openId);
-  if (opts.snapshot) authorize.searchParams.set('snapshot', '1');
-  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
-  return worker(`${back.pathname}${back.search}`);
-}
-
-const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');
 
 describe('fans’ progress page', () => {
   it('opens for the fan WeChat confirms, then by session; shows count, rank, tiers and the poster', async () => {

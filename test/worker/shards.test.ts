@@ -112,7 +112,8 @@ async function campaign(t: Tenant) {
 
   const upload = await call(t, '/api/uploads', { method: 'POST', body: BACKGROUND, headers: { 'content-type': 'image/jpeg' } });
   const background = (await upload.json<{ key: string }>()).key;
-  const activity = await (await call(t, '/api/activities', json(activityBody([account.appid], background)))).json<{
+  const awards = [{ level: 1, number: 1, good: '保温杯', kind: 'shipping' }];
+  const activity = await (await call(t, '/api/activities', json(activityBody([account.appid], background, { awards })))).json<{
     id: number;
     poster: { key_word: string };
   }>();
@@ -142,8 +143,37 @@ async function campaign(t: Tenant) {
   const link = await fanLink(createServices(env, t.shard), 'progress', row.id, Date.now());
   expect((await call(t, new URL(link).pathname + new URL(link).search)).status).toBe(302);
 
+  // The first assist won the owner the shipped prize: they open their claim page and post an address.
+  const claim = new URL(await fanLink(createServices(env, t.shard), 'claim', row.id, Date.now()));
+  const path = claim.pathname + claim.search;
+  await waitFor(async () => (await winners(t.shard, activity.id)) === 1, 'the prize');
+  const login = new URL((await call(t, path)).headers.get('location')!.replace(/#wechat_redirect$/, ''));
+  login.searchParams.set('as', owner);
+  const confirmed = new URL((await fetch(login, { redirect: 'manual' })).headers.get('location')!);
+  const cookie = (await call(t, confirmed.pathname + confirmed.search)).headers.get('set-cookie')!.split(';')[0];
+  const claimPage = await (await call(t, path, { headers: { cookie } })).text();
+  const fields = {
+    token: /name="token" value="([^"]+)"/.exec(claimPage)![1],
+    winner: /name="winner" value="(\d+)"/.exec(claimPage)![1],
+    name: '收件人',
+    phone: '13800138000',
+    region: '浙江省 杭州市 西湖区',
+    address: '文三路 100 号',
+  };
+  const posted = await call(t, path, {
+    method: 'POST',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(fields).toString(),
+  });
+  expect(posted.status).toBe(303);
+
   return { account, activity, owner, helpers: [h1, h2] };
 }
+
+/** Winner rows of an activity on its shard. */
+const winners = async (shard: string, activityId: number) =>
+  (await (shard === 'DB' ? env.DB : env.DB_SHARD_2).prepare('SELECT count(*) AS n FROM winner WHERE activity_id = ?').bind(activityId).first<{ n: number }>())!
+    .n;
 
 /** What a database holds of one operator's campaign. */
 async function holdings(d1: D1Database, userId: number, appid: string, activityId: number) {
@@ -159,6 +189,11 @@ async function holdings(d1: D1Database, userId: number, appid: string, activityI
     fans: await count('SELECT count(*) AS n FROM take_part_in t JOIN public_numbers p ON p.id = t.public_number_id WHERE p.authorizer_appid = ?', appid),
     followers: await count('SELECT count(*) AS n FROM account_fan f JOIN public_numbers p ON p.id = f.public_number_id WHERE p.authorizer_appid = ?', appid),
     messages: await count('SELECT count(*) AS n FROM message_log WHERE appid = ?', appid),
+    addressed: await count(
+      "SELECT count(*) AS n FROM winner w JOIN activity a ON a.id = w.activity_id WHERE a.id = ? AND a.mtb_user_id = ? AND w.status = 'claimed' AND w.contact_phone IS NOT NULL",
+      activityId,
+      userId,
+    ),
   };
 }
 
@@ -185,8 +220,8 @@ describe('two shards side by side', () => {
       }, `${t.label}'s notes logged`);
     const aHome = await settled(env.DB, a, ca);
     const bShard = await settled(env.DB_SHARD_2, b, cb);
-    for (const own of [aHome, bShard]) expect(own).toMatchObject({ accounts: 1, activities: 1, uploads: 1, fans: 3, followers: 3 });
-    const none = { accounts: 0, activities: 0, uploads: 0, fans: 0, followers: 0, messages: 0 };
+    for (const own of [aHome, bShard]) expect(own).toMatchObject({ accounts: 1, activities: 1, uploads: 1, fans: 3, followers: 3, addressed: 1 });
+    const none = { accounts: 0, activities: 0, uploads: 0, fans: 0, followers: 0, messages: 0, addressed: 0 };
     expect(await holdings(env.DB_SHARD_2, a.id, ca.account.appid, ca.activity.id)).toEqual(none);
     expect(await holdings(env.DB, b.id, cb.account.appid, cb.activity.id)).toEqual(none);
 

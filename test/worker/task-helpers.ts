@@ -1,4 +1,5 @@
 import jsQR from 'jsqr';
+import { expect } from 'vitest';
 import { MUST_ARRIVE } from '../../worker/messaging/notices';
 import type { Notice } from '../../worker/messaging/outbox';
 import { decodeJpeg } from '../../worker/poster/jpeg-decoder';
@@ -87,6 +88,19 @@ export async function rowOf(activityId: number, openId: string) {
   return env.DB.prepare('SELECT * FROM take_part_in WHERE activity_id = ? AND open_id = ?').bind(activityId, openId).first<any>();
 }
 
+/** The fan's browser: follows the worker's redirect through the sandbox's OAuth page as `openId`. */
+export async function throughOAuth(res: Response, openId: string, opts: { snapshot?: boolean } = {}): Promise<Response> {
+  expect(res.status).toBe(302);
+  const authorize = new URL(res.headers.get('location')!.replace(/#wechat_redirect$/, ''));
+  expect(authorize.pathname).toBe('/connect/oauth2/authorize');
+  authorize.searchParams.set('as', openId);
+  if (opts.snapshot) authorize.searchParams.set('snapshot', '1');
+  const back = new URL((await fetch(authorize, { redirect: 'manual' })).headers.get('location')!);
+  return worker(`${back.pathname}${back.search}`);
+}
+
+/** A worker URL without its origin (the tests call the worker's fetch directly). */
+export const local = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');
 /** A notice to `openId` in `s`'s activity, queued as the counter or the cron would (row 0: its wording names no row). */
 export function noticeFor(s: Setup, openId: string, n: Pick<Notice, 'scene' | 'vars'> & Partial<Notice>): Notice {
   return {

@@ -12,15 +12,14 @@ import { customNotices, mergeNotices } from './activity-notices';
 import type { Counters } from './counter/stub';
 import { figureQueries, figuresOf } from './figure-counts';
 import type { ActivityFigures } from './figures';
+import { likePattern } from './search';
 import { type ActivityStatus, activityStatus } from './time';
+import { importedCodeCounts, tierLeft, tierTallies } from './winners';
 
 type Fields = Record<string, string>;
 
 /** The id D1 just gave the activity inserted earlier in the same batch (a batch is one transaction). */
 const lastActivityId = sql`(SELECT seq FROM sqlite_sequence WHERE name = 'activity')`;
-
-/** Escapes LIKE wildcards so a search for "50%" means the text "50%". */
-export const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 /**
  * Validates the four parts (活动设置 / 参与公众号 / 奖励设置 / 海报设置) against each other and the
@@ -54,6 +53,10 @@ async function validate(db: Db, userId: number, input: CompleteActivity, exclude
 
   checkKeywords(input, fields);
   if ((input.risk.burst_count == null) !== (input.risk.burst_seconds == null)) fields['risk.burst_seconds'] = '突增规则需要同时填写次数和秒数';
+  if (input.claim_deadline !== null && input.claim_deadline < input.end_time) fields.claim_deadline = '领奖截止时间不能早于活动结束时间';
+  if (input.end_when_gone && input.awards.some((a) => a.stock == null && a.kind !== 'code')) {
+    fields.end_when_gone = '有不限库存的档位，奖品不会发完：请给每一档设置库存（兑换码档以兑换码为限）';
+  }
   if (accounts.length) await checkKeywordClashes(db, input, accounts, excludeId, fields);
   if (Object.keys(fields).length) throw new AppError('validation_failed', '提交的数据有误，请检查标注的字段', fields);
   return accounts;
@@ -129,9 +132,11 @@ function childRows(db: Db, activityId: SQL | number, input: CompleteActivity, ac
   ];
 }
 
-/** The activity columns of its notices (only what differs from the defaults) and 防刷 rules. */
+/** The activity columns of its notices (only what differs from the defaults), 防刷 rules and claim settings. */
 function reachAndRisk(input: CompleteActivity) {
   return {
+    claimDeadline: input.claim_deadline,
+    endWhenGone: flag(input.end_when_gone),
     notices: customNotices(input.notices),
     burstCount: input.risk.burst_count ?? null,
     burstSeconds: input.risk.burst_seconds ?? null,
@@ -173,7 +178,8 @@ export interface Deleted {
   includeDeleted?: boolean;
 }
 
-async function ownedActivity(db: Db, userId: number, id: number, { includeDeleted = false }: Deleted = {}) {
+/** One of the operator's activities, or 404 (deleted ones only with includeDeleted). */
+export async function ownedActivity(db: Db, userId: number, id: number, { includeDeleted = false }: Deleted = {}) {
   const a = await db.query.activity.findFirst({
     where: and(eq(schema.activity.id, id), eq(schema.activity.mtbUserId, userId), includeDeleted ? undefined : isNull(schema.activity.deletedAt)),
   });
@@ -205,6 +211,8 @@ async function currentInput(db: Db, activityId: number): Promise<CompleteActivit
     keywords: { progress: poster[0].progressKeyword, claim: poster[0].claimKeyword },
     notices: storedNotices(a.notices),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
+    claim_deadline: a.claimDeadline,
+    end_when_gone: a.endWhenGone === Flag.yes,
   };
 }
 
@@ -242,14 +250,28 @@ export interface ActivityDeps {
   counters: Counters;
 }
 
+/** Every leaf of a settings object by its path (`awards.0.stock`, `notices.claim.template.data.thing1`), as JSON. */
+function leaves(value: unknown, path = ''): Map<string, string> {
+  if (value === null || typeof value !== 'object') return new Map([[path, JSON.stringify(value ?? null)]]);
+  return new Map(Object.entries(value).flatMap(([k, v]) => [...leaves(v, path ? `${path}.${k}` : k)]));
+}
+
+/** The settings an edit changed, by path (template bindings included, as notices). */
+function changedFields(before: CompleteActivity, after: CompleteActivity): string[] {
+  const was = leaves({ ...before, notices: customNotices(before.notices) ?? {} });
+  const now = leaves({ ...after, notices: customNotices(after.notices) ?? {} });
+  return [...new Set([...was.keys(), ...now.keys()])].filter((k) => was.get(k) !== now.get(k)).sort();
+}
+
 /**
  * Applies a partial edit. Before the start anything may change; afterwards only name, end_time,
  * rule, prizes and stock, the poster layout, notices and 防刷 rules (fields sent unchanged are fine, so a full form can
  * be resubmitted). Keywords, notices (per scene) and rules merge into what is stored. The
  * activity's counter reloads its settings at once, and so does this isolate's copy of its
- * wording (other isolates within seconds).
+ * wording (other isolates within seconds). Returns what an edit after the start changed (for the
+ * audit log); an edit before the start returns nothing.
  */
-export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<void> {
+export async function updateActivity({ db, counters }: ActivityDeps, userId: number, id: number, patch: ActivityPatch, now = Date.now()): Promise<string[]> {
   const activity = await ownedActivity(db, userId, id);
   const before = await currentInput(db, id);
   const merged = <T extends object>(was: T, change: Partial<T> | undefined): T => ({
@@ -266,7 +288,8 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
     notices: mergeNotices(before.notices, patch.notices),
     risk: merged(before.risk, patch.risk),
   } as CompleteActivity;
-  if (activityStatus(activity, now) !== 'pending') {
+  const started = activityStatus(activity, now) !== 'pending';
+  if (started) {
     const fields = lockedChanges(before, after);
     if (after.end_time <= now && after.end_time !== before.end_time) fields.end_time = '结束时间不能早于现在';
     if (Object.keys(fields).length)
@@ -298,6 +321,7 @@ export async function updateActivity({ db, counters }: ActivityDeps, userId: num
   ]);
   await counters(id).reload();
   forgetReachSettings(id);
+  return started ? changedFields(before, after) : [];
 }
 
 /** Soft delete: shared posters keep resolving (to "活动已结束"), fans' history stays; the counter stops counting at once. */
@@ -375,6 +399,8 @@ function detailQueries(db: Db, ids: number[] | SQLWrapper) {
       .where(inArray(schema.publicJoinActivity.activityId, ids)),
     db.select().from(schema.award).where(inArray(schema.award.activityId, ids)).orderBy(schema.award.level),
     db.select().from(schema.posterSetting).where(inArray(schema.posterSetting.activityId, ids)),
+    tierTallies(db, ids),
+    importedCodeCounts(db, ids),
     ...figureQueries(db, ids),
   ] as const;
 }
@@ -382,22 +408,32 @@ function detailQueries(db: Db, ids: number[] | SQLWrapper) {
 type Results<T extends readonly unknown[]> = { readonly [K in keyof T]: Awaited<T[K]> };
 type DetailRows = Results<ReturnType<typeof detailQueries>>;
 
+/** A tier with its prizes: won (not void), and what is left (null: nothing limits it). */
+export type AwardDetail = typeof schema.award.$inferSelect & { won: number; left: number | null };
+
 /** An activity with its accounts, tiers, poster settings and figures. */
 export interface ActivityDetail {
   activity: typeof schema.activity.$inferSelect;
   accounts: Account[];
-  awards: (typeof schema.award.$inferSelect)[];
+  awards: AwardDetail[];
   poster: typeof schema.posterSetting.$inferSelect;
   figures: ActivityFigures;
 }
 
 /** The details of `ids` (order kept) from the results of {@link detailQueries}. */
-function buildDetails(ids: number[], [activities, accounts, awards, posters, ...figureRows]: DetailRows): ActivityDetail[] {
-  return ids.map((id) => ({
-    activity: activities.find((x) => x.id === id)!,
-    accounts: accounts.filter((x) => x.activityId === id).map((x) => x.account),
-    awards: awards.filter((w) => w.activityId === id),
-    poster: posters.find((p) => p.activityId === id)!,
-    figures: figuresOf(id, figureRows),
-  }));
+function buildDetails(ids: number[], [activities, accounts, awards, posters, tallies, codes, ...figureRows]: DetailRows): ActivityDetail[] {
+  return ids.map((id) => {
+    const tierOf = (w: typeof schema.award.$inferSelect): AwardDetail => {
+      const t = tallies.find((x) => x.activityId === id && x.level === w.level);
+      const imported = codes.find((x) => x.activityId === id && x.level === w.level)?.codes ?? 0;
+      return { ...w, won: Number(t?.won ?? 0), left: tierLeft(w, t?.taken ?? 0, imported) };
+    };
+    return {
+      activity: activities.find((x) => x.id === id)!,
+      accounts: accounts.filter((x) => x.activityId === id).map((x) => x.account),
+      awards: awards.filter((w) => w.activityId === id).map(tierOf),
+      poster: posters.find((p) => p.activityId === id)!,
+      figures: figuresOf(id, figureRows),
+    };
+  });
 }

@@ -145,7 +145,16 @@ export const PosterInput = z.object({
   layout: z.record(z.string(), z.unknown()).optional().openapi({ description: '头像、昵称、二维码、规则的位置与大小（750×1334 画布）' }),
 });
 
+/** 领奖 settings: a deadline after which claims close, and whether the activity ends when its prizes are gone. */
+export const ClaimSettings = z.object({
+  claim_deadline: Time.nullable()
+    .optional()
+    .openapi({ type: ['string', 'null'], description: '领奖截止时间（过后领奖页关闭、不再核销），null 为不限' }),
+  end_when_gone: z.boolean().optional().openapi({ description: '所有档位的奖品（库存或兑换码）发完后自动结束活动' }),
+});
+
 export const ActivityInput = ActivitySettings.extend({
+  ...ClaimSettings.shape,
   publics: z.array(z.string().min(1).max(64)).min(1, '至少选择一个公众号').max(20, '最多 20 个公众号'),
   awards: z.array(AwardInput).min(1, '至少设置一档奖励').max(3, '最多三档奖励'),
   poster: PosterInput,
@@ -159,17 +168,21 @@ export type ActivityInput = z.infer<typeof ActivityInput>;
 export const DEFAULT_KEYWORDS = { progress: '进度', claim: '领奖' } as const;
 
 /** An activity's complete settings: what the API accepts, with every optional part filled in. */
-export type CompleteActivity = Omit<ActivityInput, 'awards' | 'keywords' | 'notices' | 'risk'> & {
+export type CompleteActivity = Omit<ActivityInput, 'awards' | 'keywords' | 'notices' | 'risk' | 'claim_deadline' | 'end_when_gone'> & {
   awards: (z.infer<typeof AwardInput> & { kind: PrizeKind })[];
+  claim_deadline: number | null;
+  end_when_gone: boolean;
   keywords: { progress: string; claim: string };
   notices: NoticesInput;
   risk: RiskInput;
 };
 
-/** Fills in what a create may leave out: onsite prizes, the default keywords, no custom notices, no 防刷 rules. */
+/** Fills in what a create may leave out: onsite prizes, the default keywords, no custom notices, no 防刷 rules, no claim deadline. */
 export function withDefaults(input: ActivityInput): CompleteActivity {
   return {
     ...input,
+    claim_deadline: input.claim_deadline ?? null,
+    end_when_gone: input.end_when_gone ?? false,
     awards: input.awards.map((a) => ({ ...a, kind: a.kind ?? 'onsite' })),
     keywords: { ...DEFAULT_KEYWORDS, ...input.keywords },
     notices: input.notices ?? {},
@@ -179,6 +192,7 @@ export function withDefaults(input: ActivityInput): CompleteActivity {
 
 export const ActivityPatch = ActivitySettings.partial()
   .extend({
+    ...ClaimSettings.shape,
     publics: ActivityInput.shape.publics.optional(),
     awards: ActivityInput.shape.awards.optional(),
     poster: PosterInput.partial().optional(),

@@ -7,6 +7,7 @@ import { unwrap } from '../rpc-result';
 import type { RefusalReason } from './counter/rules';
 import { markAccountUnfollowed, recordPlainFollow } from './followers';
 import { markUnfollowed } from './participants';
+import { helperWaitingReply } from './prize-notices';
 import { type PushContext, type PushReply, textReply } from './push-context';
 import { parseScene } from './scene';
 import { texts } from './texts';
@@ -100,7 +101,10 @@ async function assist(ctx: PushContext, owner: PosterOwner, rowId: number): Prom
       thanks,
     }),
   );
-  const reply = outcome.status === 'counted' ? thanks : REFUSAL_REPLY[outcome.reason];
+  // A held assist (its poster under review) is thanked like any other: the helper did nothing wrong.
+  if (outcome.status === 'counted' || outcome.status === 'held') return textReply(thanks);
+  if (outcome.status === 'waiting') return textReply(helperWaitingReply(thanks, Math.round((outcome.dueAt - ctx.now) / 3600_000)));
+  const reply = REFUSAL_REPLY[outcome.reason];
   return reply === null ? null : textReply(reply);
 }
 

@@ -5,9 +5,9 @@ import { schema } from '../db/client';
 import { Flag, Looking, Origin, type OriginName } from '../db/values';
 import { AppError } from '../errors';
 import { unwrap } from '../rpc-result';
-import { likePattern } from './activities';
 import type { Counters } from './counter/stub';
 import { type Cursor, encodeCursor } from './cursor';
+import { likePattern } from './search';
 
 export interface FanFilters {
   activity?: number;
@@ -158,9 +158,14 @@ export async function listFans(db: Db, userId: number, f: FanFilters, at: PageAt
 
 /**
  * Blacklists (or clears) fans by row id; each activity's counter applies it, so counting sees it
- * at once. The blacklist bars a fan from an activity, so a promo fan's row (no activity) has none.
+ * at once. Returns the fans changed, by activity. The blacklist bars a fan from an activity, so a promo fan's row (no activity) has none.
  */
-export async function setBlacklist({ db, counters }: { db: Db; counters: Counters }, userId: number, ids: number[], black: boolean): Promise<number> {
+export async function setBlacklist(
+  { db, counters }: { db: Db; counters: Counters },
+  userId: number,
+  ids: number[],
+  black: boolean,
+): Promise<{ activityId: number; ids: number[] }[]> {
   const rows = await db
     .select({ id: t.id, activityId: t.activityId, accountId: t.accountId, openId: t.openId })
     .from(t)
@@ -181,7 +186,7 @@ export async function setBlacklist({ db, counters }: { db: Db; counters: Counter
       ),
     );
   }
-  return rows.length;
+  return [...byActivity].map(([activityId, fans]) => ({ activityId, ids: fans.map((f) => f.id) }));
 }
 
 /** The filtered fans, newest first, a page of rows at a time (an export streams these). */

@@ -1,5 +1,6 @@
 import { and, eq, or } from 'drizzle-orm';
 import { type Db, schema } from '../db/client';
+import { answerClaim } from './claim';
 import { joinByKeyword } from './join';
 import { answerProgress } from './progress-answer';
 import type { KeywordActivity, KeywordAnswer, PushAnswer, PushContext } from './push-context';
@@ -8,7 +9,7 @@ import type { KeywordActivity, KeywordAnswer, PushAnswer, PushContext } from './
 export type KeywordRole = 'join' | 'progress' | 'claim';
 
 /** The roles answered, each by one function, in the order a text is tried. */
-const ANSWERS: Partial<Record<KeywordRole, KeywordAnswer>> = { join: joinByKeyword, progress: answerProgress };
+const ANSWERS: Record<KeywordRole, KeywordAnswer> = { join: joinByKeyword, progress: answerProgress, claim: answerClaim };
 const ROLES: KeywordRole[] = ['join', 'progress', 'claim'];
 
 /** Keywords are at most 10 characters (seed §7.1). */
@@ -40,7 +41,6 @@ export async function answerKeyword(ctx: PushContext): Promise<PushAnswer | null
   const found = await activitiesUsing(ctx.deps.db, ctx.account.id, text);
   for (const role of ROLES) {
     const answer = ANSWERS[role];
-    if (!answer) continue;
     if (role === 'join') {
       // A join keyword names one activity: the running one, else the nearest in time; a deleted
       // one only when no other has it (its fans are told it has ended).

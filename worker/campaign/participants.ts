@@ -82,7 +82,11 @@ export function promoFanStatement(d1: D1Database, accountId: number, openId: str
 // whatever the number of rows: a round of 100 assists is a few statements, not hundreds, and binds
 // one parameter (D1 allows 100 per statement). Every value is absolute, so replaying is harmless.
 
-/** Counted helpers: [activityId, accountId, openId, ownerOpenId, level, at]. */
+/**
+ * Counted helpers: [activityId, accountId, openId, ownerOpenId, level, at]. An assist held for
+ * review or waiting for its stay period (防刷) gets its row when it counts, dated when the helper
+ * followed.
+ */
 export const COUNTED_HELPERS = `INSERT INTO take_part_in (activity_id, public_number_id, mtb_user_id, open_id, origin, part_in, origin_open_id, level, subscribe_time, ctime, assist_counted, looking)
   SELECT h.value ->> 0, h.value ->> 1, (SELECT mtb_user_id FROM activity WHERE id = h.value ->> 0), h.value ->> 2, ${Origin.poster}, ${PartIn.helper}, h.value ->> 3, h.value ->> 4, h.value ->> 5, h.value ->> 5, ${Flag.yes}, ${Looking.following}
   FROM json_each(?1) AS h WHERE true
@@ -103,6 +107,10 @@ export const DEPARTED_HELPERS = `UPDATE take_part_in SET unsubscribe_time = l.va
 /** Poster owners' counts: [activityId, rowId, number, taskProgress]. */
 export const OWNER_COUNTS = `UPDATE take_part_in SET number = o.value ->> 2, task_progress = o.value ->> 3 FROM json_each(?1) AS o
   WHERE take_part_in.id = o.value ->> 1 AND take_part_in.activity_id = o.value ->> 0`;
+
+/** Blacklist flags by fan (a voided poster's helpers): [activityId, accountId, openId, black]. */
+export const BLACK_FANS = `UPDATE take_part_in SET black = b.value ->> 3 FROM json_each(?1) AS b
+  WHERE take_part_in.activity_id = b.value ->> 0 AND take_part_in.public_number_id = b.value ->> 1 AND take_part_in.open_id = b.value ->> 2`;
 
 /** Blacklist flags: [activityId, rowId, black]. */
 export const BLACK_FLAGS = `UPDATE take_part_in SET black = b.value ->> 2 FROM json_each(?1) AS b

@@ -1,13 +1,10 @@
-import { and, eq, inArray } from 'drizzle-orm';
-import { schema } from '../db/client';
-import { PartIn } from '../db/values';
 import { fanLink } from '../messaging/fan-links';
 import type { Replied } from '../messaging/outbox';
+import { fanRowsFor } from './keyword-fans';
 import { progressOf } from './progress';
 import type { KeywordActivity, PushAnswer, PushContext } from './push-context';
 import { textReply } from './push-context';
 import { texts } from './texts';
-import { activityStatus } from './time';
 
 /**
  * The progress keyword (进度 by default), answered in the reply itself: for each activity the
@@ -17,25 +14,9 @@ import { activityStatus } from './time';
  */
 export async function answerProgress(ctx: PushContext, activities: KeywordActivity[]): Promise<PushAnswer> {
   const { deps, account, openId, now } = ctx;
-  const t = schema.takePartIn;
-  const rows = await deps.db
-    .select()
-    .from(t)
-    .where(
-      and(
-        inArray(
-          t.activityId,
-          activities.map((a) => a.activity.id),
-        ),
-        eq(t.accountId, account.id),
-        eq(t.openId, openId),
-        eq(t.partIn, PartIn.participant),
-      ),
-    );
-  if (!rows.length) {
-    const running = activities.filter((a) => activityStatus(a.activity, now) === 'running');
-    return { reply: running.length ? textReply(texts.notJoined(running.map((a) => ({ name: a.activity.name, keyword: a.poster.keyWord })))) : null, items: [] };
-  }
+  const fan = await fanRowsFor(ctx, activities);
+  if ('none' in fan) return fan.none;
+  const { rows } = fan;
   const progress = await progressOf(deps.db, rows);
   const answers = await Promise.all(
     rows.map(async (row, i) => {

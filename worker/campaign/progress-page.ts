@@ -5,6 +5,7 @@ import { fanLink } from '../messaging/fan-links';
 import type { Counters } from './counter/stub';
 import type { FanRow } from './fan-access';
 import { type FanProgress, leaderboard, maskName, progressOf } from './progress';
+import { waitingFor } from './review-queue';
 
 /** Helpers and leaders a fan's page lists. */
 const RECENT_HELPERS = 10;
@@ -16,6 +17,8 @@ export interface ProgressPage {
   helpers: { name: string; at: number }[];
   leaders: { name: string; number: number; me: boolean }[];
   claimUrl: string | null;
+  /** Assists waiting for their helpers' stay period (防刷): "N 人待确认". */
+  waiting: number;
 }
 
 /**
@@ -29,10 +32,11 @@ export async function progressPage(
   now: number,
 ): Promise<ProgressPage> {
   const activityId = row.activityId!;
-  const [[progress], leaders, recent] = await Promise.all([
+  const [[progress], leaders, recent, waiting] = await Promise.all([
     progressOf(deps.db, [row]),
     leaderboard(deps.db, activityId, LEADERS),
     deps.counters(activityId).recentHelpers(row.id, RECENT_HELPERS),
+    waitingFor(deps.db, activityId, row.id),
   ]);
   const t = schema.takePartIn;
   const named = recent.length
@@ -55,5 +59,6 @@ export async function progressPage(
     helpers: recent.map((h) => ({ name: maskName(named.find((n) => n.openId === h.openId)?.nickName), at: h.at })),
     leaders: leaders.map((l) => ({ name: maskName(l.nickName), number: l.number, me: l.id === row.id })),
     claimUrl: row.taskProgress > 0 ? await fanLink(deps, 'claim', row.id, now) : null,
+    waiting,
   };
 }

@@ -8,8 +8,8 @@ import type { WeChatService } from '../platform/wechat-service';
 import { type PrintSize, renderPrintQr } from '../poster/print-qr';
 import { renderQrPng } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
-import { likePattern } from './activities';
 import { promoScene } from './scene';
+import { likePattern } from './search';
 
 async function ownedAccount(db: Db, userId: number, appid: string) {
   const account = await db.query.publicNumbers.findFirst({

@@ -5,6 +5,7 @@ import { Looking, Origin, PartIn } from '../db/values';
 import { figureQueries, figuresOf } from './figure-counts';
 import { leaderboard } from './progress';
 import { shanghaiDate, shanghaiDayStart } from './time';
+import { tierTallies } from './winners';
 
 const t = schema.takePartIn;
 const DAY = 86_400_000;
@@ -35,8 +36,9 @@ export function recentDays(a: { startTime: number; endTime: number }, days: numb
  * Per-day figures of one activity in Asia/Shanghai days: participants (joined by keyword), gross
  * assists (helpers brought by posters, by the day they followed), new followers (everyone who
  * followed into the activity), net new (of those, still following), unfollows; plus the
- * activity's totals (figures.ts), tiers, fission depth and top inviters. Over the whole activity
- * the days add up to the totals' participants and gross assists.
+ * activity's totals (figures.ts), tiers (finishers; prizes won, claimed, fulfilled), fission depth
+ * and top inviters. Over the whole activity the days add up to the totals' participants and gross
+ * assists.
  */
 export async function activityStats(db: Db, activityId: number, from: number, to: number, now = Date.now()) {
   const start = shanghaiDayStart(from);
@@ -46,7 +48,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
   const qStart = Math.min(start, today - DAY);
   const qEnd = Math.max(end, today + DAY);
   const a = eq(t.activityId, activityId);
-  const [joined, followed, left, tiers, awards, depth, leaders, ...figureRows] = await db.batch([
+  const [joined, followed, left, tiers, awards, depth, leaders, prizes, ...figureRows] = await db.batch([
     db
       .select({ date: day(t.ctime), n: sql<number>`count(*)` })
       .from(t)
@@ -75,6 +77,7 @@ export async function activityStats(db: Db, activityId: number, from: number, to
     db.select().from(schema.award).where(eq(schema.award.activityId, activityId)).orderBy(schema.award.level),
     db.select({ level: t.level, fans: sql<number>`count(*)` }).from(t).where(a).groupBy(t.level).orderBy(t.level),
     leaderboard(db, activityId),
+    tierTallies(db, [activityId]),
     ...figureQueries(db, [activityId]),
   ]);
 
@@ -99,13 +102,20 @@ export async function activityStats(db: Db, activityId: number, from: number, to
     days,
     today: pick(shanghaiDate(today)),
     yesterday: pick(shanghaiDate(today - DAY)),
-    tiers: awards.map((w) => ({
-      level: w.level,
-      number: w.number,
-      good: w.good,
-      stock: w.stock,
-      completions: tiers.filter((x) => x.progress >= w.level).reduce((s, x) => s + Number(x.n), 0),
-    })),
+    tiers: awards.map((w) => {
+      const p = prizes.find((x) => x.level === w.level);
+      return {
+        level: w.level,
+        number: w.number,
+        good: w.good,
+        stock: w.stock,
+        kind: w.kind,
+        completions: tiers.filter((x) => x.progress >= w.level).reduce((s, x) => s + Number(x.n), 0),
+        won: Number(p?.won ?? 0),
+        claimed: Number(p?.claimed ?? 0),
+        fulfilled: Number(p?.fulfilled ?? 0),
+      };
+    }),
     depth: depth.map((d) => ({ level: d.level, fans: Number(d.fans) })),
     leaderboard: leaders,
   };

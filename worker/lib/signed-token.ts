@@ -2,11 +2,12 @@ import { timingSafeEqual, toBase64, utf8 } from './bytes';
 
 /**
  * Short HMAC-signed tokens for what the worker hands out and later takes back: the OAuth `state`
- * of a poster link, fans' links to their progress and claim pages, and a fan's page session. A
+ * of a poster link, fans' links to their progress and claim pages, a fan's page session and the
+ * claim page's form (against cross-site posts). A
  * token names what it is for (its purpose is in the key), carries a payload and an expiry, and
  * stays well under WeChat's 128-byte limit for `state`.
  */
-export type TokenPurpose = 'oauth-state' | 'progress' | 'claim' | 'fan-session';
+export type TokenPurpose = 'oauth-state' | 'progress' | 'claim' | 'fan-session' | 'claim-form';
 
 const b64url = (b: Uint8Array) => toBase64(b).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const SAFE = /^[0-9A-Za-z_:-]{1,80}$/;

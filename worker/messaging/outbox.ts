@@ -26,6 +26,8 @@ export interface Notice extends Addressed {
   reserve: number;
   /** A tier reached whose prize is gone: told in the built-in words, never by the scene's template. */
   soldOut?: boolean;
+  /** The product's own words, already filled (防刷 reviews, the stay period): sent as they are, never by the scene's template. */
+  text?: string;
 }
 
 /** The fan's poster itself, sent into the chat as an image when a send is to spare. */

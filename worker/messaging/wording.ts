@@ -16,6 +16,7 @@ const FRIEND = '好友';
 
 export function wordingOf(n: Notice, s: ReachSettings): Wording {
   if (n.soldOut) return { text: SOLD_OUT_TEXT, template: null };
+  if (n.text !== undefined) return { text: n.text, template: null };
   return { text: sceneText(s.notices, n.scene), template: s.notices[n.scene]?.template ?? null };
 }
 

@@ -1,4 +1,4 @@
-import type { Activity, PosterLayout } from '$lib/api/types';
+import type { Activity, PosterLayout, PrizeKind } from '$lib/api/types';
 import { toLocalInput } from '$lib/format';
 import { defaultNotices, type NoticesValues, noticesOf } from '$lib/notices-form';
 import { DEFAULT_LAYOUT } from '$poster-layout';
@@ -14,7 +14,12 @@ export interface ActivityFormValues {
   protect_switch: '1' | '2';
   unsubscribe_deduct: boolean;
   publics: string[];
-  awards: { number: string; good: string; stock: string }[];
+  awards: { number: string; good: string; stock: string; kind: PrizeKind }[];
+  /** 领奖截止, a `datetime-local` value ('' for none). */
+  claim_deadline: string;
+  end_when_gone: boolean;
+  /** 防刷 rules as typed ('' is off). */
+  risk: { burst_count: string; burst_seconds: string; stay_hours: string };
   key_word: string;
   rule: string;
   background_img: string;
@@ -23,10 +28,12 @@ export interface ActivityFormValues {
   notices: NoticesValues;
 }
 
+const text = (n: number | null) => (n === null ? '' : String(n));
+
 export const cloneLayout = (l: PosterLayout): PosterLayout => JSON.parse(JSON.stringify(l));
 
 function blankAwards() {
-  return Array.from({ length: TIER_ROWS }, () => ({ number: '', good: '', stock: '' }));
+  return Array.from({ length: TIER_ROWS }, () => ({ number: '', good: '', stock: '', kind: 'onsite' as PrizeKind }));
 }
 
 /** A new activity: starts now, runs a week, protection on, deduct on unfollow. */
@@ -39,6 +46,9 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
     unsubscribe_deduct: true,
     publics: [],
     awards: blankAwards(),
+    claim_deadline: '',
+    end_when_gone: false,
+    risk: { burst_count: '', burst_seconds: '', stay_hours: '' },
     key_word: '',
     rule: '',
     background_img: '',
@@ -51,7 +61,9 @@ export function newActivityValues(now = Date.now()): ActivityFormValues {
 export function activityValues(a: Activity): ActivityFormValues {
   const awards = blankAwards();
   for (const w of a.awards) {
-    if (w.level >= 1 && w.level <= TIER_ROWS) awards[w.level - 1] = { number: String(w.number), good: w.good, stock: w.stock == null ? '' : String(w.stock) };
+    if (w.level >= 1 && w.level <= TIER_ROWS) {
+      awards[w.level - 1] = { number: String(w.number), good: w.good, stock: w.stock == null ? '' : String(w.stock), kind: w.kind };
+    }
   }
   return {
     name: a.name,
@@ -61,6 +73,9 @@ export function activityValues(a: Activity): ActivityFormValues {
     unsubscribe_deduct: a.unsubscribe_deduct,
     publics: [...a.publics],
     awards,
+    claim_deadline: toLocalInput(a.claim_deadline),
+    end_when_gone: a.end_when_gone,
+    risk: { burst_count: text(a.risk.burst_count), burst_seconds: text(a.risk.burst_seconds), stay_hours: text(a.risk.stay_hours) },
     key_word: a.poster.key_word,
     rule: a.poster.rule,
     background_img: a.poster.background_img,

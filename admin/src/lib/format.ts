@@ -52,3 +52,5 @@ export const number = new Intl.NumberFormat('zh-CN');
 export function percent(ratio: number): string {
   return `${(ratio * 100).toFixed(ratio > 0 && ratio < 0.1 ? 1 : 0)}%`;
 }
+
+export { AUDIT_ACTIONS, PRIZE_KIND_LABELS as PRIZE_KINDS, WINNER_STATUS_LABELS as WINNER_STATUS } from '$labels';

@@ -23,17 +23,29 @@ export interface TenantA {
   promo: { id: number };
   /** A fan who joined A's activity: their take_part_in row. (Another followed through the promo.) */
   fan: { id: number; openId: string };
+  /** The fan's prize (an onsite tier, reached by a friend's assist), with its claim code. */
+  winner: { id: number; code: string };
   /** A template message A's account holds. */
   template: string;
 }
 
 /** Builds A's world through the API, as an operator and a fan would. */
 export async function tenantA(): Promise<TenantA> {
-  const s = await setupActivity();
+  const s = await setupActivity({
+    awards: [
+      { level: 1, number: 1, good: '到店礼', kind: 'onsite' },
+      { level: 2, number: 5, good: '兑换券', kind: 'code' },
+    ],
+  });
   const openId = `oTenantA${Date.now().toString(36)}`;
   await join(s, openId);
   const promo = await (await api(s.op, '/promos', { method: 'POST', json: { name: 'A 的渠道', account: s.account.appid } })).json<{ id: number }>();
   await fanPush(s.account, { type: 'subscribe', openId: `${openId}p`, scene: `2_${promo.id}` });
+  const fanRow = (await rowOf(s.activity.id, openId)).id;
+  await fanPush(s.account, { type: 'subscribe', openId: `${openId}h`, scene: `1_${fanRow}` });
+  const [winner] = (await (await api(s.op, `/activities/${s.activity.id}/winners`)).json<{ items: { id: number; code: string }[] }>()).items;
+  // A's audit log has an import of 兑换码 (an action B's requests below can never take).
+  await api(s.op, `/activities/${s.activity.id}/awards/2/codes`, { method: 'POST', json: { codes: ['A-CODE-1'] } });
   const template = await (await api(s.op, `/accounts/${s.account.appid}/templates`, { method: 'POST', json: { template_id_short: '43216' } })).json<{
     template_id: string;
   }>();
@@ -43,7 +55,8 @@ export async function tenantA(): Promise<TenantA> {
     activity: s.activity,
     upload: s.activity.poster.background_img,
     promo,
-    fan: { id: (await rowOf(s.activity.id, openId)).id, openId },
+    fan: { id: fanRow, openId },
+    winner,
     template: template.template_id,
   };
 }
@@ -69,8 +82,24 @@ export interface ResourceFixture {
 export const RESOURCES: Record<string, ResourceFixture> = {
   '/api/activities/{id}': {
     params: (a) => ({ id: String(a.activity.id) }),
+    snapshot: async (a) => [await readAsA(a, `/activities/${a.activity.id}`), await readAsA(a, `/activities/${a.activity.id}/winners`)],
+    // POSTs under it: bulk shipping takes this CSV; erasing contacts takes no body.
+    body: { PATCH: { name: '别人的活动' }, POST: { csv: '1,顺丰,SF0001' } },
+  },
+  '/api/activities/{id}/awards/{level}': {
+    params: (a) => ({ id: String(a.activity.id), level: '2' }),
     snapshot: (a) => readAsA(a, `/activities/${a.activity.id}`),
-    body: { PATCH: { name: '别人的活动' } },
+    body: { POST: { codes: ['B-CODE-1'] } },
+  },
+  '/api/activities/{id}/reviews/{posterId}': {
+    params: (a) => ({ id: String(a.activity.id), posterId: String(a.fan.id) }),
+    snapshot: (a) => readAsA(a, `/activities/${a.activity.id}/reviews?status=approved`),
+    body: { POST: { action: 'approve' } },
+  },
+  '/api/winners/{id}': {
+    params: (a) => ({ id: String(a.winner.id) }),
+    snapshot: (a) => readAsA(a, `/activities/${a.activity.id}/winners`),
+    body: { POST: { company: '顺丰', tracking_no: 'SF0001' } },
   },
   '/api/promos/{id}': {
     params: (a) => ({ id: String(a.promo.id) }),
@@ -142,4 +171,14 @@ export const RULES: Record<string, Rule> = {
     probes: [{ json: (a) => ({ ids: [a.fan.id], black: true }), expect: 404, snapshot: (a) => readAsA(a, `/fans?activity=${a.activity.id}`) }],
   },
   'GET /api/fans/export': { probes: [{ expect: 'nothing' }, { query: (a) => ({ activity: String(a.activity.id) }), expect: 'nothing' }] },
+  // B's own log holds B's own requests here (its exports); A's imports never show in it.
+  'GET /api/audit': {
+    probes: [
+      { query: () => ({ action: 'codes.import' }), expect: 'nothing' },
+      { query: (a) => ({ activity: String(a.activity.id), action: 'codes.import' }), expect: 'nothing' },
+    ],
+  },
+  'POST /api/redeem': {
+    probes: [{ json: (a) => ({ code: a.winner.code }), expect: 404, snapshot: (a) => readAsA(a, `/activities/${a.activity.id}/winners`) }],
+  },
 };

@@ -35,7 +35,15 @@ export interface Participant {
 
 export type RefusalReason = 'self' | 'blacklisted' | 'not_new' | 'already' | 'not_running' | 'unknown_owner';
 
-export type AssistOutcome = { status: 'counted'; number: number; tier: number } | { status: 'refused'; reason: RefusalReason };
+/**
+ * An assist: counted, refused with why, held (its poster is under review, 防刷) or waiting (it
+ * counts once the helper has stayed followed until `dueAt`).
+ */
+export type AssistOutcome =
+  | { status: 'counted'; number: number; tier: number }
+  | { status: 'refused'; reason: RefusalReason }
+  | { status: 'held' }
+  | { status: 'waiting'; dueAt: number };
 export type CountedAssist = Extract<AssistOutcome, { status: 'counted' }>;
 
 export type UnfollowOutcome = { status: 'deducted'; ownerRowId: number; number: number } | { status: 'none' };
@@ -71,23 +79,28 @@ export function judgeAssist(s: CounterSettings, f: AssistFacts): AssistOutcome {
   // 拉新保护: only a fan never seen on the account counts, and stays bound to that first poster.
   if (s.protect && !f.newToAccount) return refuse('not_new');
   if (f.helpedBefore) return refuse('already');
+  return addAssist(s.tiers, owner);
+}
+
+/** The owner's count and tier with one more assist (task_progress never goes down). */
+export function addAssist(tiers: readonly Tier[], owner: Pick<Participant, 'number' | 'taskProgress'>): CountedAssist {
   const number = owner.number + 1;
-  return { status: 'counted', number, tier: Math.max(owner.taskProgress, tierReached(s.tiers, number)) };
+  return { status: 'counted', number, tier: Math.max(owner.taskProgress, tierReached(tiers, number)) };
 }
 
 /** A tier an assist newly passed, and whether a prize was left for it. */
-export interface TierClaim {
-  tier: Tier;
+export interface TierClaim<T extends Tier = Tier> {
+  tier: T;
   inStock: boolean;
 }
 
 /**
- * The tiers passed going from level `from` to level `to`, each taking one unit of its stock while
- * any is left (`claimed`: units already taken per level). A tier is passed once per owner: a
- * deduction never lowers task_progress, so re-passing it claims nothing.
+ * The tiers passed going from level `from` to level `to`, each with whether a prize is left for
+ * it (`available`: stock, and codes for a code tier; see prizes.ts). A tier is passed once per
+ * owner: a deduction never lowers task_progress, so re-passing it claims nothing.
  */
-export function claimTiers(tiers: readonly Tier[], from: number, to: number, claimed: (level: number) => number): TierClaim[] {
-  return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: tier.stock === null || claimed(tier.level) < tier.stock }));
+export function claimTiers<T extends Tier>(tiers: readonly T[], from: number, to: number, available: (tier: T) => boolean): TierClaim<T>[] {
+  return tiers.filter((t) => t.level > from && t.level <= to).map((tier) => ({ tier, inStock: available(tier) }));
 }
 
 /**
@@ -102,6 +115,8 @@ export interface Note {
   reserve: number;
   /** The tier reached has no prize left. */
   soldOut?: boolean;
+  /** The product's own words, already filled (a review's outcome, the stay period): no operator text or template. */
+  text?: string;
 }
 
 /**

@@ -29,6 +29,10 @@ export const activity = sqliteTable(
     burstSeconds: integer('burst_seconds'),
     /** 防刷 stay period: an assist counts once the helper has stayed followed this long (null: off). */
     stayHours: integer('stay_hours'),
+    /** After this time the claim page no longer takes claims (null: no deadline). */
+    claimDeadline: integer('claim_deadline'),
+    /** 1: the activity ends itself once every tier's prizes are gone. */
+    endWhenGone: integer('end_when_gone').notNull().default(0),
   },
   (t) => [index('activity_user_time').on(t.mtbUserId, t.deletedAt, t.startTime)],
 );
@@ -160,6 +164,8 @@ export const takePartIn = sqliteTable(
     index('tpi_activity_unsubscribe').on(t.activityId, t.unsubscribeTime),
     index('tpi_activity_progress').on(t.activityId, t.taskProgress),
     index('tpi_activity_level').on(t.activityId, t.level),
+    // A poster's helpers (origin_open_id names its owner): the review queue's evidence.
+    index('tpi_activity_inviter').on(t.activityId, t.originOpenId),
   ],
 );
 

@@ -2,6 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type ActivityDetail, createActivity, deleteActivity, getActivity, listActivities, updateActivity } from '../../campaign/activities';
 import { ActivityInput, ActivityPatch, PRIZE_KINDS } from '../../campaign/activity-input';
 import { effectiveNotices } from '../../campaign/activity-notices';
+import { audit } from '../../campaign/audit';
 import { FIGURES, type FigureName } from '../../campaign/figures';
 import { activityStats, type DayCounts as DayFigures, recentDays } from '../../campaign/stats';
 import { activityStatus, isoShanghai, parseShanghaiDay } from '../../campaign/time';
@@ -20,6 +21,15 @@ const Layout = z
     rule: z.object({ x: z.number(), y: z.number(), fontSize: z.number(), color: z.string(), width: z.number(), height: z.number() }),
   })
   .openapi('PosterLayout');
+
+/** A prize tier's settings, as both the activity and its statistics show them. */
+const TierFields = z.object({
+  level: z.number().int(),
+  number: z.number().int(),
+  good: z.string(),
+  stock: z.number().int().nullable(),
+  kind: z.enum(PRIZE_KINDS),
+});
 
 /** An activity's figures, as the list, the detail and the statistics all give them (campaign/figures.ts). */
 const FiguresSchema = z
@@ -48,7 +58,10 @@ export const ActivitySchema = z
     publics: z.array(z.string()),
     accounts: z.array(z.object({ appid: z.string(), nick_name: z.string(), head_img: z.string(), qr_capable: z.boolean() })),
     awards: z.array(
-      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), kind: z.enum(PRIZE_KINDS) }),
+      TierFields.extend({
+        won: z.number().int().openapi({ description: '已中奖人数（不含作废）' }),
+        left: z.number().int().nullable().openapi({ description: '剩余奖品：库存与（兑换码档）兑换码余量中较少者；null 为不限' }),
+      }),
     ),
     poster: z.object({ background_img: z.string(), background_url: z.string(), key_word: z.string(), rule: z.string(), layout: Layout }),
     keywords: z.object({ progress: z.string(), claim: z.string() }),
@@ -62,6 +75,8 @@ export const ActivitySchema = z
       )
       .openapi({ description: '各通知场景的文案与模板消息' }),
     risk: z.object({ burst_count: z.number().int().nullable(), burst_seconds: z.number().int().nullable(), stay_hours: z.number().int().nullable() }),
+    claim_deadline: z.string().nullable().openapi({ description: '领奖截止时间；null 为不限' }),
+    end_when_gone: z.boolean().openapi({ description: '奖品发完后自动结束活动' }),
     figures: FiguresSchema,
     participants: z.number().int().openapi({ description: '参与人数（同 figures.participants），保留给旧的调用方' }),
     assists: z.number().int().openapi({ description: '有效助力（同 figures.assists_net），保留给旧的调用方' }),
@@ -84,7 +99,7 @@ function presentActivity({ activity: a, accounts, awards, poster, figures }: Act
     unsubscribe_deduct: a.unsubscribeDeduct === Flag.yes,
     publics: accounts.map((x) => x.authorizerAppid),
     accounts: accounts.map((x) => ({ appid: x.authorizerAppid, nick_name: x.nickName, head_img: x.headImg, qr_capable: canCreateQr(x) })),
-    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind })),
+    awards: awards.map((w) => ({ level: w.level, number: w.number, good: w.good, stock: w.stock, kind: w.kind, won: w.won, left: w.left })),
     poster: {
       background_img: poster.backgroundImg,
       background_url: `/api/uploads/${poster.backgroundImg}`,
@@ -95,6 +110,8 @@ function presentActivity({ activity: a, accounts, awards, poster, figures }: Act
     keywords: { progress: poster.progressKeyword, claim: poster.claimKeyword },
     notices: effectiveNotices(storedNotices(a.notices)),
     risk: { burst_count: a.burstCount, burst_seconds: a.burstSeconds, stay_hours: a.stayHours },
+    claim_deadline: a.claimDeadline === null ? null : isoShanghai(a.claimDeadline),
+    end_when_gone: a.endWhenGone === Flag.yes,
     figures,
     participants: figures.participants,
     assists: figures.assists_net,
@@ -192,8 +209,12 @@ activitiesApi
   .openapi(get, async (c) => c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, c.req.valid('param').id), Date.now()), 200))
   .openapi(patch, async (c) => {
     const { id } = c.req.valid('param');
-    await updateActivity(c.var.services, c.var.user.id, id, c.req.valid('json'));
-    return c.json(presentActivity(await getActivity(c.var.services.db, c.var.user.id, id), Date.now()), 200);
+    const now = Date.now();
+    const changed = await updateActivity(c.var.services, c.var.user.id, id, c.req.valid('json'), now);
+    const activity = await getActivity(c.var.services.db, c.var.user.id, id);
+    if (changed.length)
+      await audit(c.var.services.db, c.var.user, { action: 'activity.edit', activityId: id, target: activity.activity.name, detail: { fields: changed } }, now);
+    return c.json(presentActivity(activity, now), 200);
   })
   .openapi(remove, async (c) => {
     await deleteActivity(c.var.services, c.var.user.id, c.req.valid('param').id);
@@ -219,7 +240,12 @@ const StatsSchema = z
     today: DayCounts,
     yesterday: DayCounts,
     tiers: z.array(
-      z.object({ level: z.number().int(), number: z.number().int(), good: z.string(), stock: z.number().int().nullable(), completions: z.number().int() }),
+      TierFields.extend({
+        completions: z.number().int().openapi({ description: '达成该档的人数' }),
+        won: z.number().int().openapi({ description: '中奖（不含作废）' }),
+        claimed: z.number().int().openapi({ description: '已领取待兑现（已填地址待发货 / 已出示核销码待核销）' }),
+        fulfilled: z.number().int().openapi({ description: '已兑现（兑换码已领取 / 已发货 / 已核销）' }),
+      }),
     ),
     depth: z.array(z.object({ level: z.number().int(), fans: z.number().int() })),
     leaderboard: z.array(

@@ -33,3 +33,49 @@ export function csvStream<T>(header: readonly string[], pages: AsyncIterator<T[]
     },
   });
 }
+
+/**
+ * The rows of a CSV text (RFC 4180 quoting, any line ending, a leading BOM ignored), each with its
+ * 1-based line number; blank lines are skipped. A spreadsheet's formula guard (a leading `'` that
+ * csvCell adds) is taken off again.
+ */
+export function parseCsv(text: string): { line: number; cells: string[] }[] {
+  const rows: { line: number; cells: string[] }[] = [];
+  let cells: string[] = [];
+  let cell = '';
+  let quoted = false;
+  let line = 1;
+  let start = 1;
+  const endCell = () => {
+    cells.push(cell.replace(/^'(?=[=+\-@\t\r])/, '').trim());
+    cell = '';
+  };
+  const endRow = () => {
+    endCell();
+    if (cells.some((c) => c !== '')) rows.push({ line: start, cells });
+    cells = [];
+  };
+  const src = text.replace(/^\uFEFF/, '');
+  for (let i = 0; i < src.length; i++) {
+    const ch = src[i];
+    if (quoted) {
+      if (ch === '"' && src[i + 1] === '"') {
+        cell += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else {
+        if (ch === '\n') line++;
+        cell += ch;
+      }
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') endCell();
+    else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && src[i + 1] === '\n') i++;
+      endRow();
+      line++;
+      start = line;
+    } else cell += ch;
+  }
+  endRow();
+  return rows;
+}

@@ -1,12 +1,12 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { decodeCursor } from '../../campaign/cursor';
+import { audit } from '../../campaign/audit';
 import { type FanFilters, type FanRow, fanPages, listFans, setBlacklist, TOTAL_CAP } from '../../campaign/fans';
 import { FIGURES, NO_NICKNAME, progressLabel } from '../../campaign/figures';
 import { isoShanghai, shanghaiDate } from '../../campaign/time';
 import { Flag, Looking, Origin } from '../../db/values';
 import { formatShanghai } from '../../lib/time';
 import { csvStream } from './csv';
-import { createApi, errorResponses, json, security } from './openapi';
+import { CursorParam, createApi, errorResponses, json, security } from './openapi';
 
 const bool = z.enum(['true', 'false']).transform((v) => v === 'true');
 const Filters = z.object({
@@ -118,17 +118,7 @@ function csvLine(r: FanRow): unknown[] {
   ];
 }
 const PageQuery = Filters.extend({
-  cursor: z
-    .string()
-    .max(64)
-    .transform((s, ctx) => {
-      const cursor = decodeCursor(s);
-      if (cursor) return cursor;
-      ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' });
-      return z.NEVER;
-    })
-    .optional()
-    .openapi({ description: '上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快）', type: 'string' }),
+  cursor: CursorParam,
   page: z.coerce
     .number()
     .int()
@@ -191,7 +181,18 @@ export const fansApi = createApi()
     }),
     async (c) => {
       const { ids, black } = c.req.valid('json');
-      return c.json({ updated: await setBlacklist(c.var.services, c.var.user.id, ids, black) }, 200);
+      const changed = await setBlacklist(c.var.services, c.var.user.id, ids, black);
+      const now = Date.now();
+      for (const group of changed) {
+        const entry = {
+          action: black ? 'fans.blacklist' : 'fans.unblacklist',
+          activityId: group.activityId,
+          target: `${group.ids.length} 位粉丝`,
+          detail: { ids: group.ids },
+        } as const;
+        await audit(c.var.services.db, c.var.user, entry, now);
+      }
+      return c.json({ updated: changed.reduce((n, g) => n + g.ids.length, 0) }, 200);
     },
   )
   .openapi(
@@ -204,7 +205,14 @@ export const fansApi = createApi()
       responses: { 200: { description: 'CSV', content: { 'text/csv': { schema: z.string() } } }, ...errorResponses(401, 422) },
     }),
     async (c) => {
-      const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filtersOf(c.req.valid('query'))), csvLine);
+      const filters = filtersOf(c.req.valid('query'));
+      await audit(
+        c.var.services.db,
+        c.var.user,
+        { action: 'fans.export', activityId: filters.activity ?? null, target: '粉丝 CSV', detail: { filters } },
+        Date.now(),
+      );
+      const stream = csvStream(CSV_COLUMNS, fanPages(c.var.services.db, c.var.user.id, filters), csvLine);
       return c.body(stream, 200, {
         'content-type': 'text/csv; charset=utf-8',
         // Named by the Beijing date, as the operator's calendar says.

@@ -1,5 +1,6 @@
 import { accountsApi } from './accounts';
 import { activitiesApi } from './activities';
+import { auditApi } from './audit';
 import { capBodies } from './body-cap';
 import { fansApi } from './fans';
 import { messagesApi } from './messages';
@@ -7,10 +8,12 @@ import { createApi } from './openapi';
 import { postersApi } from './posters';
 import { promosApi } from './promos';
 import { requireOperator } from './require-operator';
+import { reviewsApi } from './reviews';
 import { loginApi, sessionApi } from './session';
 import { templatesApi } from './templates';
 import { uploadsApi } from './uploads';
 import { usersApi } from './users';
+import { winnersApi } from './winners';
 
 export const api = createApi();
 api.openAPIRegistry.registerComponent('securitySchemes', 'cookieAuth', { type: 'apiKey', in: 'cookie', name: 'sid' });
@@ -36,4 +39,7 @@ api.route('/', uploadsApi);
 api.route('/', postersApi);
 api.route('/', promosApi);
 api.route('/', fansApi);
+api.route('/', winnersApi);
+api.route('/', reviewsApi);
+api.route('/', auditApi);
 api.route('/', messagesApi);

@@ -1,5 +1,6 @@
 import { OpenAPIHono, z } from '@hono/zod-openapi';
 import type { AppEnv } from '../../app-env';
+import { decodeCursor } from '../../campaign/cursor';
 import { AppError } from '../../errors';
 
 /** The error envelope every 4xx/5xx of the API carries. */
@@ -66,3 +67,16 @@ export const IdParam = z.object({
     .positive()
     .openapi({ param: { name: 'id', in: 'path' } }),
 });
+
+/** `cursor` of a keyset-paged list: a next_cursor or prev_cursor the API gave (campaign/cursor.ts). */
+export const CursorParam = z
+  .string()
+  .max(64)
+  .transform((s, ctx) => {
+    const cursor = decodeCursor(s);
+    if (cursor) return cursor;
+    ctx.addIssue({ code: 'custom', message: '翻页游标无效，请从第一页重新翻页' });
+    return z.NEVER;
+  })
+  .optional()
+  .openapi({ description: '上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快）', type: 'string' });

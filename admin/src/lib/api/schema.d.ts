@@ -1609,6 +1609,779 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/activities/{id}/awards/{level}/codes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 导入兑换码（每行一个；重复的跳过） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    level: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        codes: string[];
+                    };
+                };
+            };
+            responses: {
+                /** @description 导入结果 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            added: number;
+                            /** @description 与本次或本活动已有的兑换码重复而跳过的个数 */
+                            duplicates: number;
+                            /** @description 这一档现在未发出的兑换码 */
+                            available: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 中奖名单 */
+        get: {
+            parameters: {
+                query?: {
+                    level?: number;
+                    kind?: "code" | "shipping" | "onsite";
+                    status?: "won" | "claimed" | "fulfilled" | "void" | "held";
+                    /** @description 昵称、手机号或兑换码/核销码的一部分 */
+                    q?: string;
+                    /** @description 上一次返回的 next_cursor 或 prev_cursor（深翻页用它，每页一样快） */
+                    cursor?: string;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 中奖记录，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Winner"][];
+                            /** @description 匹配数，最多计到 10000；第一页计数，cursor 带到后续各页 */
+                            total: number;
+                            total_capped: boolean;
+                            page: number;
+                            page_size: number;
+                            next_cursor: string | null;
+                            prev_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 导出中奖名单（CSV，流式） */
+        get: {
+            parameters: {
+                query?: {
+                    level?: number;
+                    kind?: "code" | "shipping" | "onsite";
+                    status?: "won" | "claimed" | "fulfilled" | "void" | "held";
+                    /** @description 昵称、手机号或兑换码/核销码的一部分 */
+                    q?: string;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description CSV */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/csv": string;
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 批量发货（CSV：中奖ID, 快递公司, 快递单号） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        csv: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 发货结果：能发的已发货并通知粉丝，其余按行说明原因 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            shipped: number;
+                            errors: {
+                                line: number;
+                                message: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/winners/erase-contacts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 清除本活动中奖者的联系方式（姓名、手机号、地址） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 已清除 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            erased: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/redeem": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 核销：线下核销码兑现一次（再次核销为 409） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        code: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 已核销 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Winner"];
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/winners/{id}/ship": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 发货（填写快递公司与单号，并通知粉丝） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        company: string;
+                        tracking_no: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description 已发货 */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/reviews": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 防刷审核队列（被突增规则暂停的海报与证据） */
+        get: {
+            parameters: {
+                query?: {
+                    status?: "flagged" | "approved" | "voided";
+                    /** @description 上一页返回的 next（翻页） */
+                    before?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path: {
+                    id: number;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 审核记录，最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["Review"][];
+                            next: number | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/activities/{id}/reviews/{posterId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** 审核：通过（暂停的助力按顺序计入）或作废（可同时拉黑海报主人和/或助力好友） */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: number;
+                    posterId: number;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @enum {string} */
+                        action: "approve" | "void";
+                        /**
+                         * @description 作废时拉黑海报主人（owner）和/或为这张海报助力的好友（helpers）
+                         * @default {
+                         *       "owner": false,
+                         *       "helpers": false
+                         *     }
+                         */
+                        blacklist?: {
+                            /** @default false */
+                            owner?: boolean;
+                            /** @default false */
+                            helpers?: boolean;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description 已审核（重复提交同一决定不会重复生效：changed 为 false） */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {string} */
+                            status: "flagged" | "approved" | "voided";
+                            changed: boolean;
+                            counted: number;
+                            /** @description 通过后仍需等关注满时长才计入的助力 */
+                            waiting: number;
+                            dropped: number;
+                            blacklisted: number;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 资源不存在或不属于当前用户 */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 与现有数据冲突 */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** 操作日志（拉黑、审核、核销、发货、导入、导出、活动开始后的修改） */
+        get: {
+            parameters: {
+                query?: {
+                    activity?: number;
+                    action?: "fans.blacklist" | "fans.unblacklist" | "fans.export" | "review.approve" | "review.void" | "prize.redeem" | "prize.ship" | "prize.ship_csv" | "codes.import" | "winners.export" | "winners.erase_contacts" | "activity.edit";
+                    /** @description 上一页返回的 next（翻页） */
+                    before?: number;
+                    page_size?: number;
+                };
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description 最新的在前 */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: components["schemas"]["AuditEntry"][];
+                            next: number | null;
+                        };
+                    };
+                };
+                /** @description 未登录或登录已过期 */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description 字段校验失败 */
+                422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/activities/{id}/messages": {
         parameters: {
             query?: never;
@@ -1847,6 +2620,10 @@ export interface components {
                 stock: number | null;
                 /** @enum {string} */
                 kind: "code" | "shipping" | "onsite";
+                /** @description 已中奖人数（不含作废） */
+                won: number;
+                /** @description 剩余奖品：库存与（兑换码档）兑换码余量中较少者；null 为不限 */
+                left: number | null;
             }[];
             poster: {
                 background_img: string;
@@ -1975,6 +2752,10 @@ export interface components {
                 burst_seconds: number | null;
                 stay_hours: number | null;
             };
+            /** @description 领奖截止时间；null 为不限 */
+            claim_deadline: string | null;
+            /** @description 奖品发完后自动结束活动 */
+            end_when_gone: boolean;
             figures: components["schemas"]["ActivityFigures"];
             /** @description 参与人数（同 figures.participants），保留给旧的调用方 */
             participants: number;
@@ -2035,6 +2816,13 @@ export interface components {
             protect_switch?: 1 | 2;
             /** @description 取关扣助力 */
             unsubscribe_deduct?: boolean;
+            /**
+             * @description 领奖截止时间（过后领奖页关闭、不再核销），null 为不限
+             * @example 2026-11-23T20:00:00+08:00
+             */
+            claim_deadline?: string | null;
+            /** @description 所有档位的奖品（库存或兑换码）发完后自动结束活动 */
+            end_when_gone?: boolean;
             publics: string[];
             awards: {
                 level: number;
@@ -2133,6 +2921,13 @@ export interface components {
             protect_switch?: 1 | 2;
             /** @description 取关扣助力 */
             unsubscribe_deduct?: boolean;
+            /**
+             * @description 领奖截止时间（过后领奖页关闭、不再核销），null 为不限
+             * @example 2026-11-23T20:00:00+08:00
+             */
+            claim_deadline?: string | null;
+            /** @description 所有档位的奖品（库存或兑换码）发完后自动结束活动 */
+            end_when_gone?: boolean;
             publics?: string[];
             awards?: {
                 level: number;
@@ -2234,7 +3029,16 @@ export interface components {
                 number: number;
                 good: string;
                 stock: number | null;
+                /** @enum {string} */
+                kind: "code" | "shipping" | "onsite";
+                /** @description 达成该档的人数 */
                 completions: number;
+                /** @description 中奖（不含作废） */
+                won: number;
+                /** @description 已领取待兑现（已填地址待发货 / 已出示核销码待核销） */
+                claimed: number;
+                /** @description 已兑现（兑换码已领取 / 已发货 / 已核销） */
+                fulfilled: number;
             }[];
             depth: {
                 level: number;
@@ -2321,6 +3125,92 @@ export interface components {
             part_in: number;
             ctime: string;
             subscribe_time: string | null;
+        };
+        Winner: {
+            id: number;
+            level: number;
+            good: string;
+            /** @enum {string} */
+            kind: "code" | "shipping" | "onsite";
+            open_id: string;
+            nickname: string | null;
+            avatar: string | null;
+            /**
+             * @description won 待领取 / claimed 已领取待兑现 / fulfilled 已兑现 / void 作废 / held 审核中
+             * @enum {string}
+             */
+            status: "won" | "claimed" | "fulfilled" | "void" | "held";
+            /** @description 兑换码（code）或核销码（onsite） */
+            code?: string;
+            contact?: {
+                name: string;
+                phone: string;
+                region: string;
+                address: string;
+            };
+            /** @description 联系方式已被清除 */
+            contact_erased: boolean;
+            shipping?: {
+                company: string;
+                tracking_no: string;
+            };
+            won_at: string;
+            claimed_at?: string;
+            fulfilled_at?: string;
+        };
+        Review: {
+            /** @description 海报主人的参与记录 ID */
+            poster_id: number;
+            open_id: string;
+            nickname: string | null;
+            avatar: string | null;
+            /** @description 当前计入的助力数 */
+            number: number;
+            /**
+             * @description flagged 待审核 / approved 已通过 / voided 已作废
+             * @enum {string}
+             */
+            status: "flagged" | "approved" | "voided";
+            flagged_at: string;
+            decided_at: string | null;
+            decided_by: string | null;
+            evidence: {
+                bucket_seconds: number;
+                /** @description 按时间段的助力数：计入的与未计入的（暂停、待确认或已作废） */
+                timeline: {
+                    at: string;
+                    counted: number;
+                    held: number;
+                }[];
+                helpers: number;
+                /** @description 暂停待审核的助力 */
+                held: number;
+                /** @description 此后已取关的助力好友 */
+                left: number;
+                /** @description 从海报主人参与到第一位好友关注（秒） */
+                first_assist_after_seconds: number | null;
+                /** @description 相邻两次助力的间隔中位数（秒） */
+                median_gap_seconds: number | null;
+                /** @description 已取关好友从关注到取关的时长中位数（秒） */
+                median_stay_seconds: number | null;
+            };
+        };
+        AuditEntry: {
+            id: number;
+            at: string;
+            /** @description 操作人（用户名） */
+            actor: string;
+            /** @enum {string} */
+            action: "fans.blacklist" | "fans.unblacklist" | "fans.export" | "review.approve" | "review.void" | "prize.redeem" | "prize.ship" | "prize.ship_csv" | "codes.import" | "winners.export" | "winners.erase_contacts" | "activity.edit";
+            action_label: string;
+            activity: {
+                id: number;
+                name: string;
+            } | null;
+            target: string;
+            detail: {
+                [key: string]: unknown;
+            } | null;
         };
         Message: {
             id: number;

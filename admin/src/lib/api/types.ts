@@ -9,5 +9,7 @@ export type Promo = Schemas['Promo'];
 export type Upload = Schemas['Upload'];
 export type PosterLayout = Schemas['PosterLayout'];
 export type ActivityStatus = Activity['status'];
+export type PrizeKind = Activity['awards'][number]['kind'];
+export type Winner = Schemas['Winner'];
 export type Template = Schemas['Template'];
 export type Message = Schemas['Message'];

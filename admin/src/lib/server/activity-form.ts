@@ -1,6 +1,6 @@
 import { fail } from '@sveltejs/kit';
 import { type ActivityFormValues, activityValues, cloneLayout, newActivityValues, TIER_ROWS } from '$lib/activity-form';
-import type { Activity, ActivityInput, PosterLayout, Upload } from '$lib/api/types';
+import type { Activity, ActivityInput, PosterLayout, PrizeKind, Upload } from '$lib/api/types';
 import { fromLocalInput } from '$lib/format';
 import { noticesBody, readNotices } from '$lib/notices-form';
 import { type ApiFailure, apiFetch, loginRedirect } from './api';
@@ -30,7 +30,11 @@ export function readActivityForm(form: FormData): ActivityFormValues {
       number: text(form, `awards.${i}.number`),
       good: text(form, `awards.${i}.good`),
       stock: text(form, `awards.${i}.stock`),
+      kind: prizeKind(text(form, `awards.${i}.kind`)),
     })),
+    claim_deadline: text(form, 'claim_deadline'),
+    end_when_gone: form.get('end_when_gone') === 'on',
+    risk: { burst_count: text(form, 'risk.burst_count'), burst_seconds: text(form, 'risk.burst_seconds'), stay_hours: text(form, 'risk.stay_hours') },
     key_word: text(form, 'poster.key_word'),
     rule: text(form, 'poster.rule'),
     background_img: text(form, 'poster.background_img'),
@@ -41,6 +45,22 @@ export function readActivityForm(form: FormData): ActivityFormValues {
 }
 
 const INT = /^\d+$/;
+const KINDS: PrizeKind[] = ['code', 'shipping', 'onsite'];
+const prizeKind = (v: string): PrizeKind => (KINDS.includes(v as PrizeKind) ? (v as PrizeKind) : 'onsite');
+
+/** The claim settings and 防刷 rules as the API takes them (an empty field turns it off). */
+function claimAndRisk(v: ActivityFormValues, errors: Errors) {
+  const rule = (name: keyof ActivityFormValues['risk']) => {
+    const raw = v.risk[name];
+    if (raw && !INT.test(raw)) errors[`risk.${name}`] = '请填写正整数，不用这条规则请留空';
+    return raw && INT.test(raw) ? Number(raw) : null;
+  };
+  return {
+    claim_deadline: v.claim_deadline ? fromLocalInput(v.claim_deadline) : null,
+    end_when_gone: v.end_when_gone,
+    risk: { burst_count: rule('burst_count'), burst_seconds: rule('burst_seconds'), stay_hours: rule('stay_hours') },
+  };
+}
 
 /**
  * The API body for the form, with the form's own messages for what only a form can get wrong
@@ -57,7 +77,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     else if (!INT.test(a.number)) errors[`awards.${i}.number`] = '助力人数须为正整数';
     if (a.stock && !INT.test(a.stock)) errors[`awards.${i}.stock`] = '库存须为整数，不限库存请留空';
     rows.push(i);
-    awards.push({ level: i + 1, number: Number(a.number), good: a.good, stock: a.stock ? Number(a.stock) : null });
+    awards.push({ level: i + 1, number: Number(a.number), good: a.good, stock: a.stock ? Number(a.stock) : null, kind: a.kind });
   });
   if (!v.start_time) errors.start_time = '请选择开始时间';
   if (!v.end_time) errors.end_time = '请选择结束时间';
@@ -69,6 +89,7 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
     unsubscribe_deduct: v.unsubscribe_deduct,
     publics: v.publics,
     awards,
+    ...claimAndRisk(v, errors),
     poster: { background_img: v.background_img, key_word: v.key_word, rule: v.rule, layout: v.layout },
     notices: noticesBody(v.notices),
   };
@@ -77,8 +98,9 @@ export function activityBody(v: ActivityFormValues): { body: ActivityInput; rows
 
 /**
  * What may still change once an activity has started (PRODUCT §2.1): name, end time, rule,
- * poster layout, prizes and stock, and the notices. The form disables the rest, so they are not posted at all;
- * `values` is the posted form completed from the activity, to re-render it if the API refuses.
+ * poster layout, prizes and stock, the claim settings, the notices and the 防刷 rules. The form
+ * disables the rest, so they are not posted at all; `values` is the posted form completed from
+ * the activity, to re-render it if the API refuses.
  */
 export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const base = activityValues(current);
@@ -89,6 +111,9 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
     rule: posted.rule,
     layout: posted.layout,
     awards: base.awards.map((w, i) => (w.number ? { ...w, good: posted.awards[i].good, stock: posted.awards[i].stock } : w)),
+    claim_deadline: posted.claim_deadline,
+    end_when_gone: posted.end_when_gone,
+    risk: posted.risk,
     notices: posted.notices,
   };
   const errors: Errors = {};
@@ -96,9 +121,16 @@ export function startedPatch(posted: ActivityFormValues, current: Activity) {
   const awards = current.awards.map((w) => {
     const row = v.awards[w.level - 1] ?? { good: '', stock: '' };
     if (row.stock && !INT.test(row.stock)) errors[`awards.${w.level - 1}.stock`] = '库存须为整数，不限库存请留空';
-    return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null };
+    return { level: w.level, number: w.number, good: row.good, stock: row.stock ? Number(row.stock) : null, kind: w.kind };
   });
-  const body = { name: v.name, end_time: fromLocalInput(v.end_time), poster: { rule: v.rule, layout: v.layout }, awards, notices: noticesBody(v.notices) };
+  const body = {
+    name: v.name,
+    end_time: fromLocalInput(v.end_time),
+    poster: { rule: v.rule, layout: v.layout },
+    awards,
+    ...claimAndRisk(v, errors),
+    notices: noticesBody(v.notices),
+  };
   return { body, rows: current.awards.map((w) => w.level - 1), errors, values: v };
 }
 
