@@ -22,11 +22,16 @@ import { NICKNAME, RULE } from './poster';
 /** Where a cold poster's CPU goes: function names of the worker bundle, innermost match wins. */
 const POSTER_PARTS: Category[] = [
   ['resvg: wasm instantiation', /^(initWasm|__wbg_init|__wbg_finalize_init|ensureRasterEngine)$/],
+  ['satori: yoga wasm instantiation', /^(ensureLayoutEngine|init|initYoga|loadYoga)$/],
   [
-    'fonts: WOFF tables (inflate, cmap, glyf outlines)',
-    /^(WoffFont|woffTable|findCmap|glyphOf|advance|contours|compositeContours|simpleContours|posterFonts|glyphFor|zlibSync|inflateSync)$/,
+    'fonts: WOFFs unwrapped (native inflate), metrics read',
+    /^(woffToSfnt|inflateSync|bundledFont|fontFor|fontsFor|readFontMetrics|sfntTable|forEachMapping|readFormat4|readFormat12|fontMetrics|advanceEm)$/,
   ],
-  ['text: set and rasterised (resvg)', /^(renderTextSvg|textLayer|ruleLayer|linesLayer|setRule|fitText|missingGlyphs|drawable|rasterise|rasterisePixels)$/],
+  ['satori: font parsing (opentype.js)', /^(parse|parseBuffer|parseCmapTable|parseGlyfTable|loadFonts|addFonts|FontLoader)$/],
+  [
+    'text: laid out (satori) and rasterised (resvg)',
+    /^(renderTextSvg|satori|textLayer|ruleLayer|linesLayer|setRule|fitText|lineWidth|missingGlyphs|drawable|rasterise|rasterisePixels)$/,
+  ],
   ['QR code', /^(qrPixels|qrGrid|getLostPoint|getBestMaskPattern|makeImpl|mapData|createData|isDark)$/],
   ['JPEG: painted MCUs encoded, the rest copied', /^(encodeWithin|encodeJpeg|mcu|sampleMcu|codeBlock|fdct|pass|putBits|putCode|append)$/],
   ['compositing (paint, put back)', /^(paintOver|saveBox|avatarLayer|roundCrop|coverResize)$/],

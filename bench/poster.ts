@@ -5,11 +5,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import qrcode from 'qrcode-generator';
 import { run } from '../scripts/lib/processes';
 import { ROOT } from '../scripts/lib/wrangler-dev';
 import { avatarPng } from '../test/sandbox/png';
 import { DEFAULT_LAYOUT } from '../worker/poster/layout';
-import { encodeQr } from '../worker/poster/qr-code';
 import { type Api, BACKGROUND_FIXTURE, uploadBackground } from './lib/flow';
 import { type Check, checksTable, kb, ms, table, verdict } from './lib/report';
 import { round, type Summary, summarize } from './lib/stats';
@@ -57,10 +57,12 @@ function findFont(): { file: string; index: number; note?: string } | null {
 
 /** The QR matrix exactly as worker/poster/qr.ts lays it out (level M, byte mode, whole-pixel modules). */
 function qrModules(content: string, size: number) {
-  const qr = encodeQr(new TextEncoder().encode(content));
-  const count = qr.size;
+  const qr = qrcode(0, 'M');
+  qr.addData(content, 'Byte');
+  qr.make();
+  const count = qr.getModuleCount();
   const cell = Math.max(1, Math.floor(size / (count + 2 * QUIET_MODULES)));
-  const rows = Array.from({ length: count }, (_, r) => Array.from(qr.modules.subarray(r * count, (r + 1) * count), (m) => String(m)).join(''));
+  const rows = Array.from({ length: count }, (_, r) => Array.from({ length: count }, (_, c) => (qr.isDark(r, c) ? '1' : '0')).join(''));
   return { rows, cell, offset: Math.floor((size - count * cell) / 2) };
 }
 

@@ -138,7 +138,7 @@ describe('fonts', () => {
     // give identical paths.
     const box = { ...DEFAULT_LAYOUT.rule, color: '#123456' };
     const outline = async (text: string) => {
-      const { svg } = renderTextSvg(text, box);
+      const { svg } = await renderTextSvg(text, box);
       const path = svg.match(/<path[^>]*fill="#123456"[^>]*>/)?.[0] ?? '';
       return path.match(/ d="([^"]+)"/)?.[1] ?? '';
     };

@@ -1,13 +1,23 @@
 import { initWasm as initResvg } from '@resvg/resvg-wasm';
 import resvgWasm from '@resvg/resvg-wasm/index_bg.wasm';
+import { init as initSatori } from 'satori/standalone';
+import yogaWasm from 'satori/yoga.wasm';
 
-// The .wasm import arrives as a compiled WebAssembly.Module (wrangler's CompiledWasm rule), so
-// nothing is fetched at runtime. resvg is instantiated once per isolate; the promise is kept, so
-// concurrent first renders share one initialisation.
+// The .wasm imports arrive as compiled WebAssembly.Module objects (wrangler's CompiledWasm rule),
+// so nothing is fetched at runtime. Each engine is instantiated once per isolate; the promise is
+// kept, so concurrent first renders share one initialisation.
 
+let layoutReady: Promise<void> | undefined;
 let rasterReady: Promise<void> | undefined;
 
-/** resvg, which rasterises the text lines, the default avatar and promo QR codes. Resolves once per isolate. */
+/** Satori's layout engine (yoga). Resolves once per isolate. */
+export function ensureLayoutEngine(): Promise<void> {
+  return (layoutReady ??= initSatori(yogaWasm).catch((cause) => {
+    throw loud('satori could not initialise yoga.wasm (satori/standalone init)', cause);
+  }));
+}
+
+/** resvg, which rasterises satori's text, the default avatar and promo QR codes. Resolves once per isolate. */
 export function ensureRasterEngine(): Promise<void> {
   return (rasterReady ??= initResvg(resvgWasm).catch((cause) => {
     throw loud('resvg-wasm could not initialise index_bg.wasm (initWasm)', cause);

@@ -2,7 +2,7 @@
  * A promo code ready to print: the QR code with the channel's name under it, as a PNG that says
  * its print resolution, in a few physical sizes.
  */
-import { ensureRasterEngine } from './engines';
+import { ensureLayoutEngine, ensureRasterEngine } from './engines';
 import { encodePng } from './png';
 import { qrPixels } from './qr';
 import { paintOver, rasterisePixels } from './raster';
@@ -26,7 +26,7 @@ export function printGeometry(cm: PrintSize): { edge: number; dpi: number } {
  * with "…" only past that), black on white.
  */
 export async function renderPrintQr(content: string, caption: string, cm: PrintSize): Promise<Uint8Array> {
-  await ensureRasterEngine();
+  await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
   const { edge, dpi } = printGeometry(cm);
   const fontSize = Math.round(edge * 0.07);
   const band = fontSize * 2;
@@ -35,7 +35,7 @@ export async function renderPrintQr(content: string, caption: string, cm: PrintS
   const width = Math.round(edge * 0.9);
   const set = setRule(caption, { width, height: Math.ceil(fontSize * 1.25), fontSize });
   if (set.lines.length) {
-    const { svg, margin } = renderTextSvg(set.lines, { x: 0, y: 0, width, fontSize: set.fontSize, color: '#000000' });
+    const { svg, margin } = await renderTextSvg(set.lines, { x: 0, y: 0, width, fontSize: set.fontSize, color: '#000000' });
     const text = rasterisePixels(svg);
     // The line is left-aligned in its SVG: centre its ink under the code.
     const ink = inkColumns(text);

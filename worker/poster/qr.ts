@@ -1,5 +1,5 @@
+import qrcode from 'qrcode-generator';
 import type { Pixels } from './engines';
-import { encodeQr, type QrMatrix } from './qr-code';
 
 // ISO 18004 asks for 4 light modules around the code; the renderer never goes below this.
 const QUIET_MODULES = 4;
@@ -19,15 +19,18 @@ interface QrGrid {
  * @throws when `content` does not fit in a QR code at level M (over ~2,300 bytes).
  */
 function qrGrid(content: string, size: number): QrGrid {
-  let qr: QrMatrix;
+  const qr = qrcode(0, 'M');
+  // qrcode-generator's byte mode keeps only the low 8 bits of each UTF-16 unit; feeding it the
+  // UTF-8 bytes as one char each makes non-ASCII content (e.g. Chinese promo codes) round-trip.
+  qr.addData(utf8AsBinaryString(content), 'Byte');
   try {
-    qr = encodeQr(new TextEncoder().encode(content));
+    qr.make();
   } catch (cause) {
     throw new Error(`poster: QR content too long for one code (${content.length} chars)`, { cause });
   }
-  const count = qr.size;
+  const count = qr.getModuleCount();
   const cell = Math.max(1, Math.floor(size / (count + 2 * QUIET_MODULES)));
-  return { count, cell, offset: Math.floor((size - count * cell) / 2), isDark: (row, col) => qr.modules[row * count + col] === 1 };
+  return { count, cell, offset: Math.floor((size - count * cell) / 2), isDark: (row, col) => qr.isDark(row, col) };
 }
 
 /** An SVG document, `size`×`size` px: a white square with the QR code of `content` (see {@link qrGrid}). */
@@ -72,4 +75,10 @@ export function qrPixels(content: string, size: number): Pixels {
     }
   }
   return { pixels, width: size, height: size };
+}
+
+function utf8AsBinaryString(text: string): string {
+  let out = '';
+  for (const byte of new TextEncoder().encode(text)) out += String.fromCharCode(byte);
+  return out;
 }

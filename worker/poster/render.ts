@@ -1,6 +1,7 @@
+import satori from 'satori/standalone';
 import { coverResize } from './cover';
-import { ensureRasterEngine, type Pixels } from './engines';
-import { fitText, glyphFor, missingGlyphs, posterFonts } from './fonts';
+import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
+import { fitText, fontsFor, lineWidth, missingGlyphs, POSTER_FONT_FAMILY } from './fonts';
 import { DEFAULT_AVATAR_SHAPES, decodeImage } from './images';
 import { cleanMcus, type DirtyMcus, type EncodedMcus, encodeJpeg, encodeMcus } from './jpeg';
 import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
@@ -67,7 +68,14 @@ export interface TextBox {
   color: string;
 }
 
-/** Text set in the bundled fonts: an SVG of the lines' box plus `margin` px all round. */
+/** Satori element tree as plain objects (satori's JSX shape), so no JSX runtime is needed. */
+type Node = { type: string; props: Record<string, unknown> };
+const el = (type: string, style: Record<string, unknown>, props: Record<string, unknown> = {}): Node => ({
+  type,
+  props: { ...props, style },
+});
+
+/** Text laid out by satori: an SVG of the lines' box plus `margin` px all round. */
 export interface TextSvg {
   svg: string;
   width: number;
@@ -76,41 +84,45 @@ export interface TextSvg {
 }
 
 /**
- * Sets text in the bundled fonts and returns it as an SVG of glyph outlines: one line cut with "…"
- * to fit the box, or lines already fitted to it (the rule), one under another. Glyphs can overhang
- * the line box (the line height is 1.25 em, Noto's ascent + descent more), so the SVG has a margin
- * of half the font size. Each baseline sits where CSS puts it: half the leading above the first
- * font's ascent.
+ * Lays out text with satori and returns it as an SVG with the glyphs converted to outlines: one
+ * line cut with "…" to fit the box, or lines already fitted to it (the rule), one under another.
+ * Glyphs can overhang the line box (the line height is 1.25 em, Noto's ascent + descent more), so
+ * the SVG has a margin of half the font size.
  */
-export function renderTextSvg(text: string | readonly string[], box: TextBox): TextSvg {
+export async function renderTextSvg(text: string | readonly string[], box: TextBox): Promise<TextSvg> {
+  await ensureLayoutEngine();
   const lines = typeof text === 'string' ? [fitText(text, box.fontSize, box.width)] : text;
   const margin = Math.ceil(box.fontSize / 2);
   const lineHeight = box.fontSize * TEXT_LINE_HEIGHT;
-  const primary = posterFonts()[0];
-  const em = box.fontSize / primary.unitsPerEm;
-  const content = (primary.ascender - primary.descender) * em;
-  let glyphs = '';
-  let widest = 0;
-  for (const [i, line] of lines.entries()) {
-    const baseline = round2(margin + i * lineHeight + (lineHeight - content) / 2 + primary.ascender * em);
-    let x = margin;
-    for (const ch of line) {
-      const found = glyphFor(ch.codePointAt(0)!);
-      if (!found) continue;
-      const scale = box.fontSize / found.font.unitsPerEm;
-      const d = found.font.path(found.glyph);
-      if (d) glyphs += `<path fill="${box.color}" transform="translate(${round2(x)} ${baseline}) scale(${scale} ${-scale})" d="${d}"/>`;
-      x += found.font.advance(found.glyph) * scale;
-    }
-    widest = Math.max(widest, x - margin);
-  }
-  // As wide as the widest line (never wider than the box): resvg and the painting cost by area.
-  const width = Math.ceil(Math.min(box.width, widest)) + 2 * margin;
+  // As wide as the widest line (advances without kerning never underestimate), not the whole box:
+  // resvg and the painting cost by area.
+  const widest = Math.max(...lines.map((line) => lineWidth(line, box.fontSize)));
+  const textWidth = Math.ceil(Math.min(box.width, widest));
+  const width = textWidth + 2 * margin;
   const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
-  return { svg: `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${glyphs}</svg>`, width, height, margin };
+  const children = lines.map((line, i) =>
+    el(
+      'div',
+      {
+        position: 'absolute',
+        left: margin,
+        top: margin + i * lineHeight,
+        width: textWidth,
+        fontSize: box.fontSize,
+        lineHeight: TEXT_LINE_HEIGHT,
+        color: box.color,
+        whiteSpace: 'nowrap',
+      },
+      { children: line },
+    ),
+  );
+  const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children });
+  try {
+    return { svg: await satori(root, { width, height, fonts: fontsFor(lines.join('')) }), width, height, margin };
+  } catch (cause) {
+    throw new Error(`poster: satori could not lay out "${text}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+  }
 }
-
-const round2 = (v: number) => Math.round(v * 100) / 100;
 
 /**
  * The finished poster as opaque RGBA pixels (750×1334): the background with avatar, QR code,
@@ -130,10 +142,11 @@ export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
  * the QR code and a fan's avatar need no rasteriser at all.
  */
 async function compose(input: PosterInput): Promise<Layer[]> {
-  await ensureRasterEngine();
+  // The avatar and every text layer need resvg; the texts need yoga.
+  await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
-  const texts = [textLayer(input.nickname, nickname), ruleLayer(input.rule, layout.rule)];
+  const texts = await Promise.all([textLayer(input.nickname, nickname), ruleLayer(input.rule, layout.rule)]);
   const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y, opaque: true };
   return [await avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
@@ -183,19 +196,19 @@ function roundCrop(square: Pixels): Pixels {
 }
 
 /** A text line rasterised at its box, or `null` when nothing of it is drawable. */
-function textLayer(text: string, box: TextBox): Layer | null {
+async function textLayer(text: string, box: TextBox): Promise<Layer | null> {
   const line = drawable(text);
   return line ? linesLayer(line, box) : null;
 }
 
 /** The rule set in its box (rule.ts) and rasterised there, or `null` when nothing of it is drawable. */
-function ruleLayer(text: string, box: PosterLayout['rule']): Layer | null {
+async function ruleLayer(text: string, box: PosterLayout['rule']): Promise<Layer | null> {
   const { lines, fontSize } = setRule(text, box);
   return lines.length ? linesLayer(lines, { ...box, fontSize }) : null;
 }
 
-function linesLayer(text: string | readonly string[], box: TextBox): Layer {
-  const { svg, margin } = renderTextSvg(text, box);
+async function linesLayer(text: string | readonly string[], box: TextBox): Promise<Layer> {
+  const { svg, margin } = await renderTextSvg(text, box);
   return { ...rasterisePixels(svg), x: box.x - margin, y: box.y - margin };
 }
 

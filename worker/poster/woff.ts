@@ -1,260 +1,131 @@
 import { inflateSync } from 'node:zlib';
 
-/** A point of a glyph outline in font units (y up); `on` false marks a quadratic control point. */
-interface Point {
-  x: number;
-  y: number;
-  on: boolean;
+/** What a font can draw and how wide: code point → advance width, in font units. */
+export interface FontMetrics {
+  unitsPerEm: number;
+  advances: Map<number, number>;
 }
-
-// Composite glyph flags (OpenType glyf table).
-const ARGS_ARE_WORDS = 0x1;
-const ARGS_ARE_XY = 0x2;
-const HAS_SCALE = 0x8;
-const MORE_COMPONENTS = 0x20;
-const HAS_XY_SCALE = 0x40;
-const HAS_2X2 = 0x80;
 
 /**
- * A TrueType-flavoured WOFF 1.0 font read only as far as a poster needs: which code points it
- * has (`cmap` formats 4 and 12, searched in place), their advances (`hmtx`), and glyph outlines
- * (`glyf`/`loca`, simple and composite) as SVG path data. Tables are inflated on first use, with
- * workerd's native zlib; nothing is parsed for characters that are never drawn, which keeps a
- * fresh isolate's first poster cheap.
+ * The WOFF 1.0 font as the plain sfnt (TrueType/OpenType) file it wraps: each table inflated
+ * natively (`inflateSync` comes with workerd's `nodejs_compat`), checksums kept as stored.
+ * Satori would otherwise inflate the WOFF in JavaScript on a fresh isolate's first poster, which
+ * costs about as much as the rest of its font parsing together.
  */
-export class WoffFont {
-  readonly unitsPerEm: number;
-  /** hhea ascender and descender (descender negative), in font units. */
-  readonly ascender: number;
-  readonly descender: number;
-  private readonly bytes: Uint8Array;
-  private readonly tables = new Map<string, Uint8Array>();
-  private readonly paths = new Map<number, string>();
-  private readonly cmap: { view: DataView; format: number; offset: number } | null;
-  private readonly longMetrics: number;
-  private readonly longLoca: boolean;
-
-  constructor(font: ArrayBuffer) {
-    this.bytes = new Uint8Array(font);
-    if (view(this.bytes).getUint32(0) !== 0x774f4646) throw new Error('poster font: not a WOFF 1.0 file');
-    const head = view(this.table('head'));
-    const hhea = view(this.table('hhea'));
-    this.unitsPerEm = head.getUint16(18);
-    this.longLoca = head.getInt16(50) === 1;
-    this.ascender = hhea.getInt16(4);
-    this.descender = hhea.getInt16(6);
-    this.longMetrics = hhea.getUint16(34);
-    this.cmap = findCmap(view(this.table('cmap')));
-    if (!this.cmap) throw new Error('poster font: cmap has no format 4/12 subtable');
-  }
-
-  /** The glyph drawing `cp`, or 0 (.notdef: "drawn as tofu") when the font has none. */
-  glyphOf(cp: number): number {
-    const { view: v, format, offset } = this.cmap!;
-    if (format === 12) {
-      let lo = 0;
-      let hi = v.getUint32(offset + 12) - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        const group = offset + 16 + mid * 12;
-        if (cp < v.getUint32(group)) hi = mid - 1;
-        else if (cp > v.getUint32(group + 4)) lo = mid + 1;
-        else return v.getUint32(group + 8) + cp - v.getUint32(group);
-      }
-      return 0;
-    }
-    if (cp > 0xffff) return 0;
-    const segX2 = v.getUint16(offset + 6);
-    const ends = offset + 14;
-    let lo = 0;
-    let hi = segX2 / 2 - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (v.getUint16(ends + mid * 2) < cp) lo = mid + 1;
-      else hi = mid;
-    }
-    const s = lo * 2;
-    const start = v.getUint16(ends + segX2 + 2 + s);
-    if (cp < start || cp > v.getUint16(ends + s)) return 0;
-    const delta = v.getInt16(ends + segX2 * 2 + 2 + s);
-    const rangeAt = ends + segX2 * 3 + 2 + s;
-    const rangeOffset = v.getUint16(rangeAt);
-    if (rangeOffset === 0) return (cp + delta) & 0xffff;
-    const glyph = v.getUint16(rangeAt + rangeOffset + (cp - start) * 2);
-    return glyph === 0 ? 0 : (glyph + delta) & 0xffff;
-  }
-
-  /** Advance width of a glyph, in font units; glyphs past the last long metric share its advance. */
-  advance(glyph: number): number {
-    return view(this.table('hmtx')).getUint16(Math.min(glyph, this.longMetrics - 1) * 4);
-  }
-
-  /**
-   * The glyph's outline as SVG path data in font units, y up (place it with a transform that
-   * flips y); kept per glyph, as poster texts repeat their characters.
-   */
-  path(glyph: number): string {
-    let d = this.paths.get(glyph);
-    if (d === undefined) {
-      d = this.outline(glyph);
-      this.paths.set(glyph, d);
-    }
-    return d;
-  }
-
-  private outline(glyph: number): string {
-    let d = '';
-    for (const contour of this.contours(glyph, 0)) {
-      // TrueType contours are quadratic B-splines: two control points in a row imply an on-curve
-      // point halfway between them. Start from an on-curve point (or such a midpoint).
-      const n = contour.length;
-      const first = contour.findIndex((p) => p.on);
-      const start = first >= 0 ? contour[first] : mid(contour[0], contour[1 % n]);
-      const from = Math.max(first, 0);
-      d += `M${start.x} ${start.y}`;
-      let control: Point | null = null;
-      for (let k = 1; k <= n; k++) {
-        const p = contour[(from + k) % n];
-        if (!p.on) {
-          if (control) {
-            const m = mid(control, p);
-            d += `Q${control.x} ${control.y} ${m.x} ${m.y}`;
-          }
-          control = p;
-          continue;
-        }
-        d += control ? `Q${control.x} ${control.y} ${p.x} ${p.y}` : `L${p.x} ${p.y}`;
-        control = null;
-      }
-      if (control) d += `Q${control.x} ${control.y} ${start.x} ${start.y}`;
-      d += 'Z';
-    }
-    return d;
-  }
-
-  /** A glyph's contours in font units; composite glyphs resolved (to a small depth, against loops). */
-  private contours(glyph: number, depth: number): Point[][] {
-    const loca = view(this.table('loca'));
-    const glyf = this.table('glyf');
-    const start = this.longLoca ? loca.getUint32(glyph * 4) : loca.getUint16(glyph * 2) * 2;
-    const end = this.longLoca ? loca.getUint32(glyph * 4 + 4) : loca.getUint16(glyph * 2 + 2) * 2;
-    if (end <= start || depth > 4) return [];
-    const g = view(glyf.subarray(start, end));
-    const contourCount = g.getInt16(0);
-    return contourCount >= 0 ? simpleContours(g, contourCount) : this.compositeContours(g, depth);
-  }
-
-  private compositeContours(g: DataView, depth: number): Point[][] {
-    const out: Point[][] = [];
-    for (let at = 10, flags = MORE_COMPONENTS; flags & MORE_COMPONENTS; ) {
-      flags = g.getUint16(at);
-      const component = g.getUint16(at + 2);
-      at += 4;
-      const words = flags & ARGS_ARE_WORDS;
-      const dx = words ? g.getInt16(at) : g.getInt8(at);
-      const dy = words ? g.getInt16(at + 2) : g.getInt8(at + 1);
-      at += words ? 4 : 2;
-      let [a, b, c, e] = [1, 0, 0, 1];
-      const f2dot14 = (o: number) => g.getInt16(o) / 16384;
-      if (flags & HAS_SCALE) {
-        a = e = f2dot14(at);
-        at += 2;
-      } else if (flags & HAS_XY_SCALE) {
-        [a, e] = [f2dot14(at), f2dot14(at + 2)];
-        at += 4;
-      } else if (flags & HAS_2X2) {
-        [a, b, c, e] = [f2dot14(at), f2dot14(at + 2), f2dot14(at + 4), f2dot14(at + 6)];
-        at += 8;
-      }
-      // Components placed by matching points (not offsets) are left where they are.
-      const [ox, oy] = flags & ARGS_ARE_XY ? [dx, dy] : [0, 0];
-      for (const contour of this.contours(component, depth + 1)) {
-        out.push(contour.map((p) => ({ x: a * p.x + c * p.y + ox, y: b * p.x + e * p.y + oy, on: p.on })));
-      }
-    }
-    return out;
-  }
-
-  private table(tag: string): Uint8Array {
-    let table = this.tables.get(tag);
-    if (!table) {
-      table = woffTable(this.bytes, tag);
-      this.tables.set(tag, table);
-    }
-    return table;
-  }
-}
-
-function view(b: Uint8Array): DataView {
-  return new DataView(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function mid(a: Point, b: Point): Point {
-  return { x: (a.x + b.x) / 2, y: (a.y + b.y) / 2, on: true };
-}
-
-function woffTable(bytes: Uint8Array, tag: string): Uint8Array {
-  const dir = view(bytes);
-  const tables = dir.getUint16(12);
-  for (let i = 0; i < tables; i++) {
+export function woffToSfnt(woff: ArrayBuffer): ArrayBuffer {
+  const bytes = new Uint8Array(woff);
+  const dir = new DataView(woff);
+  if (dir.getUint32(0) !== 0x774f4646) throw new Error('poster font: not a WOFF 1.0 file');
+  const count = dir.getUint16(12);
+  const tables = Array.from({ length: count }, (_, i) => {
     const entry = 44 + i * 20;
-    if (String.fromCharCode(...bytes.subarray(entry, entry + 4)) !== tag) continue;
     const offset = dir.getUint32(entry + 4);
     const compressed = dir.getUint32(entry + 8);
     const original = dir.getUint32(entry + 12);
-    const data = bytes.subarray(offset, offset + compressed);
+    const stored = bytes.subarray(offset, offset + compressed);
     // WOFF stores a table uncompressed when zlib would not make it smaller.
-    return compressed < original ? new Uint8Array(inflateSync(data)) : data;
-  }
-  throw new Error(`poster font: WOFF has no ${tag} table`);
+    const data = compressed < original ? new Uint8Array(inflateSync(stored)) : stored;
+    return { tag: dir.getUint32(entry), checksum: dir.getUint32(entry + 16), data };
+  });
+  const padded = (length: number) => (length + 3) & ~3;
+  const headerBytes = 12 + 16 * count;
+  const sfnt = new Uint8Array(tables.reduce((size, t) => size + padded(t.data.byteLength), headerBytes));
+  const out = new DataView(sfnt.buffer);
+  out.setUint32(0, dir.getUint32(4)); // the flavour: TrueType or CFF outlines
+  out.setUint16(4, count);
+  // searchRange, entrySelector and rangeShift describe a binary search over the table records.
+  const power = 2 ** Math.floor(Math.log2(count));
+  out.setUint16(6, power * 16);
+  out.setUint16(8, Math.log2(power));
+  out.setUint16(10, count * 16 - power * 16);
+  let position = headerBytes;
+  tables.forEach((table, i) => {
+    const record = 12 + 16 * i;
+    out.setUint32(record, table.tag);
+    out.setUint32(record + 4, table.checksum);
+    out.setUint32(record + 8, position);
+    out.setUint32(record + 12, table.data.byteLength);
+    sfnt.set(table.data, position);
+    position += padded(table.data.byteLength);
+  });
+  return sfnt.buffer;
 }
 
-/** The first format 12 subtable (all of Unicode, where emoji live), else the first format 4 one. */
-function findCmap(cmap: DataView): { view: DataView; format: number; offset: number } | null {
-  const offsets = Array.from({ length: cmap.getUint16(2) }, (_, i) => cmap.getUint32(8 + i * 8));
-  const offset = offsets.find((o) => cmap.getUint16(o) === 12) ?? offsets.find((o) => cmap.getUint16(o) === 4);
-  return offset === undefined ? null : { view: cmap, format: cmap.getUint16(offset), offset };
+/**
+ * Reads code-point coverage (`cmap` formats 4 and 12, which the bundled Noto fonts use) and
+ * advance widths (`hmtx`) from an sfnt font (see {@link woffToSfnt}). Synchronous on purpose, so
+ * `missingGlyphs` can be a plain predicate.
+ */
+export function readFontMetrics(font: ArrayBuffer): FontMetrics {
+  const head = sfntTable(font, 'head');
+  const hhea = sfntTable(font, 'hhea');
+  const hmtx = sfntTable(font, 'hmtx');
+  const unitsPerEm = head.getUint16(18);
+  const longMetrics = hhea.getUint16(34);
+  // Glyphs past the last long metric share its advance (monospaced tails).
+  const advanceOf = (glyph: number) => hmtx.getUint16(Math.min(glyph, longMetrics - 1) * 4);
+
+  const advances = new Map<number, number>();
+  forEachMapping(sfntTable(font, 'cmap'), (cp, glyph) => {
+    // Glyph 0 is .notdef: mapped to it means "drawn as tofu".
+    if (glyph !== 0 && !advances.has(cp)) advances.set(cp, advanceOf(glyph));
+  });
+  if (advances.size === 0) throw new Error('poster font: cmap has no format 4/12 subtable');
+  return { unitsPerEm, advances };
 }
 
-// Simple glyph flags.
-const ON_CURVE = 0x1;
-const X_SHORT = 0x2;
-const Y_SHORT = 0x4;
-const REPEAT = 0x8;
-const X_SAME_OR_POSITIVE = 0x10;
-const Y_SAME_OR_POSITIVE = 0x20;
-
-function simpleContours(g: DataView, contourCount: number): Point[][] {
-  const ends = Array.from({ length: contourCount }, (_, i) => g.getUint16(10 + i * 2));
-  const count = contourCount ? ends[contourCount - 1] + 1 : 0;
-  let at = 10 + contourCount * 2;
-  at += 2 + g.getUint16(at);
-  const flags = new Uint8Array(count);
-  for (let i = 0; i < count; ) {
-    const flag = g.getUint8(at++);
-    flags[i++] = flag;
-    if (flag & REPEAT) for (let r = g.getUint8(at++); r > 0 && i < count; r--) flags[i++] = flag;
+function sfntTable(font: ArrayBuffer, tag: string): DataView {
+  const dir = new DataView(font);
+  const tables = dir.getUint16(4);
+  for (let i = 0; i < tables; i++) {
+    const record = 12 + i * 16;
+    if (String.fromCharCode(...new Uint8Array(font, record, 4)) !== tag) continue;
+    return new DataView(font, dir.getUint32(record + 8), dir.getUint32(record + 12));
   }
-  const coordinate = (short: number, same: number) => {
-    const values = new Int32Array(count);
-    for (let i = 0, v = 0; i < count; i++) {
-      const flag = flags[i];
-      if (flag & short) v += flag & same ? g.getUint8(at++) : -g.getUint8(at++);
-      else if (!(flag & same)) {
-        v += g.getInt16(at);
-        at += 2;
+  throw new Error(`poster font: no ${tag} table`);
+}
+
+function forEachMapping(cmap: DataView, visit: (cp: number, glyph: number) => void): void {
+  const subtables = cmap.getUint16(2);
+  for (let i = 0; i < subtables; i++) {
+    const offset = cmap.getUint32(8 + i * 8);
+    const format = cmap.getUint16(offset);
+    if (format === 4) readFormat4(cmap, offset, visit);
+    else if (format === 12) readFormat12(cmap, offset, visit);
+  }
+}
+
+/** Segment mapping to delta values (BMP only). */
+function readFormat4(cmap: DataView, offset: number, visit: (cp: number, glyph: number) => void): void {
+  const segX2 = cmap.getUint16(offset + 6);
+  const ends = offset + 14;
+  const starts = ends + segX2 + 2;
+  const deltas = starts + segX2;
+  const rangeOffsets = deltas + segX2;
+  for (let s = 0; s < segX2; s += 2) {
+    const end = cmap.getUint16(ends + s);
+    const start = cmap.getUint16(starts + s);
+    const delta = cmap.getInt16(deltas + s);
+    const rangeOffset = cmap.getUint16(rangeOffsets + s);
+    for (let cp = start; cp <= end && cp !== 0xffff; cp++) {
+      if (rangeOffset === 0) {
+        visit(cp, (cp + delta) & 0xffff);
+        continue;
       }
-      values[i] = v;
+      const glyph = cmap.getUint16(rangeOffsets + s + rangeOffset + (cp - start) * 2);
+      visit(cp, glyph === 0 ? 0 : (glyph + delta) & 0xffff);
     }
-    return values;
-  };
-  const xs = coordinate(X_SHORT, X_SAME_OR_POSITIVE);
-  const ys = coordinate(Y_SHORT, Y_SAME_OR_POSITIVE);
-  const contours: Point[][] = [];
-  for (let c = 0, first = 0; c < contourCount; first = ends[c++] + 1) {
-    const contour: Point[] = [];
-    for (let i = first; i <= ends[c]; i++) contour.push({ x: xs[i], y: ys[i], on: (flags[i] & ON_CURVE) !== 0 });
-    if (contour.length) contours.push(contour);
   }
-  return contours;
+}
+
+/** Segmented coverage over all of Unicode (where emoji live). */
+function readFormat12(cmap: DataView, offset: number, visit: (cp: number, glyph: number) => void): void {
+  const groups = cmap.getUint32(offset + 12);
+  for (let g = 0; g < groups; g++) {
+    const group = offset + 16 + g * 12;
+    const start = cmap.getUint32(group);
+    const end = cmap.getUint32(group + 4);
+    const firstGlyph = cmap.getUint32(group + 8);
+    for (let cp = start; cp <= end; cp++) visit(cp, firstGlyph + cp - start);
+  }
 }
