@@ -18,6 +18,8 @@ export default defineConfig(async () => ({
           cloudflareTest({
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
+              // A second shard beside the home database (binding DB), for test/worker/shards.test.ts.
+              d1Databases: { DB_SHARD_2: 'task-treasure-shard-2' },
               bindings: {
                 ...TEST_SECRETS,
                 WECHAT_API_BASE: sandbox,

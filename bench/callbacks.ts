@@ -4,16 +4,19 @@
  * same worker, same concurrency and duration. Afterwards every count is checked in D1.
  */
 
+import { DatabaseSync } from 'node:sqlite';
 import { sleep } from '../scripts/lib/processes';
 import type { WranglerDev } from '../scripts/lib/wrangler-dev';
 import { fanMessage } from '../test/sandbox/pushes';
+import type { Traffic } from '../worker/lib/meter';
 import { WXBizMsgCrypt } from '../worker/wechat/crypto';
 import { buildXml, parseWeChatXml } from '../worker/wechat/xml';
 import { type Account, type Api, createActivity, joinByKeyword, KEYS, type Tier } from './lib/flow';
+import { formatRatio, interleave, pairedRatios, type RatioSummary } from './lib/interleave';
 import { closedLoop, type LoadItem, type LoadResult } from './lib/load';
 import { type Check, checksTable, ms, table, verdict } from './lib/report';
 import { round, type Summary, summarize } from './lib/stats';
-import { d1Execute, type WorkerdCpu, workerdCpu } from './lib/worker';
+import { d1Execute, d1File, type Slice, type WorkerdCpu, withCpu } from './lib/worker';
 
 export interface CallbackOptions {
   worker: WranglerDev;
@@ -23,6 +26,8 @@ export interface CallbackOptions {
   account: Account;
   background: string;
   durationMs: number;
+  /** The timed window is cut into this many slices per side, run A B, B A, … (lib/interleave.ts). */
+  pairs: number;
   concurrency: number;
   owners: number;
 }
@@ -133,20 +138,35 @@ const itemsOf =
 export interface CallbackResult {
   reference: { perSecond: number; latency: Summary; sent: number; errors: number };
   ours: { perSecond: number; latency: Summary; sent: number; errors: number; wrongReplies: number; exhausted: boolean; warmupPushes: number };
-  /** The same load with prizes, and with 防刷 rules, on. */
+  /** The same load with prizes, and with 防刷 rules, on: each in slices alternating with ours. */
   variants: Record<
     string,
-    { perSecond: number; latency: Summary; sent: number; errors: number; cpuPerRequestMs: WorkerdCpu | null; counts: Record<string, number> }
+    {
+      perSecond: number;
+      latency: Summary;
+      sent: number;
+      errors: number;
+      cpuPerRequestMs: WorkerdCpu | null;
+      /** Variant / ours, slice pair by slice pair. */
+      pairs: { rate: RatioSummary; cpu: RatioSummary };
+      counts: Record<string, number>;
+    }
   >;
   drainMs: number;
-  /** CPU per request of wrangler dev's workerd processes during each timed window, ms. */
+  /** CPU per request of wrangler dev's workerd processes over the timed slices of each side, ms. */
   cpuPerRequestMs: { reference: WorkerdCpu | null; ours: WorkerdCpu | null };
+  /** Ours / reference, slice pair by slice pair. */
+  pairs: { rate: RatioSummary; cpu: RatioSummary };
+  /** Per counted assist. */
+  cost: Cost & { rowsStored: Record<string, number> };
+  /** Per keyword join of a poster owner. */
+  perJoin: Cost;
   counts: Record<string, number | boolean | string>;
   checks: Check[];
   text: string;
 }
 
-/** An activity running now, its prize notice bound to a template, with `o.owners` poster owners: fans who sent its keyword. */
+/** An activity running now, its prize notice bound to a template, with `o.owners` poster owners: fans who sent its keyword, and what their joins cost. */
 async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier[], settings: Record<string, unknown> = {}) {
   const keyword = `cb${runId.slice(-6)}`;
   const activity = await createActivity(o.api, o.account.appid, o.background, keyword, tiers, settings);
@@ -158,10 +178,14 @@ async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier
   });
   // Poster owners: fans who sent the keyword (answered in the reply itself: no send used). The
   // staff then use every send of one owner in STAFF_EVERY, as WeChat's official platform lets them.
+  // What a join costs is metered from here until the queue has recorded the replies.
+  const joinTraffic = await benchTraffic(o.worker.url);
+  const joinBytes = await d1Bytes(o.persistDir);
   const ownerOpenIds = Array.from({ length: o.owners }, (_, i) => `o_owner_${runId}_${i}`);
   for (let i = 0; i < ownerOpenIds.length; i += 8) {
     await Promise.all(ownerOpenIds.slice(i, i + 8).map((id) => joinByKeyword(o.worker.url, o.sandboxUrl, o.account, id, keyword)));
   }
+  const perJoin = costPer(o.owners, joinTraffic, await settledTraffic(o.worker.url), (await d1Bytes(o.persistDir)) - joinBytes);
   for (const id of ownerOpenIds.filter((_, i) => i % STAFF_EVERY === 0)) {
     await fetch(`${o.sandboxUrl}/__sandbox/fans`, {
       method: 'POST',
@@ -176,17 +200,18 @@ async function activityWithOwners(o: CallbackOptions, runId: string, tiers: Tier
     if (!row) throw new Error(`owner ${id} has no take_part_in row`);
     return row;
   });
-  return { activity, ownerOpenIds, ownerRows };
+  return { activity, ownerOpenIds, ownerRows, perJoin };
 }
 
 const isReply = (status: number, body: string) => status === 200 && body.startsWith('<xml>');
 
 /**
- * Ours: a short warm-up (its assists count too, and are checked), then the timed window. The
- * pre-sealed set for the window is sized from the reference's rate (ours does the same
- * verification and more, so it cannot be faster) with a margin; running out anyway is reported.
+ * Assists at one activity: a short warm-up (its assists count too, and are checked), then timed
+ * slices on demand. The pushes for `seconds` of slices are sealed up front, sized from the
+ * reference's rate (ours does the same verification and more, so it cannot be faster) with a
+ * margin; running out anyway is reported.
  */
-async function timedAssists(o: CallbackOptions, runId: string, ownerRows: number[], refPerSecond: number) {
+async function assistLoad(o: CallbackOptions, runId: string, ownerRows: number[], refPerSecond: number, seconds = o.durationMs / 1000) {
   const items = (sealed: { query: string; body: string }[]) => itemsOf('callback', o.account.appid, sealed);
   const warmPlan = plan(0, 3000, o.owners, runId);
   const warm = await closedLoop({
@@ -197,22 +222,38 @@ async function timedAssists(o: CallbackOptions, runId: string, ownerRows: number
     isOk: isReply,
     keepBodies: true,
   });
-  const budget = Math.ceil(Math.max(refPerSecond * 1.2, warm.perSecond * 2, 50) * (o.durationMs / 1000)) + 200;
+  const budget = Math.ceil(Math.max(refPerSecond * 1.2, warm.perSecond * 2, 50) * seconds) + 200;
   const mainPlan = plan(warm.sent, budget, o.owners, runId);
-  const sealed = await sealPlan(o.account, mainPlan, ownerRows);
-  const [ours, cpu] = await withCpu(o.worker, () =>
-    closedLoop({ port: o.worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: items(sealed), isOk: isReply, keepBodies: true }),
-  );
-  // Every reply must be the encrypted "助力成功" text (a refusal would also be a 200).
-  const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
-  const wrongReplies = await countWrongReplies(answers.filter((a) => a.ok));
-  return { warm, ours, cpu, answers, wrongReplies };
+  const next = items(await sealPlan(o.account, mainPlan, ownerRows));
+  const slices: Slice<LoadResult>[] = [];
+  let cursor = 0;
+  return {
+    warm,
+    /** One timed slice, with the CPU it took; answers are numbered across slices. */
+    async slice(durationMs: number): Promise<Slice<LoadResult>> {
+      const from = cursor;
+      const { result, cpu } = await withCpu(o.worker, () =>
+        closedLoop({ port: o.worker.port, concurrency: o.concurrency, durationMs, next: (i) => next(from + i), isOk: isReply, keepBodies: true }),
+      );
+      cursor += result.sent;
+      const slice = { result: { ...result, answers: result.answers.map((a) => ({ ...a, index: from + a.index })) }, cpu };
+      slices.push(slice);
+      return slice;
+    },
+    /** The slices so far as one run; every answer, warm-up included, with its push, and how many replies were not the thanks (a refusal is a 200 too). */
+    async done() {
+      const ours = merged(slices.map((s) => s.result));
+      const answers = [...warm.answers.map((a) => ({ ...a, push: warmPlan[a.index] })), ...ours.answers.map((a) => ({ ...a, push: mainPlan[a.index] }))];
+      return { ours, cpu: weightedCpu(slices), answers, wrongReplies: await countWrongReplies(answers.filter((a) => a.ok)) };
+    },
+  };
 }
+type AssistLoad = Awaited<ReturnType<typeof assistLoad>>;
 
 export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult> {
   const { worker, account } = o;
   const runId = Date.now().toString(36);
-  const { activity, ownerOpenIds, ownerRows } = await activityWithOwners(o, runId, TIERS);
+  const { activity, ownerOpenIds, ownerRows, perJoin } = await activityWithOwners(o, runId, TIERS);
 
   const calls = async () => (await (await fetch(`${o.sandboxUrl}/__sandbox/calls`)).json()) as Record<string, number>;
   const sent = async () => {
@@ -227,12 +268,32 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   const refItems = itemsOf('verify-only', account.appid, refPool);
   const cycle = (i: number) => refItems(i % refPool.length);
   const isSuccess = (status: number, body: string) => status === 200 && body === 'success';
-  await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: cycle, isOk: isSuccess });
-  const [ref, refCpu] = await withCpu(worker, () =>
-    closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: o.durationMs, next: cycle, isOk: isSuccess }),
-  );
+  const refWarm = await closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: WARMUP_MS, next: cycle, isOk: isSuccess });
 
-  const { warm, ours, cpu: ourCpu, answers, wrongReplies } = await timedAssists(o, runId, ownerRows, ref.perSecond);
+  // Ours, sealed for its own window and for the one it shares with each variant afterwards.
+  const trafficBefore = await benchTraffic(worker.url);
+  const [bytesBefore, rowsBefore] = [await d1Bytes(o.persistDir), await d1Rows(o.persistDir)];
+  const plain = await assistLoad(o, runId, ownerRows, refWarm.perSecond, (o.durationMs / 1000) * (1 + VARIANTS.length));
+
+  // The timed window: reference and ours in alternating slices (bench/lib/interleave.ts).
+  const sliceMs = o.durationMs / o.pairs;
+  const runs = await interleave(
+    o.pairs,
+    () => withCpu(worker, () => closedLoop({ port: worker.port, concurrency: o.concurrency, durationMs: sliceMs, next: cycle, isOk: isSuccess })),
+    () => plain.slice(sliceMs),
+  );
+  const ref = merged(runs.a.map((r) => r.result));
+  const refCpu = weightedCpu(runs.a);
+  const { ours, cpu: ourCpu, answers, wrongReplies } = await plain.done();
+  const warm = plain.warm;
+  const rateRatio = pairedRatios(
+    runs.b.map((r) => r.result.perSecond),
+    runs.a.map((r) => r.result.perSecond),
+  );
+  const cpuRatio = pairedRatios(
+    runs.b.map((r) => r.cpu?.runtime ?? NaN),
+    runs.a.map((r) => r.cpu?.runtime ?? NaN),
+  );
 
   // Per owner: pushes sent, and pushes answered with the thanks reply (which must have counted).
   const pushed = answers.length;
@@ -269,6 +330,8 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
   }
   const drainMs = performance.now() - drainStart;
   const delivered = await sent();
+  const trafficAfter = await benchTraffic(worker.url);
+  const [bytesAfter, rowsAfter] = [await d1Bytes(o.persistDir), await d1Rows(o.persistDir)];
 
   const a = activity.id;
   const [row] = await d1Execute<Record<string, string | number>>(
@@ -336,13 +399,24 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
 
   const refLat = summarize(ref.latencies);
   const ourLat = summarize(ours.latencies);
+  // What each counted assist cost, everything it set off included (the activity's rounds, the queue
+  // consumer): D1, Durable Object and queue traffic as the worker metered it, and what D1 grew by.
+  const cost = {
+    ...costPer(helpers, trafficBefore, trafficAfter, bytesAfter - bytesBefore),
+    rowsStored: Object.fromEntries(Object.keys(rowsAfter).map((t) => [t, helpers ? (rowsAfter[t] - rowsBefore[t]) / helpers : NaN])),
+  };
   const errors = ours.errors + warm.errors + wrongReplies;
   const checks: Check[] = [
     { target: '≥ 500 assists/s on one activity', measured: `${round(ours.perSecond)} /s`, verdict: verdict(ours.perSecond >= 500) },
     {
-      target: '≥ 50% of the reference throughput',
-      measured: `${round((ours.perSecond / ref.perSecond) * 100)} %`,
-      verdict: verdict(ours.perSecond >= 0.5 * ref.perSecond),
+      target: '≥ 50% of the reference throughput (median of paired slices)',
+      measured: `${round(rateRatio.median * 100)} %: ours / reference ${formatRatio(rateRatio)}`,
+      verdict: verdict(rateRatio.median >= 0.5),
+    },
+    {
+      target: 'assist CPU per push ≤ 2.0 × the verify-only reference (median of paired slices)',
+      measured: formatRatio(cpuRatio),
+      verdict: verdict(Number.isFinite(cpuRatio.median) ? cpuRatio.median <= 2.0 : null),
     },
     {
       target: 'p99 ≤ 5 × reference p99',
@@ -367,15 +441,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
         .join('; '),
     },
   ];
-  // With the queue idle again: the same load at activities with prizes or 防刷 rules on.
+  // With the queue idle again: the same load at activities with prizes or 防刷 rules on, each in
+  // slices alternating with ours.
   const variants = [];
-  for (const v of VARIANTS) variants.push(await benchVariant(o, v, ref.perSecond));
-  for (const v of variants) checks.push(...v.checks(ours.perSecond));
+  for (const v of VARIANTS) variants.push(await benchVariant(o, v, ref.perSecond, plain, sliceMs));
+  for (const v of variants) checks.push(...v.checks());
 
   const secs = (o.durationMs / 1000).toFixed(0);
   const text =
     table(
-      `2. Callback throughput — ${secs} s each, concurrency ${o.concurrency}, ${o.owners} poster owners in one activity (+ ${WARMUP_MS / 1000} s warm-up each)`,
+      `2. Callback throughput — ${secs} s each in ${o.pairs} alternating pairs of slices, concurrency ${o.concurrency}, ${o.owners} poster owners in one activity (+ ${WARMUP_MS / 1000} s warm-up each)`,
       ['route', 'requests', 'per s', 'median', 'p99', 'errors'],
       [
         ['reference POST /wechat/verify-only/:appid', ref.sent, round(ref.perSecond), ms(refLat.median), ms(refLat.p99), ref.errors],
@@ -391,12 +466,19 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       ],
     ) +
     (refCpu && ourCpu
-      ? `\n  workerd CPU per request: runtime (worker + DO + local D1 + queue, one thread) ${refCpu.runtime} ms reference, ${ourCpu.runtime} ms ours; wrangler's proxy ${refCpu.proxy} / ${ourCpu.proxy} ms` +
-        `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s` +
-        variants
-          .map((v) => (v.cpu ? `\n  ${v.label}: runtime CPU ${v.cpu.runtime} ms per request (${round((v.cpu.runtime / ourCpu.runtime) * 100)} % of ours)` : ''))
-          .join('')
+      ? `\n  workerd CPU per request: runtime (worker + DO + local D1 + queue, one thread) ${round(refCpu.runtime, 2)} ms reference, ${round(ourCpu.runtime, 2)} ms ours; wrangler's proxy ${round(refCpu.proxy, 2)} / ${round(ourCpu.proxy, 2)} ms` +
+        `\n  the runtime's one thread bounds each side at about 1000 / its CPU per request: ${round(1000 / refCpu.runtime)} /s and ${round(1000 / ourCpu.runtime)} /s`
       : '') +
+    `\n  paired slices, ours / reference: rate ${formatRatio(rateRatio)}; runtime CPU per request ${formatRatio(cpuRatio)}` +
+    variants
+      .map((v) => `\n  paired slices, ${v.label} / ours: rate ${formatRatio(v.pairs.rate)}; runtime CPU per request ${formatRatio(v.pairs.cpu)}`)
+      .join('') +
+    `\n  per counted assist (${cost.count}), all it set off included: ${describeCost(cost)};` +
+    `\n    rows kept: ${Object.entries(cost.rowsStored)
+      .filter(([, n]) => n > 0)
+      .map(([t, n]) => `${t} ${round(n, 2)}`)
+      .join(', ')}` +
+    `\n  per poster owner's keyword join (${perJoin.count}; answered in the reply): ${describeCost(perJoin)}` +
     `\n  queue settled every note ${round(drainMs / 1000)} s after the last answer; ${delivered - baseline} messages reached WeChat (the notes the owners' windows had room for, and templates);` +
     `\n  prizes announced: ${counts.prizes_by_custom} by customer service, ${counts.prizes_by_template} by template (the staff had used the sends of 1 owner in ${STAFF_EVERY}), ${counts.prizes_by_none} not; ` +
     `plain progress notes: ${counts.notes_by_custom} by customer service, ${counts.notes_by_template} by template, ${counts.notes_skipped_for_the_window} dropped (no send to spare);` +
@@ -417,10 +499,16 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
       warmupPushes: warm.sent,
     },
     variants: Object.fromEntries(
-      variants.map((v) => [v.key, { perSecond: v.perSecond, latency: v.latency, sent: v.sent, errors: v.errors, cpuPerRequestMs: v.cpu, counts: v.counts }]),
+      variants.map((v) => [
+        v.key,
+        { perSecond: v.perSecond, latency: v.latency, sent: v.sent, errors: v.errors, cpuPerRequestMs: v.cpu, pairs: v.pairs, counts: v.counts },
+      ]),
     ),
     drainMs,
     cpuPerRequestMs: { reference: refCpu, ours: ourCpu },
+    pairs: { rate: rateRatio, cpu: cpuRatio },
+    cost,
+    perJoin,
     counts,
     checks,
     text,
@@ -428,10 +516,11 @@ export async function benchCallbacks(o: CallbackOptions): Promise<CallbackResult
 }
 
 /**
- * One variant: its own activity and owners, the same warm-up and timed window as ours, then its
- * counts checked once D1 has them: every 兑换码 given once, or every assist held or waiting.
+ * One variant: its own activity and owners, the same warm-up as ours, then slices alternating with
+ * ours (`plain`) for as long as ours ran beside the reference; then its counts checked once D1 has
+ * them: every 兑换码 given once, or every assist held or waiting.
  */
-async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number) {
+async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number, plain: AssistLoad, sliceMs: number) {
   const runId = `${v.key.slice(0, 2)}${Date.now().toString(36)}`;
   const { activity, ownerRows } = await activityWithOwners(o, runId, v.tiers, v.settings);
   for (const t of v.tiers) {
@@ -439,7 +528,24 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
     const codes = Array.from({ length: v.codes }, (_, i) => `${runId}-${t.level}-${i}`);
     await o.api.json('POST', `/activities/${activity.id}/awards/${t.level}/codes`, { codes });
   }
-  const { warm, ours, cpu, answers, wrongReplies } = await timedAssists(o, runId, ownerRows, refPerSecond);
+  const load = await assistLoad(o, runId, ownerRows, refPerSecond);
+  const runs = await interleave(
+    o.pairs,
+    () => plain.slice(sliceMs),
+    () => load.slice(sliceMs),
+  );
+  const { ours, cpu, answers, wrongReplies } = await load.done();
+  const warm = load.warm;
+  const pairs = {
+    rate: pairedRatios(
+      runs.b.map((r) => r.result.perSecond),
+      runs.a.map((r) => r.result.perSecond),
+    ),
+    cpu: pairedRatios(
+      runs.b.map((r) => r.cpu?.runtime ?? NaN),
+      runs.a.map((r) => r.cpu?.runtime ?? NaN),
+    ),
+  };
   const a = activity.id;
   const query = `SELECT
       (SELECT count(*) FROM take_part_in WHERE activity_id = ${a} AND part_in = 1 AND assist_counted = 1) AS counted,
@@ -469,17 +575,18 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
     sent: ours.sent,
     errors,
     cpu,
+    pairs,
     counts,
-    checks: (plain: number): Check[] => [
+    checks: (): Check[] => [
       v.key === 'fair_play'
         ? {
-            target: '防刷 on: assist rate within 10% of the rate with them off (same run)',
-            measured: `${round(ours.perSecond)} vs ${round(plain)} /s (${round((ours.perSecond / plain) * 100)} %)`,
-            verdict: verdict(ours.perSecond >= 0.9 * plain),
+            target: '防刷 on: assist rate within 10% of the rate with them off (median of paired slices, same run)',
+            measured: `${round(ours.perSecond)} /s; on / off ${formatRatio(pairs.rate)}`,
+            verdict: verdict(pairs.rate.median >= 0.9),
           }
         : {
-            target: 'prizes on: assist rate next to the rate without (same run)',
-            measured: `${round(ours.perSecond)} vs ${round(plain)} /s (${round((ours.perSecond / plain) * 100)} %)`,
+            target: 'prizes on: assist rate next to the rate without (median of paired slices, same run)',
+            measured: `${round(ours.perSecond)} /s; on / off ${formatRatio(pairs.rate)}`,
             verdict: verdict(null),
           },
       {
@@ -495,14 +602,95 @@ async function benchVariant(o: CallbackOptions, v: Variant, refPerSecond: number
   };
 }
 
-/** Runs a timed loop and the workerd CPU it took, per request in ms (null where /proc is missing). */
-async function withCpu(worker: WranglerDev, loop: () => Promise<LoadResult>): Promise<[LoadResult, WorkerdCpu | null]> {
-  const before = workerdCpu(worker);
-  const result = await loop();
-  const after = workerdCpu(worker);
-  if (!before || !after || !result.sent) return [result, null];
-  const perRequest = (s: number) => round((s * 1000) / result.sent, 2);
-  return [result, { runtime: perRequest(after.runtime - before.runtime), proxy: perRequest(after.proxy - before.proxy) }];
+/** The slices of one side as one run: every request, latency and answer, over their summed time. */
+function merged(results: LoadResult[]): LoadResult {
+  const sum = (f: (r: LoadResult) => number) => results.reduce((n, r) => n + f(r), 0);
+  const elapsedMs = sum((r) => r.elapsedMs);
+  return {
+    sent: sum((r) => r.sent),
+    ok: sum((r) => r.ok),
+    errors: sum((r) => r.errors),
+    errorSamples: results.flatMap((r) => r.errorSamples).slice(0, 5),
+    latencies: results.flatMap((r) => r.latencies),
+    answers: results.flatMap((r) => r.answers),
+    elapsedMs,
+    perSecond: (sum((r) => r.sent) / elapsedMs) * 1000,
+    exhausted: results.some((r) => r.exhausted),
+  };
+}
+
+/** CPU per request over several slices, each weighted by its requests. */
+function weightedCpu(slices: Slice<LoadResult>[]): WorkerdCpu | null {
+  if (slices.some((s) => !s.cpu)) return null;
+  const sent = slices.reduce((n, s) => n + s.result.sent, 0);
+  const per = (f: (c: WorkerdCpu) => number) => slices.reduce((n, s) => n + f(s.cpu!) * s.result.sent, 0) / sent;
+  return { runtime: per((c) => c.runtime), proxy: per((c) => c.proxy) };
+}
+
+/** What one event cost in D1, the activity counters' SQLite, the queue and storage (see lib/meter.ts in the worker). */
+export interface Cost {
+  count: number;
+  statements: number;
+  rowsRead: number;
+  rowsWritten: number;
+  objectRowsWritten: number;
+  queueMessages: number;
+  queueBytes: number;
+  /** Growth of the D1 file. */
+  d1Bytes: number;
+}
+
+/** Traffic between two meter readings, per one of `count` events. */
+function costPer(count: number, before: Traffic, after: Traffic, d1Growth: number): Cost {
+  const per = (k: keyof Traffic) => (count ? (after[k] - before[k]) / count : NaN);
+  return {
+    count,
+    statements: per('statements'),
+    rowsRead: per('rowsRead'),
+    rowsWritten: per('rowsWritten'),
+    objectRowsWritten: per('objectRowsWritten'),
+    queueMessages: per('queueMessages'),
+    queueBytes: per('queueBytes'),
+    d1Bytes: count ? d1Growth / count : NaN,
+  };
+}
+
+const describeCost = (c: Cost) =>
+  `${round(c.statements, 2)} D1 statements, ${round(c.rowsWritten, 2)} D1 rows written, ${round(c.rowsRead, 1)} read, ${round(c.objectRowsWritten, 2)} counter SQLite rows written, ${round(c.queueMessages, 3)} queue messages (${round(c.queueBytes)} bytes), D1 +${round(c.d1Bytes)} bytes`;
+
+/** The traffic once it has stopped moving for a second (the queue consumer done), at most 20 s on. */
+async function settledTraffic(base: string): Promise<Traffic> {
+  let last = await benchTraffic(base);
+  for (const deadline = Date.now() + 20_000; Date.now() < deadline; ) {
+    await sleep(1000);
+    const now = await benchTraffic(base);
+    if (JSON.stringify(now) === JSON.stringify(last)) break;
+    last = now;
+  }
+  return last;
+}
+
+/** The worker isolate's D1 and queue traffic so far (BENCH_ROUTES=1). */
+export async function benchTraffic(base: string): Promise<Traffic> {
+  return (await (await fetch(`${base}/wechat/bench-traffic`)).json()) as Traffic;
+}
+
+/** The local D1 database's size in bytes (its pages, read from the SQLite file; D1 refuses PRAGMAs). */
+export async function d1Bytes(persistDir: string): Promise<number> {
+  const db = new DatabaseSync(d1File(persistDir), { readOnly: true });
+  try {
+    const { bytes } = db.prepare('SELECT page_count * page_size AS bytes FROM pragma_page_count(), pragma_page_size()').get() as { bytes: number };
+    return bytes;
+  } finally {
+    db.close();
+  }
+}
+
+/** Rows in the tables a campaign writes to. */
+export async function d1Rows(persistDir: string): Promise<Record<string, number>> {
+  const tables = ['take_part_in', 'account_fan', 'fan_name_gram', 'message_log', 'service_window', 'message_dedup', 'promo_follow'];
+  const [row] = await d1Execute<Record<string, number>>(persistDir, `SELECT ${tables.map((t) => `(SELECT count(*) FROM ${t}) AS ${t}`).join(', ')}`);
+  return Object.fromEntries(tables.map((t) => [t, Number(row[t])]));
 }
 
 async function countWrongReplies(answers: LoadResult['answers']): Promise<number> {

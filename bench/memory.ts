@@ -7,7 +7,7 @@
  *   `backingStorageSize` (ArrayBuffer backing stores and external strings, i.e. pixel buffers,
  *   request/response bytes). Sampled while renders run; the inspector answers between the
  *   isolate's turns, so a peak inside one synchronous stretch can be missed.
- * - WebAssembly linear memories (yoga, resvg), which are in neither figure: found with
+ * - WebAssembly linear memories (resvg's), which are in neither figure: found with
  *   `Runtime.queryObjects(WebAssembly.Memory.prototype)` in the worker's execution context, summing `memory.buffer.byteLength`. Wasm memory only grows, so its size
  *   after the renders is its peak.
  * Not counted: workerd's own C++ allocations outside V8 (sockets, KV/R2 plumbing), and code

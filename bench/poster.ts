@@ -197,7 +197,7 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
   const rows: (string | number)[][] = [
     ['ours: worker preview route, warm (JPEG), background cached', ours.warm.n, ms(ours.warm.median), ms(ours.warm.p99), kb(ours.bytes)],
     ['ours: warm isolate, background not cached (pixels read from R2)', ours.miss.n, ms(ours.miss.median), ms(ours.miss.p99), ''],
-    ['ours: first render of a fresh isolate', 1, ms(ours.firstMs), '', ''],
+    ['ours: first render of the memory run’s fresh isolate (inspector attached; cold starts: 1b)', 1, ms(ours.firstMs), '', ''],
     ['ours: upload of a new background (decoded, pixels stored)', ours.upload.n, ms(ours.upload.median), ms(ours.upload.p99), ''],
   ];
   if (pillow.available) {
@@ -207,11 +207,11 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
     rows.push([`reference: SKIPPED — ${pillow.reason}`, '', '', '', '']);
   }
   const notes = [
-    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, satori + resvg + JPEG encode, reply); default avatar (SVG), sample QR',
-    '  backgrounds are decoded once, at upload, and their 750×1334 RGBA pixels stored in R2 next to the upload; renders never decode them',
+    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, text from glyph outlines + resvg, the painted MCUs JPEG-coded and the rest copied, reply); default avatar, sample QR',
+    '  backgrounds are decoded once, at upload, and their 750×1334 RGBA pixels and JPEG-coded MCUs stored in R2 next to the upload; renders never decode them',
     '  the worker keeps the last 2 backgrounds per isolate (a campaign\'s posters share one), so warm renders skip reading them; "not cached" renders',
     '  other uploads of the same picture, uploaded (and decoded) by another isolate before this one started: each reads 4 MB of pixels from R2',
-    '  upload = POST /api/uploads of the same picture as new bytes: jpeg-js decode + both R2 writes + D1 row; run after the renders, inside the memory sampling',
+    '  upload = POST /api/uploads of the same picture as new bytes: our JPEG decoder + the MCUs coded + three R2 writes + D1 row; run after the renders, inside the memory sampling',
     pillow.available
       ? `  reference = decode background + round avatar (132 px PNG) + text (${pillow.font}) + QR modules + encode; Pillow ${pillow.pillow} on ${pillow.python}; fonts loaded once${pillow.fontNote ? `; ${pillow.fontNote}` : ''}`
       : '',

@@ -3,7 +3,7 @@
  * Seeded straight into the D1 file while wrangler is stopped; timed through the real API;
  * compared with the same statements on a copy without take_part_in's indexes; plans shown.
  */
-import { copyFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { run } from '../scripts/lib/processes';
@@ -47,6 +47,8 @@ interface QuerySpec {
 
 export interface Prepared {
   seed: SeedInfo;
+  /** The D1 file's growth from the seeded rows (with every index and the nickname grams), bytes. */
+  seededBytes: number;
   specs: QuerySpec[];
   reference: { sqlite: string; queries: { name: string; runs: number; median_ms: number; plans: string[][] }[] } | { error: string };
   ourPlans: Map<string, string[]>;
@@ -59,8 +61,10 @@ export async function prepareQueries(
   progress: (line: string) => void = () => {},
 ): Promise<Prepared> {
   const file = d1File(o.persistDir);
+  const sizeBefore = statSync(file).size;
   const job = { db: file, user_id: o.userId, now_ms: Date.now(), rows: o.rows, activities: 100, accounts: 4, tag: Date.now().toString(36).slice(-5) };
   const seed = JSON.parse((await run(o.python, [join(ROOT, 'bench/seed_fans.py')], { input: JSON.stringify(job) })).stdout) as SeedInfo;
+  const seededBytes = statSync(file).size - sizeBefore;
   progress(`  seeded ${seed.rows.toLocaleString('en')} rows in ${seed.seconds} s; capturing the API's SQL, reference run without take_part_in indexes…`);
 
   // The reference copy: same data, take_part_in's secondary indexes dropped.
@@ -83,7 +87,7 @@ export async function prepareQueries(
     reference = { error: String(e).slice(0, 500) };
   }
   progress('  EXPLAIN QUERY PLAN in workerd (wrangler d1 execute)…');
-  return { seed, specs, reference, ourPlans: await explainInWorkerd(o.persistDir, o.tmp, specs), droppedIndexes };
+  return { seed, seededBytes, specs, reference, ourPlans: await explainInWorkerd(o.persistDir, o.tmp, specs), droppedIndexes };
 }
 
 /**
@@ -312,7 +316,7 @@ export function queriesReport(p: Prepared, timings: QueryTiming[]): { text: stri
       : `  reference = the same statements back to back in python sqlite3 ${p.reference.sqlite} on a copy without take_part_in indexes (${p.droppedIndexes.join(', ')}); no HTTP, no D1 overhead`;
   const text =
     table(
-      `3. Admin queries — ${p.seed.rows.toLocaleString('en')} take_part_in rows, ${p.seed.activities.length} activities, 1 operator (seeded in ${p.seed.seconds} s)`,
+      `3. Admin queries — ${p.seed.rows.toLocaleString('en')} take_part_in rows, ${p.seed.activities.length} activities, 1 operator (seeded in ${p.seed.seconds} s; D1 grew ${(p.seededBytes / 1024 ** 3).toFixed(2)} GB, ${Math.round(p.seededBytes / p.seed.rows)} bytes per row with its indexes and grams)`,
       ['query (page size 20)', 'matches', 'runs', 'API median', 'API p95', 'API p99', 'reference, no idx (runs)', 'target', 'verdict'],
       lines,
     ) +

@@ -5,13 +5,15 @@
  * everything it started, whatever happens.
  *
  * Order (each step needs the machine to itself as far as we can arrange it):
- *   Pillow reference → worker #1: setup + callback throughput → worker stopped: seed 1M rows,
- *   reference queries, plans → worker #2 (fresh isolate): first poster, warm posters with heap
- *   sampling, wasm memory → admin API timings.
+ *   Pillow reference → worker #1: setup + callback throughput (reference and ours in alternating
+ *   slices) → worker stopped: one D1 writer's ceiling on a copy of the database → a profiled
+ *   worker: one activity counter's CPU per assist → cold starts: one fresh worker per sample →
+ *   seed 1M rows, reference queries, plans → worker #2 (fresh isolate): first poster, warm
+ *   posters with heap sampling, uploads, wasm memory → admin API timings.
  *
- * Knobs (for quick runs while developing): BENCH_DURATION_S (15), BENCH_CONCURRENCY (32),
- * BENCH_ROWS (1000000), BENCH_PYTHON, BENCH_ONLY (poster,callbacks,queries; memory comes with poster),
- * BENCH_STATE_DIR (/dev/shm when present).
+ * Knobs (for quick runs while developing): BENCH_DURATION_S (15), BENCH_PAIRS (6), BENCH_CONCURRENCY (32),
+ * BENCH_ROWS (1000000), BENCH_COLD_RUNS (3), BENCH_PYTHON, BENCH_ONLY (poster,cold,callbacks,queries;
+ * memory comes with poster), BENCH_STATE_DIR (/dev/shm when present).
  */
 import './lib/quiet';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,6 +23,9 @@ import { join } from 'node:path';
 import { freePort, killAllSync, stopAll } from '../scripts/lib/processes';
 import { applyLocalMigrations, ROOT, startWranglerDev, type WranglerDev } from '../scripts/lib/wrangler-dev';
 import { benchCallbacks, type CallbackResult } from './callbacks';
+import { benchColdStarts, type ColdResult, coldReport, prepareColdPush } from './cold';
+import { benchCounterCpu, type CounterCpu } from './counter';
+import { benchD1Writer, type WriterResult } from './d1-writer';
 import { Api, authorizeAccount, registerOperator, type Sandbox, SECRETS, startBenchSandbox, uploadBackground } from './lib/flow';
 import { type Check, checksTable, mb, table, verdict } from './lib/report';
 import { round } from './lib/stats';
@@ -30,7 +35,9 @@ import { benchOurPoster, benchPillow, type OursPoster, type PillowResult, poster
 import { type Prepared, prepareQueries, type QueryTiming, queriesReport, timeQueries } from './queries';
 
 const DURATION_S = Number(process.env.BENCH_DURATION_S ?? 15);
+const PAIRS = Number(process.env.BENCH_PAIRS ?? 6);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
+const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 3);
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const POSTER_RUNS = 30;
 /** Renders of backgrounds the isolate has not rendered yet (cache misses), after the warm ones; as many uploads follow. */
@@ -38,7 +45,7 @@ const POSTER_MISSES = 5;
 const MEMORY_LIMIT = 64 * 1024 * 1024;
 /** A 3.0 MP picture (the upload cap) that is not a 750×1334 JPEG: decoded, then scaled to cover. */
 const CAP_PICTURE = join(ROOT, 'test/fixtures/photo-2000x1500.jpg');
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'poster,callbacks,queries').split(',').map((x) => x.trim()));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'poster,cold,callbacks,queries').split(',').map((x) => x.trim()));
 
 const t0 = performance.now();
 // Local D1/DO/queue state on tmpfs when there is one: locally every D1 and Durable Object commit
@@ -109,6 +116,7 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
     Math.max(0, ...m.phases.filter((p) => (p.name !== UPLOAD_PHASE) === rendering).map((p) => f(p.peak)));
   const rendering = { used: peakOf(true, (p) => p.used), backing: peakOf(true, (p) => p.backing), sum: peakOf(true, (p) => p.usedPlusBacking) };
   const uploadPeak = peakOf(false, (p) => p.usedPlusBacking) + wasmTotal;
+  const uploads = m.phases.find((p) => p.name === UPLOAD_PHASE);
   const checks: Check[] = [
     {
       target: 'peak isolate memory while rendering < 64 MB',
@@ -120,6 +128,12 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
       note:
         m.wasmError ??
         [m.floor !== null ? `live floor after GC: ${mb(m.floor)}` : '', `while uploading (decode at upload): ${mb(uploadPeak)}`].filter(Boolean).join('; '),
+    },
+    {
+      target: `peak isolate memory while uploading (${POSTER_MISSES} uploads in a row, decoded and coded at upload) ≤ 64 MB`,
+      measured:
+        m.estimate === null || !uploads ? 'not measured' : `${mb(uploadPeak)} (JS + buffers ${mb(uploads.peak.usedPlusBacking)} + wasm ${mb(wasmTotal)})`,
+      verdict: verdict(m.estimate === null || !uploads ? null : uploadPeak <= MEMORY_LIMIT),
     },
   ];
   const rows: (string | number)[][] = [
@@ -145,7 +159,7 @@ function memoryReport(m: MemoryResult): { text: string; checks: Check[] } {
   return {
     text:
       table(`4. Isolate memory while rendering posters (${m.peak.samples} samples of Runtime.getHeapUsage over the poster run)`, ['figure', 'value'], rows) +
-      '\n  counted: V8 heap, ArrayBuffer backing stores (pixels, bodies), wasm memories (yoga, resvg; wasm memory never shrinks, so its final size is its peak)' +
+      '\n  counted: V8 heap, ArrayBuffer backing stores (pixels, bodies), wasm memory (resvg’s; wasm memory never shrinks, so its final size is its peak)' +
       "\n  not counted: workerd C++ allocations outside V8. The inspector answers only between the isolate's turns (≈ once per render here), so a peak" +
       "\n  inside a render is not seen, while garbage not yet collected is: the real peak of one render lies between the live floor + one render's buffers and the observed peak" +
       checksTable('   targets', checks),
@@ -203,7 +217,7 @@ async function main() {
     PUBLIC_BASE_URL: workerUrl,
     ADMIN_ORIGIN: workerUrl,
   };
-  const start = async (inspector: boolean): Promise<WranglerDev> => {
+  const start = async (inspector: boolean, readyPath?: string): Promise<WranglerDev> => {
     // BENCH_LOG_DIR=<dir> keeps every line wrangler dev prints (for digging into a failure).
     const keep = process.env.BENCH_LOG_DIR ? join(process.env.BENCH_LOG_DIR, `wrangler-dev-${Date.now()}.log`) : null;
     return startWranglerDev({
@@ -216,6 +230,7 @@ async function main() {
       // which caps wrangler dev at ~150 requests/s here.
       logLevel: process.env.BENCH_WRANGLER_LOG ?? 'warn',
       onOutput: keep ? (d) => appendFileSync(keep, d) : undefined,
+      readyPath,
     });
   };
 
@@ -228,10 +243,13 @@ async function main() {
   const background = await uploadBackground(api);
   const missBackgrounds = await Promise.all(Array.from({ length: POSTER_MISSES }, (_, i) => uploadBackground(api, i + 1)));
   const queryOp = await registerOperator(worker.url, `benchq${Date.now().toString(36)}`);
+  const coldOwner = ONLY.has('cold') || ONLY.has('callbacks') ? await prepareColdPush(api, sandboxUrl, account, background) : 0;
 
   let callbacks: CallbackResult | null = null;
   if (ONLY.has('callbacks')) {
-    log(`callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours (plain, prizes on, 防刷 on) at concurrency ${CONCURRENCY}…`);
+    log(
+      `callback throughput: ${DURATION_S} s reference + ${DURATION_S} s ours in ${PAIRS} alternating pairs, then ours with prizes on and with 防刷 on, each alternating with ours, at concurrency ${CONCURRENCY}…`,
+    );
     callbacks = await benchCallbacks({
       worker,
       persistDir,
@@ -240,11 +258,40 @@ async function main() {
       account,
       background,
       durationMs: DURATION_S * 1000,
+      pairs: PAIRS,
       concurrency: CONCURRENCY,
       owners: 100,
     });
   }
   await worker.stop();
+
+  let counter: CounterCpu | null = null;
+  let writer: WriterResult | null = null;
+  if (ONLY.has('callbacks')) {
+    log('one D1 writer: the D1 work of 20,000 assists replayed on a copy of the database…');
+    writer = await benchD1Writer(persistDir, tmp);
+    log('one activity counter’s CPU per assist (a profiled load at one activity)…');
+    const profiledWorker = await start(true, '/wechat/bench-traffic');
+    try {
+      counter = await benchCounterCpu(profiledWorker, account, coldOwner, 4000);
+    } finally {
+      await profiledWorker.stop();
+    }
+  }
+
+  let cold: ColdResult | null = null;
+  if (ONLY.has('cold')) {
+    log(`cold starts: ${COLD_RUNS} fresh workers for a poster, ${COLD_RUNS} for a push, one profiled…`);
+    cold = await benchColdStarts({
+      start: (o) => start(o.inspector ?? false, o.readyPath),
+      token: op.token,
+      background,
+      account,
+      ownerRow: coldOwner,
+      runs: COLD_RUNS,
+      warmRuns: 10,
+    });
+  }
 
   let prepared: Prepared | null = null;
   if (ONLY.has('queries')) {
@@ -288,11 +335,33 @@ async function main() {
   });
   const poster = ours && pillow ? posterReport(ours, pillow) : notRun('1. Poster render');
   const cb = callbacks ?? notRun('2. Callback throughput');
+  const coldPart = cold ? coldReport(cold, pillow?.jpeg?.latency.median ?? null) : notRun('1b. Cold starts');
+  const counterPart =
+    counter && writer
+      ? {
+          text: table(
+            '2b. One activity’s counter (a 4 s profiled load of new followers at one activity) and one D1 database’s writer',
+            ['figure', 'value'],
+            [
+              ['assists counted while profiled', counter.assists],
+              ['the counter’s CPU per assist (its decisions in SQLite, follows batched, outbox rounds)', `${round(counter.msPerAssist, 3)} ms`],
+              ['so one campaign is bound, by its counter’s CPU alone, at', `${round(1000 / counter.msPerAssist)} assists/s`],
+              ['the isolate’s sampled time per push in the same window (worker + counter)', `${round(counter.isolateMsPerPush, 3)} ms`],
+              [
+                `one D1 writer: the D1 work of ${writer.assists.toLocaleString('en')} assists (follows, outbox rounds, the consumer's claims and records) in node:sqlite`,
+                `${round(writer.perSecond)} assists/s`,
+              ],
+            ],
+          ),
+          checks: [] as Check[],
+        }
+      : notRun('2b. One activity’s counter and one D1 writer');
   const queries = prepared ? queriesReport(prepared, timings) : notRun('3. Admin queries');
   const mem = memory ? memoryReport(memory) : notRun('4. Isolate memory');
-  for (const part of [poster, cb, queries, mem]) console.log(part.text);
+  for (const part of [poster, coldPart, cb, counterPart, queries, mem]) console.log(part.text);
   const all = [
     ...poster.checks.map((c) => ({ benchmark: 'poster', ...c })),
+    ...coldPart.checks.map((c) => ({ benchmark: 'cold', ...c })),
     ...cb.checks.map((c) => ({ benchmark: 'callbacks', ...c })),
     ...queries.checks.map((c) => ({ benchmark: 'queries', ...c })),
     ...mem.checks.map((c) => ({ benchmark: 'memory', ...c })),
@@ -316,6 +385,8 @@ async function main() {
     settings: {
       state_dir: STATE_BASE,
       callback_duration_s: DURATION_S,
+      callback_pairs: PAIRS,
+      cold_runs: COLD_RUNS,
       concurrency: CONCURRENCY,
       rows: ROWS,
       poster_runs: POSTER_RUNS,
@@ -324,12 +395,26 @@ async function main() {
     },
     poster: ours ? { ours, reference: pillow } : null,
     callbacks: callbacks
-      ? { reference: callbacks.reference, ours: callbacks.ours, variants: callbacks.variants, drain_ms: callbacks.drainMs, counts: callbacks.counts }
+      ? {
+          reference: callbacks.reference,
+          ours: callbacks.ours,
+          variants: callbacks.variants,
+          cpu_per_request_ms: callbacks.cpuPerRequestMs,
+          pairs: callbacks.pairs,
+          cost_per_assist: callbacks.cost,
+          cost_per_join: callbacks.perJoin,
+          drain_ms: callbacks.drainMs,
+          counts: callbacks.counts,
+        }
       : null,
+    cold,
+    counter,
+    d1_writer: writer,
     queries:
       prepared && 'rows' in queries
         ? {
             seed: prepared.seed,
+            seeded_bytes: prepared.seededBytes,
             dropped_indexes: prepared.droppedIndexes,
             reference_sqlite: 'error' in prepared.reference ? null : prepared.reference.sqlite,
             results: queries.rows,

@@ -6,6 +6,7 @@ declare global {
     interface Env {
       TEST_MIGRATIONS: D1Migration[];
       SANDBOX_URL: string;
+      DB_SHARD_2: D1Database;
     }
   }
 }

@@ -1,3 +1,4 @@
+import { HOME_SHARD, shardDatabase } from './db/shards';
 import { AppError } from './errors';
 import type { ComponentConfig } from './wechat/component';
 import { WXBizMsgCrypt } from './wechat/crypto';
@@ -13,6 +14,8 @@ export interface AppConfig {
   adminApiSecret: string;
   /** `npm run bench` only: the verify-only reference route it compares pushes against. */
   benchRoutes: boolean;
+  /** The shard new operators are placed on (`NEW_OPERATOR_SHARD`, home by default): see README → Scaling. */
+  newOperatorShard: string;
 }
 
 const cache = new WeakMap<object, AppConfig>();
@@ -41,6 +44,13 @@ export function loadConfig(env: Env): AppConfig {
   for (const k of ['SESSION_SECRET', 'ADMIN_API_SECRET'] as const) {
     if (env[k].length < 32) throw new AppError('unavailable', `${k} 至少 32 个字符`);
   }
+  const newOperatorShard = env.NEW_OPERATOR_SHARD || HOME_SHARD;
+  try {
+    shardDatabase(env, newOperatorShard);
+  } catch {
+    console.error(`NEW_OPERATOR_SHARD names no D1 binding: ${newOperatorShard}`);
+    throw new AppError('unavailable', '服务配置不完整，请联系管理员');
+  }
   const config: AppConfig = {
     component: {
       appid: env.WECHAT_COMPONENT_APPID,
@@ -61,6 +71,7 @@ export function loadConfig(env: Env): AppConfig {
     sessionSecret: env.SESSION_SECRET,
     adminApiSecret: env.ADMIN_API_SECRET,
     benchRoutes: env.BENCH_ROUTES === '1',
+    newOperatorShard,
   };
   cache.set(env, config);
   return config;

@@ -1,6 +1,7 @@
 import { createApp } from './app';
 import { sendReminders } from './campaign/reminders';
 import { eraseExpiredContacts } from './campaign/winners';
+import { allShards } from './db/shards';
 import { deliverBatch } from './messaging/delivery';
 import type { MessageBundle } from './messaging/outbox';
 import { purgeExpired } from './platform/housekeeping';
@@ -14,11 +15,13 @@ const app = createApp();
 export default {
   fetch: app.fetch,
   queue: (batch, env) => deliverBatch(createServices(env), batch as MessageBatch<MessageBundle>),
-  // Hourly: housekeeping, the activities' reminders (each participant's once), and winners' contacts past keeping.
+  // Hourly, on every shard: housekeeping, the activities' reminders (each participant's once), and winners' contacts past keeping.
   scheduled: async (_controller, env) => {
-    const services = createServices(env);
-    await purgeExpired(services.db);
-    await sendReminders(services);
-    await eraseExpiredContacts(services.db, Date.now());
+    for (const shard of allShards(env)) {
+      const services = createServices(env, shard);
+      await purgeExpired(services.db);
+      await sendReminders(services);
+      await eraseExpiredContacts(services.db, Date.now());
+    }
   },
 } satisfies ExportedHandler<Env, MessageBundle>;

@@ -7,6 +7,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { run } from '../../scripts/lib/processes';
 import { ROOT, WRANGLER, type WranglerDev, wranglerEnv } from '../../scripts/lib/wrangler-dev';
+import { round } from './stats';
 
 /** Writes the secrets file passed with `--env-file` (which makes wrangler ignore `.dev.vars`). */
 export function writeEnvFile(path: string, secrets: Record<string, string>): string {
@@ -70,4 +71,20 @@ export function workerdCpu(worker: WranglerDev): WorkerdCpu | null {
   const runtime = workerds.filter((p) => !proxy.includes(p));
   if (proxy.length !== 1 || runtime.length !== 1) return null;
   return { runtime: runtime[0].cpu, proxy: proxy[0].cpu };
+}
+
+/** A timed piece of work and the workerd CPU it took per request, in ms (null where /proc is missing). */
+export interface Slice<T extends { sent: number }> {
+  result: T;
+  cpu: WorkerdCpu | null;
+}
+
+/** Runs `work` and reads the CPU wrangler dev's workerd processes spent on it, per request it sent. */
+export async function withCpu<T extends { sent: number }>(worker: WranglerDev, work: () => Promise<T>): Promise<Slice<T>> {
+  const before = workerdCpu(worker);
+  const result = await work();
+  const after = workerdCpu(worker);
+  if (!before || !after || !result.sent) return { result, cpu: null };
+  const perRequest = (s: number) => round((s * 1000) / result.sent, 3);
+  return { result, cpu: { runtime: perRequest(after.runtime - before.runtime), proxy: perRequest(after.proxy - before.proxy) } };
 }

@@ -50,6 +50,11 @@ export interface WranglerDevOptions {
   onOutput?: SpawnGroupOptions['onOutput'];
   /** How long it may take to answer; 120 s when absent. */
   timeoutMs?: number;
+  /**
+   * What is asked until it answers; `/api/openapi.json` when absent. The bench's cold starts ask
+   * for something that warms none of the paths they measure.
+   */
+  readyPath?: string;
 }
 
 export interface WranglerDev {
@@ -63,7 +68,7 @@ export interface WranglerDev {
   stop(): Promise<void>;
 }
 
-/** Starts `wrangler dev` on loopback and resolves once `/api/openapi.json` answers. */
+/** Starts `wrangler dev` on loopback and resolves once `/api/openapi.json` (or `readyPath`) answers. */
 export async function startWranglerDev(o: WranglerDevOptions = {}): Promise<WranglerDev> {
   const port = o.port ?? (await freePort());
   const args = [
@@ -83,7 +88,7 @@ export async function startWranglerDev(o: WranglerDevOptions = {}): Promise<Wran
   const child = spawnGroup('wrangler dev', WRANGLER, args, { cwd: ROOT, env: wranglerEnv(), onOutput: o.onOutput });
   const url = `http://127.0.0.1:${port}`;
   try {
-    await waitForHttp(`${url}/api/openapi.json`, child, o.timeoutMs ?? 120_000);
+    await waitForHttp(`${url}${o.readyPath ?? '/api/openapi.json'}`, child, o.timeoutMs ?? 120_000);
   } catch (e) {
     await child.stop();
     throw e;

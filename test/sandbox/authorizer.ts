@@ -70,9 +70,10 @@ export function authorizerApp(state: SandboxState) {
     return c.json({ type: c.req.query('type') ?? 'image', media_id: id, created_at: Math.floor(Date.now() / 1000) });
   });
 
-  app.get('/sandbox/avatar/:name', (c) =>
-    c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' }),
-  );
+  app.get('/sandbox/avatar/:name', (c) => {
+    state.avatarRequests.push({ host: c.req.header('host') ?? '', path: c.req.path });
+    return c.body(new Uint8Array(avatarPng(c.req.param('name'))), 200, { 'content-type': 'image/png', 'cache-control': 'max-age=86400' });
+  });
 
   return app;
 }

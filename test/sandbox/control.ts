@@ -1,5 +1,6 @@
 /** The sandbox's control surface, `/__sandbox/*`: what tests and dev scripts use to play WeChat's side. */
 import { Hono } from 'hono';
+import { blackPng } from './png';
 import type { SandboxAccount, SandboxState } from './state';
 import { body, err } from './wechat-api';
 
@@ -98,6 +99,27 @@ export function controlApp(state: SandboxState) {
     const { appid, touser } = c.req.query();
     return c.json(state.sent.filter((m) => (!appid || m.appid === appid) && (!touser || m.touser === touser)));
   });
+
+  // Avatars a hostile profile could point at, on the sandbox's own (WeChat's) origin: the poster
+  // flow must draw the default avatar for each. A redirect anywhere; a PNG of 4000×4000 pixels in
+  // a few KB; a body that never ends (64 MB, no content-length), counting what was read of it.
+  app.get('/__sandbox/avatars/redirect', (c) => c.redirect(c.req.query('to') ?? '/', 302));
+  let bomb: Uint8Array<ArrayBuffer> | undefined;
+  app.get('/__sandbox/avatars/bomb.png', (c) => c.body((bomb ??= new Uint8Array(blackPng(4000, 4000))), 200, { 'content-type': 'image/png' }));
+  app.get('/__sandbox/avatars/endless.png', (c) => {
+    const chunk = new Uint8Array(64 * 1024);
+    chunk.set([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+    let left = 1024;
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (left-- === 0) return controller.close();
+        state.endlessAvatarBytes += chunk.byteLength;
+        controller.enqueue(chunk.slice());
+      },
+    });
+    return c.body(body, 200, { 'content-type': 'image/png' });
+  });
+  app.get('/__sandbox/avatar-requests', (c) => c.json({ requests: state.avatarRequests, endlessBytes: state.endlessAvatarBytes, elsewhere: state.elsewhere }));
 
   app.get('/__sandbox/calls', (c) => c.json(Object.fromEntries(state.calls)));
   app.get('/__sandbox/token-calls/:ticket', (c) => c.json({ calls: state.tokenCallsByTicket.get(c.req.param('ticket')) ?? 0 }));

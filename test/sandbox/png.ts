@@ -21,6 +21,20 @@ function chunk(type: string, data: Uint8Array): Buffer {
   return out;
 }
 
+/** A PNG of 8-bit samples of one colour type (0 grey, 2 RGB), from its filtered rows. */
+function pngFile(width: number, height: number, colourType: 0 | 2, raw: Uint8Array): Buffer {
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, colourType, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw, { level: 9 })),
+    chunk('IEND', new Uint8Array(0)),
+  ]);
+}
+
 /** Encodes RGB pixels as a PNG (enough for the sandbox's avatars and fixtures). */
 export function encodePng(width: number, height: number, pixel: (x: number, y: number) => [number, number, number]): Buffer {
   const raw = Buffer.alloc((width * 3 + 1) * height);
@@ -28,16 +42,7 @@ export function encodePng(width: number, height: number, pixel: (x: number, y: n
     raw[y * (width * 3 + 1)] = 0;
     for (let x = 0; x < width; x++) raw.set(pixel(x, y), y * (width * 3 + 1) + 1 + x * 3);
   }
-  const ihdr = Buffer.alloc(13);
-  ihdr.writeUInt32BE(width, 0);
-  ihdr.writeUInt32BE(height, 4);
-  ihdr.set([8, 2, 0, 0, 0], 8);
-  return Buffer.concat([
-    Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]),
-    chunk('IHDR', ihdr),
-    chunk('IDAT', deflateSync(raw)),
-    chunk('IEND', new Uint8Array(0)),
-  ]);
+  return pngFile(width, height, 2, raw);
 }
 
 /** A 132×132 avatar whose colours derive from `seed`: a face-like disc on a tinted ground. */
@@ -49,4 +54,12 @@ export function avatarPng(seed: string): Buffer {
     const d = Math.hypot(x - 66, y - 60);
     return d < 34 ? [250, 220, 190] : Math.hypot(x - 66, y - 150) < 60 ? [255, 255, 255] : bg;
   });
+}
+
+/**
+ * A valid grey PNG of `width`×`height` black pixels: a few KB of deflated zeros that decode to
+ * width × height bytes (a "pixel bomb" when the size is large).
+ */
+export function blackPng(width: number, height: number): Buffer {
+  return pngFile(width, height, 0, Buffer.alloc((width + 1) * height));
 }

@@ -71,6 +71,10 @@ export function startSandbox(o: SandboxServerOptions) {
   const sandbox = createSandbox(options);
   const save = o.stateFile ? keepState(sandbox.state, o.stateFile) : () => undefined;
   const server = serve({ fetch: sandbox.app.fetch, port: o.port, hostname: '127.0.0.1' });
+  // The same sandbox on a second loopback port: another origin, i.e. a host that is not WeChat's.
+  const elsewhere = serve({ fetch: sandbox.app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => {
+    sandbox.state.elsewhere = `http://127.0.0.1:${info.port}`;
+  });
 
   /** Issues a verify ticket and pushes it to the worker, as WeChat does every 10 minutes. */
   async function pushTicket() {
@@ -81,12 +85,13 @@ export function startSandbox(o: SandboxServerOptions) {
     return ticket;
   }
 
+  const close = (s: typeof server) => new Promise<void>((r) => s.close(() => r()));
   return {
     ...sandbox,
     server,
     pushTicket,
     /** Writes the state to `stateFile` now, if it changed (e.g. before the process exits). */
     save,
-    close: () => new Promise<void>((r) => server.close(() => r())).finally(save),
+    close: () => Promise.all([close(server), close(elsewhere)]).then(save),
   };
 }

@@ -115,6 +115,12 @@ export class SandboxState {
   /** api_component_token calls per verify ticket: each test file pushes its own ticket. */
   readonly tokenCallsByTicket = new Map<string, number>();
   faults: Fault[] = [];
+  /** Every avatar request: the Host it was sent to, and the path (the poster flow's hostile-avatar tests). */
+  readonly avatarRequests: { host: string; path: string }[] = [];
+  /** Bytes `/__sandbox/avatars/endless.png` has handed to its readers so far. */
+  endlessAvatarBytes = 0;
+  /** A second loopback origin of this sandbox, standing for a host that is not WeChat's ('' when it has none). */
+  elsewhere = '';
   private seq = 0;
 
   /** Everything, as JSON (Maps and Sets as lists of entries), to keep across restarts. */

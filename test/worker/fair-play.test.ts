@@ -177,7 +177,7 @@ describe('stay period', () => {
     await waitFor(async () => (await notes(a.openId)).some((n) => n.includes('当前 2 人待确认')), 'the owner’s note');
 
     // The owner's progress page says how many wait.
-    const path = local(await fanLink(createServices(env).config, 'progress', a.rowId, Date.now()));
+    const path = local(await fanLink(createServices(env), 'progress', a.rowId, Date.now()));
     const cookie = (await throughOAuth(await worker(path), a.openId)).headers.get('set-cookie')!.split(';')[0];
     expect(await (await worker(path, { headers: { cookie } })).text()).toContain('另有 2 人待确认');
 

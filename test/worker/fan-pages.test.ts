@@ -16,7 +16,7 @@ describe('fans’ progress page', () => {
     await openLink(await join(s, owner), owner);
     await fanPush(s.account, { type: 'subscribe', openId: uid('oH'), scene: `1_${(await rowOf(s.activity.id, owner)).id}` });
     const row = await rowOf(s.activity.id, owner);
-    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', row.id, Date.now()));
 
     const confirmed = await throughOAuth(await worker(link), owner);
     expect(confirmed.status).toBe(303);
@@ -45,8 +45,7 @@ describe('fans’ progress page', () => {
     // B helps A (拉新保护 off: a known fan may help once), then two strangers help B.
     await fanPush(s.account, { type: 'subscribe', openId: b, scene: await scene(a) });
     for (const i of [1, 2]) await fanPush(s.account, { type: 'subscribe', openId: uid(`oS${i}`), scene: await scene(b) });
-    const config = createServices(env).config;
-    const link = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
     const cookie = (await throughOAuth(await worker(link), a)).headers.get('set-cookie')!.split(';')[0];
     const html = await (await worker(link, { headers: { cookie } })).text();
     const section = (title: string) =>
@@ -65,7 +64,7 @@ describe('fans’ progress page', () => {
     const owner = uid('oP');
     await join(s, owner);
     const row = await rowOf(s.activity.id, owner);
-    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', row.id, Date.now()));
 
     const stranger = await throughOAuth(await worker(link), uid('oS'));
     expect(stranger.status).toBe(403);
@@ -79,7 +78,7 @@ describe('fans’ progress page', () => {
     const tampered = await worker(link.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
     expect(tampered.status).toBe(400);
     // The claim page's link is no key to the progress page (each token names its page).
-    const claimLink = local(await fanLink(createServices(env).config, 'claim', row.id, Date.now()));
+    const claimLink = local(await fanLink(createServices(env), 'claim', row.id, Date.now()));
     expect((await worker(claimLink.replace('/h5/claim', '/h5/progress'))).status).toBe(400);
   });
 
@@ -88,9 +87,9 @@ describe('fans’ progress page', () => {
     const [a, b] = [uid('oA'), uid('oB')];
     await join(s, a);
     await join(s, b);
-    const config = createServices(env).config;
-    const linkA = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
-    const linkB = local(await fanLink(config, 'progress', (await rowOf(s.activity.id, b)).id, Date.now()));
+    const services = createServices(env);
+    const linkA = local(await fanLink(services, 'progress', (await rowOf(s.activity.id, a)).id, Date.now()));
+    const linkB = local(await fanLink(services, 'progress', (await rowOf(s.activity.id, b)).id, Date.now()));
     const confirmed = await throughOAuth(await worker(linkA), a);
     const cookieA = confirmed.headers.get('set-cookie')!.split(';')[0];
     expect((await worker(linkB, { headers: { cookie: cookieA } })).status).toBe(302);
@@ -112,7 +111,7 @@ describe('security', () => {
     const poster = await openLink(await join(s, owner), owner);
     expect(await strictPage(poster)).toContain('class="poster"');
     const row = await rowOf(s.activity.id, owner);
-    const link = local(await fanLink(createServices(env).config, 'progress', row.id, Date.now()));
+    const link = local(await fanLink(createServices(env), 'progress', row.id, Date.now()));
     const cookie = (await throughOAuth(await worker(link), owner)).headers.get('set-cookie')!.split(';')[0];
     expect(await strictPage(await worker(link, { headers: { cookie } }))).toContain('<progress');
     expect(await strictPage(await throughOAuth(await worker(link), uid('oS')))).toContain('这不是你的链接');

@@ -1,18 +1,23 @@
+import { decode as fastPngDecode, encode as fastPngEncode } from 'fast-png';
+import jpegJs from 'jpeg-js';
 import jsQR from 'jsqr';
 import { describe, expect, it } from 'vitest';
 import { coverPixels } from '../../worker/poster/background';
-import { ensureRasterEngine, type Pixels } from '../../worker/poster/engines';
+import type { Pixels } from '../../worker/poster/engines';
 import { fitText, missingGlyphs } from '../../worker/poster/fonts';
-import { dataUrl } from '../../worker/poster/images';
-import { decodeJpeg, encodeJpeg } from '../../worker/poster/jpeg';
+import { ImageError } from '../../worker/poster/image-error';
+import { cleanMcus, encodeJpeg, encodeMcus } from '../../worker/poster/jpeg';
+import { decodeJpeg } from '../../worker/poster/jpeg-decoder';
 import { DEFAULT_LAYOUT, POSTER_HEIGHT, POSTER_WIDTH, type PosterLayout, resolveLayout } from '../../worker/poster/layout';
-import { rasterisePixels } from '../../worker/poster/raster';
+import { decodePng } from '../../worker/poster/png-decoder';
 import { MAX_JPEG_BYTES, type PosterInput, renderPoster, renderPosterPixels, renderQrPng, renderTextSvg } from '../../worker/poster/render';
 import { minRuleFont, setRule } from '../../worker/poster/rule';
+import photoUrl from '../fixtures/photo-2000x1500.jpg?inline';
 import backgroundUrl from '../fixtures/poster-background.jpg?inline';
 
-// A synthetic photo-like 750×1334 JPEG, see test/fixtures/make-poster-background.mjs.
-const backgroundJpeg = Uint8Array.from(atob(backgroundUrl.slice(backgroundUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+const bytesOf = (dataUrl: string) => Uint8Array.from(atob(dataUrl.slice(dataUrl.indexOf(',') + 1)), (c) => c.charCodeAt(0));
+// A synthetic photo-like 750×1334 JPEG (progressive, 4:2:2), see test/fixtures/make-poster-background.mjs.
+const backgroundJpeg = bytesOf(backgroundUrl);
 const background = decodeJpeg(backgroundJpeg);
 const QR_URL = 'http://weixin.qq.com/q/02Ab3CdEfGhIjK1MnOpQrS0000';
 
@@ -24,15 +29,6 @@ const input = (over: Partial<PosterInput> = {}): PosterInput => ({
   qrContent: QR_URL,
   ...over,
 });
-
-/** Decodes a PNG through resvg (the only PNG decoder at hand in workerd). */
-async function pngPixels(png: Uint8Array, width: number, height: number): Promise<Pixels> {
-  await ensureRasterEngine();
-  return rasterisePixels(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">` +
-      `<image width="${width}" height="${height}" href="${dataUrl(png, 'image/png')}"/></svg>`,
-  );
-}
 
 function readQr({ pixels, width, height }: Pixels): string | undefined {
   return jsQR(new Uint8ClampedArray(pixels.buffer, pixels.byteOffset, pixels.byteLength), width, height)?.data;
@@ -60,7 +56,7 @@ describe('renderPoster', () => {
       warmMs.push(performance.now() - started);
     }
     const median = warmMs.sort((a, b) => a - b)[1];
-    console.log(`poster JPEG: first ${firstMs.toFixed(0)} ms (wasm init + font parse), warm median ${median.toFixed(0)} ms, ${first.bytes.byteLength} bytes`);
+    console.log(`poster JPEG: first ${firstMs.toFixed(0)} ms (wasm init + fonts), warm median ${median.toFixed(0)} ms, ${first.bytes.byteLength} bytes`);
 
     expect(first.contentType).toBe('image/jpeg');
     expect([first.bytes[0], first.bytes[1], first.bytes.at(-2), first.bytes.at(-1)]).toEqual([0xff, 0xd8, 0xff, 0xd9]);
@@ -92,7 +88,7 @@ describe('renderPoster', () => {
     const png = await renderPoster(input({ format: 'png' }));
     expect(png.contentType).toBe('image/png');
     expect(Array.from(png.bytes.subarray(0, 4))).toEqual([0x89, 0x50, 0x4e, 0x47]);
-    expect(readQr(await pngPixels(png.bytes, POSTER_WIDTH, POSTER_HEIGHT))).toBe(QR_URL);
+    expect(readQr(await decodePng(png.bytes))).toBe(QR_URL);
   });
 
   it('covers the canvas with a background of another size and format (PNG, 430×430)', async () => {
@@ -165,7 +161,7 @@ describe('renderQrPng', () => {
     for (const content of ['PROMO-2024-ABCDEF', '优惠码：新年快乐🎉']) {
       const png = await renderQrPng(content);
       expect([png.contentType, png.width, png.height]).toEqual(['image/png', 430, 430]);
-      expect(readQr(await pngPixels(png.bytes, 430, 430))).toBe(content);
+      expect(readQr(await decodePng(png.bytes))).toBe(content);
     }
   });
 
@@ -265,5 +261,87 @@ describe('the rule', () => {
     // Rows with ink, grouped where a gap of blank rows separates them: one group per line.
     const bands = [...inkRows].sort((a, b) => a - b).filter((y, i, rows) => i === 0 || y - rows[i - 1] > 1).length;
     expect(bands).toBe(setRule(RULE, box).lines.length);
+  });
+});
+
+/** The largest difference of any RGB sample between two RGBA images of one size. */
+function maxDifference(a: Uint8Array, b: Uint8Array): number {
+  let max = 0;
+  for (let i = 0; i < a.length; i++) if (i % 4 !== 3) max = Math.max(max, Math.abs(a[i] - b[i]));
+  return max;
+}
+
+describe('decoders', () => {
+  it('decode JPEGs as jpeg-js does, within IDCT rounding: progressive 4:2:2, baseline 4:2:0, 4:4:4, restart markers', async () => {
+    const grey = new Uint8Array(300 * 200 * 4).map((_, i) => (i % 4 === 3 ? 255 : (i * 7) % 251));
+    const samples = [
+      backgroundJpeg,
+      bytesOf(photoUrl),
+      new Uint8Array(jpegJs.encode({ data: grey, width: 300, height: 200 }, 90).data),
+      encodeJpeg(background, 80),
+    ];
+    for (const jpeg of samples) {
+      const ours = decodeJpeg(jpeg);
+      const theirs = jpegJs.decode(jpeg, { useTArray: true, formatAsRGBA: true });
+      expect([ours.width, ours.height]).toEqual([theirs.width, theirs.height]);
+      expect(maxDifference(ours.pixels, theirs.data)).toBeLessThanOrEqual(3);
+    }
+  });
+
+  it('decode PNGs of every channel layout and depth as fast-png does, alpha over white', async () => {
+    for (const [channels, depth] of [
+      [1, 8],
+      [2, 8],
+      [3, 8],
+      [4, 8],
+      [3, 16],
+      [4, 16],
+    ] as const) {
+      const data = (depth === 16 ? new Uint16Array(30 * 20 * channels) : new Uint8Array(30 * 20 * channels)).map(
+        (_, i) => (i * 2654435761) % (depth === 16 ? 65536 : 256),
+      );
+      const png = fastPngEncode({ width: 30, height: 20, data, channels, depth });
+      const ours = await decodePng(png);
+      const theirs = fastPngDecode(png);
+      for (let p = 0; p < 30 * 20; p++) {
+        const sample = (c: number) => Number(theirs.data[p * channels + c]) / (depth === 16 ? 257 : 1);
+        const alpha = channels % 2 === 0 ? sample(channels - 1) / 255 : 1;
+        for (let c = 0; c < 3; c++) {
+          const want = sample(channels < 3 ? 0 : c) * alpha + 255 * (1 - alpha);
+          // 16-bit samples are blended on their high bytes: within 2 of the exact value.
+          expect(Math.abs(ours.pixels[p * 4 + c] - want), `${channels}×${depth}-bit pixel ${p}`).toBeLessThanOrEqual(depth === 16 ? 2 : 1);
+        }
+      }
+    }
+  });
+
+  it('refuse a frame over the pixel cap before decoding it, a second frame, and data that ends early', async () => {
+    const reason = async (f: () => unknown) => {
+      try {
+        await f();
+      } catch (e) {
+        return e instanceof ImageError ? e.reason : String(e);
+      }
+      return 'decoded';
+    };
+    expect(await reason(() => decodeJpeg(bytesOf(photoUrl), { maxPixels: 2_999_999 }))).toBe('too_large');
+    const at = backgroundJpeg.findIndex((b, i) => b === 0xff && backgroundJpeg[i + 1] === 0xc2);
+    const sof = backgroundJpeg.subarray(at, at + 2 + ((backgroundJpeg[at + 2] << 8) | backgroundJpeg[at + 3]));
+    expect(await reason(() => decodeJpeg(Uint8Array.from([0xff, 0xd8, ...sof, ...backgroundJpeg.subarray(2)])))).toBe('unreadable');
+    expect(await reason(() => decodeJpeg(backgroundJpeg.subarray(0, 600)))).toBe('unreadable');
+    const png = fastPngEncode({ width: 300, height: 200, data: new Uint8Array(300 * 200 * 3), channels: 3, depth: 8 });
+    expect(await reason(() => decodePng(png, { maxPixels: 59_999 }))).toBe('too_large');
+    expect(await reason(() => decodePng(png.subarray(0, png.length - 20)))).toBe('unreadable');
+  });
+});
+
+describe('JPEG encoder', () => {
+  it('copies the MCUs a poster left alone from the background’s: the same bytes as encoding it whole', async () => {
+    const mcus = encodeMcus(background, 80);
+    const painted = { ...background, pixels: background.pixels.slice() };
+    const dirty = cleanMcus(750, 1334);
+    for (let y = 40; y < 160; y++) painted.pixels.fill(0, (y * 750 + 40) * 4, (y * 750 + 160) * 4);
+    for (let row = 2; row < 10; row++) dirty.fill(1, row * 47 + 2, row * 47 + 10);
+    expect(encodeJpeg(painted, 80, { mcus, dirty })).toEqual(encodeJpeg(painted, 80));
   });
 });

@@ -44,7 +44,7 @@ const importCodes = (s: Setup, level: number, codes: string[]) =>
 
 /** The fan opens their claim page in WeChat: returns the page's path and the fan's session cookie. */
 async function claimSession(s: Setup, openId: string): Promise<{ path: string; cookie: string }> {
-  const path = local(await fanLink(createServices(env).config, 'claim', (await rowOf(s.activity.id, openId)).id, Date.now()));
+  const path = local(await fanLink(createServices(env), 'claim', (await rowOf(s.activity.id, openId)).id, Date.now()));
   const confirmed = await throughOAuth(await worker(path), openId);
   expect(confirmed.status).toBe(303);
   return { path, cookie: confirmed.headers.get('set-cookie')!.split(';')[0] };

@@ -160,8 +160,9 @@ describe('faults from WeChat', () => {
         throw new Error('R2 unavailable');
       },
     } as unknown as R2Bucket;
+    const services = { ...createServices(env), posters: failing };
     const page = await openPosterLink(
-      { ...createServices(env), posters: failing },
+      { ...services, forAccount: async () => services },
       { code, state: link.searchParams.get('state')!, appid: s.account.appid },
       undefined,
       Date.now(),

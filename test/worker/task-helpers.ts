@@ -2,7 +2,7 @@ import jsQR from 'jsqr';
 import { expect } from 'vitest';
 import { MUST_ARRIVE } from '../../worker/messaging/notices';
 import type { Notice } from '../../worker/messaging/outbox';
-import { decodeJpeg } from '../../worker/poster/jpeg';
+import { decodeJpeg } from '../../worker/poster/jpeg-decoder';
 import backgroundDataUrl from '../fixtures/poster-background.jpg?inline';
 import { api, authorizeAccount, fanPush, type Operator, register, type SandboxAccount, uid, worker } from './helpers';
 

@@ -1,54 +1,109 @@
 import { BACKGROUND_PIXEL_BYTES, coverPixels } from '../poster/background';
-import type { Pixels } from '../poster/engines';
+import type { PixelOutput, Pixels } from '../poster/engines';
+import { type EncodedMcus, parseMcus, serializeMcus } from '../poster/jpeg';
 import { POSTER_HEIGHT, POSTER_WIDTH } from '../poster/layout';
+import { encodeBackground } from '../poster/render';
 
 /** Where an upload's decoded pixels live in the UPLOADS bucket: next to the upload. */
 export const pixelsKey = (uploadKey: string) => `${uploadKey}.rgba`;
+/** Where its JPEG-coded MCUs live (posters copy the ones their layers leave alone). */
+export const mcusKey = (uploadKey: string) => `${uploadKey}.mcu`;
+
+/** What a render needs of a background: its pixels and, when stored, its coded MCUs. */
+export interface Background {
+  background: Pixels;
+  backgroundMcus: EncodedMcus | null;
+}
 
 // Backgrounds by upload key (content-derived, so a key never changes meaning), least recently
 // used first. All posters of a campaign share one background, so warm renders skip the 4 MB read;
 // each entry holds 4 MB, hence only two. `users` counts the renders holding an entry: only an
 // entry nobody holds may have its buffer refilled with another background.
 const CACHED_BACKGROUNDS = 2;
-const cached = new Map<string, { pixels: Pixels; users: number }>();
+interface CachedBackground {
+  pixels: Pixels;
+  mcus: EncodedMcus | null;
+  users: number;
+}
+const cached = new Map<string, CachedBackground>();
 
-/** Stores an upload's pixels (from `coverPixels`) as raw RGBA, so renders never decode. */
-export async function storeBackgroundPixels(bucket: R2Bucket, uploadKey: string, { pixels, width, height }: Pixels): Promise<void> {
-  await bucket.put(pixelsKey(uploadKey), pixels, {
-    httpMetadata: { contentType: 'application/octet-stream' },
-    customMetadata: { format: 'rgba8', width: String(width), height: String(height) },
-  });
+/**
+ * Stores an upload's pixels (from `coverPixels`) as raw RGBA, so renders never decode, and its
+ * MCUs coded as posters code them (`encodeBackground`), so renders encode only what they paint over.
+ */
+export async function storeBackground(bucket: R2Bucket, uploadKey: string, { pixels, width, height }: Pixels, mcus: EncodedMcus): Promise<void> {
+  await Promise.all([
+    bucket.put(pixelsKey(uploadKey), pixels, {
+      httpMetadata: { contentType: 'application/octet-stream' },
+      customMetadata: { format: 'rgba8', width: String(width), height: String(height) },
+    }),
+    storeMcus(bucket, uploadKey, mcus),
+  ]);
+}
+
+async function storeMcus(bucket: R2Bucket, uploadKey: string, mcus: EncodedMcus): Promise<void> {
+  await bucket.put(mcusKey(uploadKey), serializeMcus(mcus), { httpMetadata: { contentType: 'application/octet-stream' } });
 }
 
 /**
- * Runs `use` with an upload's background pixels, or returns `null` when the upload is gone.
- * Reads the pixels stored at upload; an upload without them (older than them, or their write
- * failed) is decoded once and they are stored for next time. The pixels are shared through a
- * per-isolate cache and may be reused for another background once `use` settles: pass them to
- * `renderPoster` inside `use`, and keep nothing of them.
+ * Runs `use` with an upload's background, or returns `null` when the upload is gone. Reads the
+ * pixels and MCUs stored at upload; an upload without pixels (older than them, or their write
+ * failed) is decoded once, and missing MCUs are coded once, and stored for next time. Both are
+ * shared through a per-isolate cache and the pixels may be reused for another background once
+ * `use` settles: pass them to `renderPoster` inside `use`, and keep nothing of them.
  */
-export async function withBackground<T>(bucket: R2Bucket, uploadKey: string, use: (background: Pixels) => Promise<T>): Promise<T | null> {
+export async function withBackground<T>(bucket: R2Bucket, uploadKey: string, use: (background: Background) => Promise<T>): Promise<T | null> {
   let entry = cached.get(uploadKey);
-  if (entry) cached.delete(uploadKey);
-  else {
-    const pixels = (await readPixels(bucket, uploadKey)) ?? (await decodeUpload(bucket, uploadKey));
-    if (!pixels) return null;
-    entry = { pixels, users: 0 };
+  if (!entry) {
+    const [pixels, mcus] = await Promise.all([readPixels(bucket, uploadKey), readMcus(bucket, uploadKey)]);
+    const found = pixels ? { pixels, mcus: mcus ?? (await codeMcus(bucket, uploadKey, pixels)) } : await decodeUpload(bucket, uploadKey);
+    if (!found) return null;
+    entry = { ...found, users: 0 };
   }
-  cached.set(uploadKey, entry);
-  if (cached.size > CACHED_BACKGROUNDS) cached.delete(cached.keys().next().value!);
+  cacheEntry(uploadKey, entry);
   entry.users++;
   try {
-    return await use(entry.pixels);
+    return await use({ background: entry.pixels, backgroundMcus: entry.mcus });
   } finally {
     entry.users--;
   }
 }
 
+/** Makes an upload's background the most recently used (and drops the least recently used past the limit). */
+function cacheEntry(uploadKey: string, entry: CachedBackground): void {
+  cached.delete(uploadKey);
+  cached.set(uploadKey, entry);
+  if (cached.size > CACHED_BACKGROUNDS) cached.delete(cached.keys().next().value!);
+}
+
+/** Caches a background just decoded at upload: the campaign's posters will render from it next. */
+export function cacheBackground(uploadKey: string, background: Pixels, mcus: EncodedMcus): void {
+  if (!cached.has(uploadKey)) cacheEntry(uploadKey, { pixels: background, mcus, users: 0 });
+}
+
+/**
+ * Buffers for decoded backgrounds: a poster-sized one refills the buffer of the least recently
+ * used cached background when nobody renders from it, as {@link cacheBackground} is about to
+ * drop it; other sizes (pictures still to be scaled) are new.
+ */
+export const backgroundOutput: PixelOutput = (bytes) => new Uint8Array((bytes === BACKGROUND_PIXEL_BYTES && spareBuffer()) || new ArrayBuffer(bytes));
+
+async function readMcus(bucket: R2Bucket, uploadKey: string): Promise<EncodedMcus | null> {
+  const obj = await bucket.get(mcusKey(uploadKey));
+  return obj && parseMcus(new Uint8Array(await obj.arrayBuffer()));
+}
+
+/** Codes a background's MCUs for an upload stored without them; a failed write only means coding again next time. */
+async function codeMcus(bucket: R2Bucket, uploadKey: string, pixels: Pixels): Promise<EncodedMcus> {
+  const mcus = encodeBackground(pixels);
+  await storeMcus(bucket, uploadKey, mcus).catch((e) => console.error('storing background MCUs failed', uploadKey, e));
+  return mcus;
+}
+
 /**
  * The buffer of the least recently used background, taken out of the cache, when the cache is
  * full and no render holds it: refilling it instead of allocating leaves no 4 MB of garbage per
- * cache miss, which V8 collects late (ArrayBuffer memory lives outside its heap).
+ * cache miss or upload, which V8 collects late (ArrayBuffer memory lives outside its heap).
  */
 function spareBuffer(): ArrayBuffer | undefined {
   if (cached.size < CACHED_BACKGROUNDS) return undefined;
@@ -68,7 +123,7 @@ async function readPixels(bucket: R2Bucket, uploadKey: string): Promise<Pixels |
     await obj.arrayBuffer();
     return null;
   }
-  return { pixels: await readExactly(obj.body, spareBuffer() ?? new ArrayBuffer(BACKGROUND_PIXEL_BYTES)), width: POSTER_WIDTH, height: POSTER_HEIGHT };
+  return { pixels: await readExactly(obj.body, backgroundOutput(BACKGROUND_PIXEL_BYTES).buffer as ArrayBuffer), width: POSTER_WIDTH, height: POSTER_HEIGHT };
 }
 
 /** Reads a body of exactly the buffer's size into that buffer, without gathering chunks first. */
@@ -89,11 +144,12 @@ async function readExactly(body: ReadableStream<Uint8Array>, into: ArrayBuffer):
   return new Uint8Array(buffer);
 }
 
-async function decodeUpload(bucket: R2Bucket, uploadKey: string): Promise<Pixels | null> {
+async function decodeUpload(bucket: R2Bucket, uploadKey: string): Promise<{ pixels: Pixels; mcus: EncodedMcus } | null> {
   const obj = await bucket.get(uploadKey);
   if (!obj) return null;
-  const pixels = await coverPixels(new Uint8Array(await obj.arrayBuffer()));
+  const pixels = await coverPixels(new Uint8Array(await obj.arrayBuffer()), backgroundOutput);
+  const mcus = encodeBackground(pixels);
   // The poster can be rendered without them: a failed write only means decoding again next time.
-  await storeBackgroundPixels(bucket, uploadKey, pixels).catch((e) => console.error('storing background pixels failed', uploadKey, e));
-  return pixels;
+  await storeBackground(bucket, uploadKey, pixels, mcus).catch((e) => console.error('storing background pixels failed', uploadKey, e));
+  return { pixels, mcus };
 }

@@ -31,7 +31,7 @@ export async function answerClaim(ctx: PushContext, activities: KeywordActivity[
       const { activity } = activities.find((a) => a.activity.id === row.activityId)!;
       const prizes = (await prizesOf(deps.db, activity.id, row.id)).filter((p) => p.status !== 'void');
       if (!prizes.length) return { activityId: activity.id, text: nothingToClaim(activity.name) };
-      const link = await fanLink(deps.config, 'claim', row.id, now);
+      const link = await fanLink(deps, 'claim', row.id, now);
       const pending = prizes.filter((p) => PENDING.has(p.status)).map((p) => p.good);
       const text = pending.length
         ? claimLine(storedNotices(activity.notices), { activity: activity.name, good: pending.join('、'), claim_url: link })

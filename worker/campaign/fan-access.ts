@@ -1,8 +1,9 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { schema } from '../db/client';
-import { signToken, verifyRowToken, verifyToken } from '../lib/signed-token';
-import type { FanPage } from '../messaging/fan-links';
+import { HOME_SHARD } from '../db/shards';
+import { signToken, verifyToken } from '../lib/signed-token';
+import { type FanPage, fanLinkRow } from '../messaging/fan-links';
 import type { WeChatService } from '../platform/wechat-service';
 import { WeChatApiError } from '../wechat/api';
 import { texts } from './texts';
@@ -16,27 +17,30 @@ export const FAN_SESSION_COOKIE = 'fan';
 
 export interface FanAccessDeps {
   db: Db;
+  shard: string;
+  /** The same over the shard a link names. */
+  forShard(shard: string): FanAccessDeps;
   wechat: WeChatService;
   config: { sessionSecret: string; publicBaseUrl: string };
 }
 
-/** The fan a session stands for: one openid on one account. */
-const holderOf = (accountId: number, openId: string) => `${accountId}:${openId}`;
+/** The fan a session stands for: one openid on one account of one shard. */
+const holderOf = (shard: string, accountId: number, openId: string) => `${accountId}:${openId}${shard === HOME_SHARD ? '' : `:${shard}`}`;
 
 /** A session for a fan WeChat has just confirmed (web OAuth), kept in the `fan` cookie for a day. */
-export function startFanSession(config: FanAccessDeps['config'], accountId: number, openId: string, now: number): Promise<string> {
-  return signToken(config.sessionSecret, 'fan-session', holderOf(accountId, openId), now + FAN_SESSION_TTL_MS);
+export function startFanSession({ config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>, accountId: number, openId: string, now: number): Promise<string> {
+  return signToken(config.sessionSecret, 'fan-session', holderOf(shard, accountId, openId), now + FAN_SESSION_TTL_MS);
 }
 
 /** Whether `session` (the `fan` cookie) is this fan's, unexpired. */
 export async function isFanSession(
-  config: FanAccessDeps['config'],
+  { config, shard }: Pick<FanAccessDeps, 'config' | 'shard'>,
   session: string | undefined,
   accountId: number,
   openId: string,
   now: number,
 ): Promise<boolean> {
-  return Boolean(session) && (await verifyToken(config.sessionSecret, 'fan-session', session!, now)) === holderOf(accountId, openId);
+  return Boolean(session) && (await verifyToken(config.sessionSecret, 'fan-session', session!, now)) === holderOf(shard, accountId, openId);
 }
 
 /** A fan's row in an activity, with its account and activity, as the fans' pages need it. */
@@ -54,7 +58,7 @@ function fanRow(db: Db, rowId: number) {
 
 /** What to do with a visit to a fan's page. */
 export type FanAdmission =
-  | { kind: 'admitted'; fan: FanRow }
+  | { kind: 'admitted'; fan: FanRow; shard: string }
   /** WeChat confirmed the fan: keep the session cookie, and reload the page without the OAuth code. */
   | { kind: 'confirmed'; session: string; location: string }
   /** Ask WeChat who holds the phone (silent for a follower coming from the account's chat). */
@@ -77,10 +81,13 @@ export async function admitFan(
   now: number,
 ): Promise<FanAdmission> {
   const { config } = deps;
-  const rowId = q.t ? await verifyRowToken(config.sessionSecret, page, q.t, now) : null;
-  const fan = rowId ? await fanRow(deps.db, rowId) : undefined;
+  const payload = q.t ? await verifyToken(config.sessionSecret, page, q.t, now) : null;
+  const row = payload ? fanLinkRow(payload) : null;
+  const shard = row?.shard ?? HOME_SHARD;
+  const fan = row ? await fanRow(deps.forShard(shard).db, row.rowId) : undefined;
   if (!fan) return refused(400, '链接已失效', '这个链接不完整或已过期，请回到公众号重新获取。');
-  if (await isFanSession(config, session, fan.account.id, fan.row.openId, now)) return { kind: 'admitted', fan };
+  const tenant = { config, shard };
+  if (await isFanSession(tenant, session, fan.account.id, fan.row.openId, now)) return { kind: 'admitted', fan, shard };
   const here = `${config.publicBaseUrl}/h5/${page}?t=${q.t}`;
   if (!q.code) return { kind: 'authorize', location: deps.wechat.oauthAuthorizeUrl(fan.account.authorizerAppid, here, page) };
   try {
@@ -95,5 +102,5 @@ export async function admitFan(
     console.error('fan page OAuth failed', page, fan.row.id, e.message);
     return refused(503, '微信暂时繁忙', '请稍后刷新页面重试。');
   }
-  return { kind: 'confirmed', session: await startFanSession(config, fan.account.id, fan.row.openId, now), location: here };
+  return { kind: 'confirmed', session: await startFanSession(tenant, fan.account.id, fan.row.openId, now), location: here };
 }

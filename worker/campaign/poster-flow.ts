@@ -12,6 +12,7 @@ import { resolveLayout } from '../poster/layout';
 import { renderPoster } from '../poster/render';
 import { WeChatApiError } from '../wechat/api';
 import { MAX_QR_SECONDS } from '../wechat/authorizer';
+import { fetchAvatar } from './avatar';
 import { withBackground } from './backgrounds';
 import { isFanSession, startFanSession } from './fan-access';
 import { recordPoster } from './participants';
@@ -22,8 +23,6 @@ import { activityStatus } from './time';
 
 /** A poster whose QR has less than this left is re-rendered with a fresh QR. */
 export const QR_RENEW_BEFORE_MS = 3 * 24 * 3600_000;
-const AVATAR_TIMEOUT_MS = 3_000;
-const MAX_AVATAR_BYTES = 1024 * 1024;
 
 export interface PosterDeps {
   db: Db;
@@ -31,7 +30,9 @@ export interface PosterDeps {
   uploads: R2Bucket;
   wechat: WeChatService;
   outbox: Outbox;
-  config: { sessionSecret: string; publicBaseUrl: string };
+  /** The shard `db` is (fans' sessions name it). */
+  shard: string;
+  config: { sessionSecret: string; publicBaseUrl: string; component: { bases: { open: string } } };
 }
 
 export type PosterPage =
@@ -47,19 +48,6 @@ const message = (status: 400 | 403 | 404 | 502 | 503, title: string, msg: string
   retryUrl,
 });
 
-/** Fetches the fan's avatar with a timeout; any failure means the default avatar is drawn. */
-async function fetchAvatar(url: string): Promise<Uint8Array | null> {
-  if (!/^https?:\/\//.test(url)) return null;
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(AVATAR_TIMEOUT_MS) });
-    if (!res.ok || Number(res.headers.get('content-length') ?? 0) > MAX_AVATAR_BYTES) return null;
-    const bytes = new Uint8Array(await res.arrayBuffer());
-    return bytes.length <= MAX_AVATAR_BYTES ? bytes : null;
-  } catch {
-    return null;
-  }
-}
-
 /** What a poster was drawn with besides the background, the fan and the QR: the layout and the rule, hashed. */
 async function designOf(poster: { layout: unknown; rule: string }): Promise<string> {
   return (await sha256Hex(JSON.stringify([resolveLayout(poster.layout), poster.rule]))).slice(0, 32);
@@ -69,20 +57,22 @@ async function designOf(poster: { layout: unknown; rule: string }): Promise<stri
  * The fan opened the poster link and WeChat sent them back with a code: exchange it for the
  * fan's identity, then show their poster — reusing the stored one, or rendering a new one when
  * there is none, its QR is near expiry, or the background, layout or rule changed. Storage comes
- * last: a failure anywhere before leaves the row as it was.
+ * last: a failure anywhere before leaves the row as it was. The row is looked up on the shard of
+ * the account WeChat names (`appid`), once the state is known to be ours.
  *
  * The page starts the fan's session (as their /h5 pages do), so a refresh — the same code again,
  * which WeChat refuses — shows the poster again instead of asking them to start over.
  */
 export async function openPosterLink(
-  deps: PosterDeps,
+  services: { config: PosterDeps['config']; forAccount(appid: string): Promise<PosterDeps> },
   q: { code?: string; state?: string; appid?: string },
   session: string | undefined,
   now: number,
 ): Promise<PosterPage> {
-  const { db, wechat } = deps;
-  const rowId = q.state ? await verifyState(deps.config.sessionSecret, q.state, now) : null;
+  const rowId = q.state ? await verifyState(services.config.sessionSecret, q.state, now) : null;
   if (!rowId || !q.code || !q.appid) return message(400, '链接已失效', '这个链接已过期或不完整，请回到公众号重新发送活动关键词获取新链接。');
+  const deps = await services.forAccount(q.appid);
+  const { db, wechat } = deps;
   const found = await db
     .select({ row: schema.takePartIn, account: schema.publicNumbers, activity: schema.activity, poster: schema.posterSetting })
     .from(schema.takePartIn)
@@ -104,12 +94,12 @@ export async function openPosterLink(
     if (token.openid !== row.openId) return message(403, '这不是你的海报链接', '请使用收到链接的微信号打开，或回到公众号发送关键词获取自己的链接。');
     const info = await wechat.oauthUserInfo(token.access_token, token.openid);
     fan = { openid: info.openid, nickname: info.nickname || '微信用户', headimgurl: info.headimgurl || '' };
-    confirmed = await startFanSession(deps.config, found.account.id, row.openId, now);
+    confirmed = await startFanSession(deps, found.account.id, row.openId, now);
   } catch (e) {
     if (!(e instanceof WeChatApiError)) throw e;
     const used = e.errcode === 40163 || e.errcode === 40029;
     // A refresh by the fan WeChat confirmed a moment ago: they are who the row says, as WeChat last described them.
-    if (used && row.nickName !== null && (await isFanSession(deps.config, session, found.account.id, row.openId, now))) {
+    if (used && row.nickName !== null && (await isFanSession(deps, session, found.account.id, row.openId, now))) {
       fan = { openid: row.openId, nickname: row.nickName, headimgurl: row.avatar ?? '' };
     } else if (used) {
       return message(400, '请重新打开', '为了确认是你本人，请点击下方按钮重新打开你的专属海报。', await retryUrl(deps, row.id, q.appid, now));
@@ -121,7 +111,7 @@ export async function openPosterLink(
 
   const shown = async (key: string): Promise<PosterPage> => {
     await sendPosterImage(deps, { appid: q.appid!, row, activityId: activity.id, poster: key }, now);
-    const progressUrl = await fanLink(deps.config, 'progress', row.id, now);
+    const progressUrl = await fanLink(deps, 'progress', row.id, now);
     return {
       kind: 'poster',
       url: `/posters/${key}`,
@@ -155,9 +145,9 @@ export async function openPosterLink(
   }
 
   try {
-    const avatar = await fetchAvatar(fan.headimgurl);
+    const avatar = await fetchAvatar(fan.headimgurl, deps.config.component.bases.open);
     const image = await withBackground(deps.uploads, poster.backgroundImg, (background) =>
-      renderPoster({ background, avatar, nickname: fan.nickname, rule: poster.rule, qrContent: qr.url, layout: resolveLayout(poster.layout) }),
+      renderPoster({ ...background, avatar, nickname: fan.nickname, rule: poster.rule, qrContent: qr.url, layout: resolveLayout(poster.layout) }),
     );
     if (!image) return message(503, '海报背景缺失', '活动海报背景不可用，请联系活动方。');
     const key = `${(await sha256Hex(image.bytes)).slice(0, 32)}.${image.contentType === 'image/png' ? 'png' : 'jpg'}`;

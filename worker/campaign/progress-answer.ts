@@ -22,7 +22,7 @@ export async function answerProgress(ctx: PushContext, activities: KeywordActivi
     rows.map(async (row, i) => {
       const name = activities.find((a) => a.activity.id === row.activityId)!.activity.name;
       const p = progress[i];
-      return { row, name, line: texts.progressLine(p.number, p.rank, p.nextStep), url: await fanLink(deps.config, 'progress', row.id, now) };
+      return { row, name, line: texts.progressLine(p.number, p.rank, p.nextStep), url: await fanLink(deps, 'progress', row.id, now) };
     }),
   );
   const recorded = (a: (typeof answers)[number], summary: string): Replied => ({

@@ -27,7 +27,7 @@ export interface ProgressPage {
  * masked nickname ("小*").
  */
 export async function progressPage(
-  deps: { db: Db; counters: Counters; config: { sessionSecret: string; publicBaseUrl: string } },
+  deps: { db: Db; shard: string; counters: Counters; config: { sessionSecret: string; publicBaseUrl: string } },
   { row }: FanRow,
   now: number,
 ): Promise<ProgressPage> {
@@ -58,7 +58,7 @@ export async function progressPage(
     progress,
     helpers: recent.map((h) => ({ name: maskName(named.find((n) => n.openId === h.openId)?.nickName), at: h.at })),
     leaders: leaders.map((l) => ({ name: maskName(l.nickName), number: l.number, me: l.id === row.id })),
-    claimUrl: row.taskProgress > 0 ? await fanLink(deps.config, 'claim', row.id, now) : null,
+    claimUrl: row.taskProgress > 0 ? await fanLink(deps, 'claim', row.id, now) : null,
     waiting,
   };
 }

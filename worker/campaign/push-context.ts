@@ -11,6 +11,8 @@ export interface PushDeps {
   wechat: WeChatService;
   counters: Counters;
   outbox: Outbox;
+  /** The shard `db` is (fans' links name it). */
+  shard: string;
   config: { publicBaseUrl: string; sessionSecret: string };
 }
 

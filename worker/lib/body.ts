@@ -19,3 +19,24 @@ export async function readBodyAtMost(req: Request, max: number): Promise<Uint8Ar
   }
   return size > max ? null : concat(...chunks);
 }
+
+/**
+ * A response body (one the worker fetched, e.g. a fan's avatar) read whole, or null as soon as it
+ * passes `max` bytes: the rest is never read, the stream is cancelled there.
+ */
+export async function readStreamAtMost(body: ReadableStream<Uint8Array>, max: number): Promise<Uint8Array | null> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > max) {
+      await reader.cancel();
+      return null;
+    }
+    chunks.push(value);
+  }
+  return concat(...chunks);
+}

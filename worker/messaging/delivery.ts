@@ -10,12 +10,21 @@ import { markSpent, READ_WINDOWS, raiseWindows, windowsOf } from './service-wind
 import { type FanWindows, fanKey, planWindows, type Slot, type WindowDecision } from './window-plan';
 import { type Looked, needsOf, type Rendered, renderWording, type Wording, wordingOf } from './wording';
 
-/** What sending needs: D1 (message_log, service_window, the activities' texts), WeChat, the posters, and the keys for fans' links. */
+/**
+ * What sending needs: D1 (message_log, service_window, the activities' texts) and which shard it
+ * is (fans' links name it), WeChat, the posters, and the keys for fans' links.
+ */
 export interface DeliveryDeps {
   db: Db;
+  shard: string;
   wechat: WeChatService;
   posters: R2Bucket;
   config: { sessionSecret: string; publicBaseUrl: string };
+}
+
+/** What a queue batch needs: the same, over the shard of each item's account. */
+export interface BatchDeps extends DeliveryDeps {
+  forAccount(appid: string): Promise<DeliveryDeps>;
 }
 
 type Outcome = 'done' | 'retry';
@@ -271,7 +280,7 @@ async function renderAll(deps: DeliveryDeps, claimed: Claimed[], settings: Map<n
         nickname: needs[i].nickname ? names.get(n.rowId) : undefined,
         rank: needs[i].rank ? Number(rankOf(n.activityId, Number(n.vars.number ?? 0))) : undefined,
       };
-      out.set(n.key, await renderWording(deps.config, n, s, w, looked, now));
+      out.set(n.key, await renderWording(deps, n, s, w, looked, now));
     }),
   );
   return out;
@@ -367,22 +376,33 @@ function failure(e: unknown): { errcode: number | null; errmsg: string } {
 }
 
 /**
- * Queue consumer: delivers every bundle's items, MAX_BUNDLE at a time. A bundle with an item
- * worth another try (WeChat busy, unreachable or late) is retried whole, with growing delays: its
- * items already sent or settled are not claimed again, so only the others go out.
+ * Queue consumer: delivers every bundle's items, MAX_BUNDLE at a time, each on its account's
+ * shard. A bundle with an item worth another try (WeChat busy, unreachable or late) is retried
+ * whole, with growing delays: its items already sent or settled are not claimed again, so only the
+ * others go out.
  */
-export async function deliverBatch(deps: DeliveryDeps, batch: MessageBatch<MessageBundle>): Promise<void> {
-  const all = batch.messages.flatMap((msg, bundle) => msg.body.map((item) => ({ item, bundle })));
+export async function deliverBatch(deps: BatchDeps, batch: MessageBatch<MessageBundle>): Promise<void> {
+  const byShard = new Map<string, { shard: DeliveryDeps; items: { item: Outbound; bundle: number }[] }>();
+  for (const [bundle, msg] of batch.messages.entries()) {
+    for (const item of msg.body) {
+      const shard = await deps.forAccount(item.appid);
+      const group = byShard.get(shard.shard) ?? { shard, items: [] };
+      group.items.push({ item, bundle });
+      byShard.set(shard.shard, group);
+    }
+  }
   const retry = new Set<number>();
-  for (let i = 0; i < all.length; i += MAX_BUNDLE) {
-    const chunk = all.slice(i, i + MAX_BUNDLE);
-    const outcomes = await deliverMessages(
-      deps,
-      chunk.map((c) => c.item),
-    );
-    chunk.forEach((c, k) => {
-      if (outcomes[k] === 'retry') retry.add(c.bundle);
-    });
+  for (const { shard, items } of byShard.values()) {
+    for (let i = 0; i < items.length; i += MAX_BUNDLE) {
+      const chunk = items.slice(i, i + MAX_BUNDLE);
+      const outcomes = await deliverMessages(
+        shard,
+        chunk.map((c) => c.item),
+      );
+      chunk.forEach((c, k) => {
+        if (outcomes[k] === 'retry') retry.add(c.bundle);
+      });
+    }
   }
   batch.messages.forEach((msg, bundle) => {
     if (retry.has(bundle)) msg.retry({ delaySeconds: Math.min(60, 2 ** msg.attempts) });

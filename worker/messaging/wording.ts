@@ -46,7 +46,7 @@ export interface Rendered {
 
 /** Fills a notice's wording with the producer's variables, the activity's, and what was looked up (links signed only when used). */
 export async function renderWording(
-  config: { sessionSecret: string; publicBaseUrl: string },
+  links: { config: { sessionSecret: string; publicBaseUrl: string }; shard: string },
   n: Notice,
   s: ReachSettings,
   w: Wording,
@@ -54,7 +54,7 @@ export async function renderWording(
   now: number,
 ): Promise<Rendered> {
   const needs = needsOf(w);
-  const link = (page: 'progress' | 'claim', needed: boolean) => (needed ? fanLink(config, page, n.rowId, now) : undefined);
+  const link = (page: 'progress' | 'claim', needed: boolean) => (needed ? fanLink(links, page, n.rowId, now) : undefined);
   const [progress, claim] = await Promise.all([link('progress', needs.progress), link('claim', needs.claim)]);
   const vars: NoticeVars = {
     activity: s.name,

@@ -4,6 +4,7 @@ import { schema } from '../db/client';
 import { Flag, VerifyType } from '../db/values';
 import { AppError } from '../errors';
 import { toHex } from '../lib/bytes';
+import type { Directory } from './directory';
 import type { WeChatService } from './wechat-service';
 
 /** An authorized official account as stored in public_numbers. */
@@ -49,23 +50,43 @@ export async function startAuthorization(db: Db, wechat: WeChatService, userId: 
   return { url: wechat.authorizationPageUrl(preAuthCode, redirect), mobile_url: wechat.authorizationPageUrl(preAuthCode, redirect, true) };
 }
 
-/** Finishes the authorization WeChat redirected back: query_auth + authorizer info → public_numbers. */
-export async function completeAuthorization(db: Db, wechat: WeChatService, requestId: string, authCode: string, now = Date.now()) {
-  const claimed = await db
+/** Where an account is stored: its operator's shard (`db`), recorded in the directory. */
+export interface AccountDeps {
+  db: Db;
+  shard: string;
+  directory: Directory;
+  wechat: WeChatService;
+}
+
+/**
+ * Finishes the authorization WeChat redirected back: the request (in the home database) names the
+ * operator, whose shard gets the account (query_auth + authorizer info → public_numbers).
+ */
+export async function completeAuthorization(
+  deps: { home: Db; directory: Directory; forShard(shard: string): AccountDeps },
+  requestId: string,
+  authCode: string,
+  now = Date.now(),
+) {
+  const claimed = await deps.home
     .update(schema.authorizeRequests)
     .set({ usedAt: now })
     .where(and(eq(schema.authorizeRequests.id, requestId), isNull(schema.authorizeRequests.usedAt), gt(schema.authorizeRequests.expiresAt, now)))
     .returning({ userId: schema.authorizeRequests.userId });
   if (!claimed.length) throw new AppError('bad_request', '授权链接已失效，请回到后台重新点击“授权公众号”');
-  return refreshAccount(db, wechat, authCode, claimed[0].userId, now);
+  const { userId } = claimed[0];
+  return refreshAccount(deps.forShard(await deps.directory.operatorShard(userId)), authCode, userId, now);
 }
 
-/** query_auth with an authorization code, then stores the account for `userId`. */
-export async function refreshAccount(db: Db, wechat: WeChatService, authCode: string, userId: number, now = Date.now()) {
+/**
+ * query_auth with an authorization code, then stores the account for `userId` on their shard. An
+ * account belongs to the first operator who authorized it, whatever shard they are on.
+ */
+export async function refreshAccount({ db, shard, directory, wechat }: AccountDeps, authCode: string, userId: number, now = Date.now()) {
   const auth = await wechat.queryAuth(authCode);
   const appid = auth.authorizer_appid;
   const existing = await db.query.publicNumbers.findFirst({ where: eq(schema.publicNumbers.authorizerAppid, appid) });
-  if (existing && existing.userId !== userId) {
+  if ((existing && existing.userId !== userId) || !(await directory.claimAccount(appid, userId, shard))) {
     throw new AppError('conflict', '该公众号已由其他媒体宝账号授权，请先在原账号中解除授权');
   }
   const info = await wechat.authorizerInfo(appid);

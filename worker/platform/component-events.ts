@@ -1,17 +1,17 @@
 import { eq } from 'drizzle-orm';
-import type { Db } from '../db/client';
 import { schema } from '../db/client';
 import { Flag } from '../db/values';
 import type { WeChatXml } from '../wechat/xml';
-import { forgetAccount, refreshAccount } from './accounts';
+import { type AccountDeps, forgetAccount, refreshAccount } from './accounts';
 import { TICKET_KEY } from './tokens';
-import type { WeChatService } from './wechat-service';
 
 /**
  * Handles a decrypted push to the authorization-event URL. Every InfoType is idempotent, so
- * WeChat's retries need no dedup here.
+ * WeChat's retries need no dedup here. `deps` is over the home database for the verify ticket,
+ * and over the account's shard for the events about one account.
  */
-export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: WeChatXml, now = Date.now()): Promise<void> {
+export async function handleComponentEvent(deps: AccountDeps, msg: WeChatXml, now = Date.now()): Promise<void> {
+  const { db, wechat } = deps;
   switch (msg.InfoType) {
     case 'component_verify_ticket': {
       const ticket = msg.ComponentVerifyTicket;
@@ -35,7 +35,7 @@ export async function handleComponentEvent(db: Db, wechat: WeChatService, msg: W
       const account = msg.AuthorizerAppid
         ? await db.query.publicNumbers.findFirst({ where: eq(schema.publicNumbers.authorizerAppid, msg.AuthorizerAppid) })
         : undefined;
-      if (account && msg.AuthorizationCode) await refreshAccount(db, wechat, msg.AuthorizationCode, account.userId, now);
+      if (account && msg.AuthorizationCode) await refreshAccount(deps, msg.AuthorizationCode, account.userId, now);
       if (msg.AuthorizerAppid) forgetAccount(msg.AuthorizerAppid);
       return;
     }

@@ -2,11 +2,13 @@ import { DurableObject } from 'cloudflare:workers';
 import { and, eq } from 'drizzle-orm';
 import { loadConfig } from '../config';
 import { createDb, schema } from '../db/client';
+import { shardDatabase } from '../db/shards';
 import { Flag } from '../db/values';
 import { AppError } from '../errors';
 import { capture, type RpcResult } from '../rpc-result';
 import { WeChatApiError, withFreshToken } from '../wechat/api';
 import { refreshAuthorizerToken, requestComponentToken, type TokenGrant } from '../wechat/component';
+import { Directory } from './directory';
 
 interface Cached {
   token: string;
@@ -48,7 +50,8 @@ export class PlatformTokens extends DurableObject<Env> {
 
   private authorizer(appid: string): Promise<string> {
     return this.cachedOrRefresh(`authorizer:${appid}`, async () => {
-      const db = createDb(this.env.DB);
+      // The account (and its refresh token) is on its operator's shard.
+      const db = createDb(shardDatabase(this.env, await new Directory(createDb(this.env.DB)).accountShard(appid)));
       const account = await db.query.publicNumbers.findFirst({
         where: and(eq(schema.publicNumbers.authorizerAppid, appid), eq(schema.publicNumbers.authorized, Flag.yes)),
       });

@@ -1,38 +1,4 @@
-import { convertIndexedToRgb, decode as decodePngRaw } from 'fast-png';
-import type { Pixels } from './engines';
-import type { RasterType } from './images';
-import { decodeJpeg } from './jpeg';
-
-/**
- * Decodes a JPEG or PNG to opaque RGBA in JavaScript, transparency flattened over white, or
- * returns null for the rare kinds neither decoder reads (e.g. a grey PNG of under 8 bits).
- * Plain JavaScript on purpose: V8 collects what it allocates, while a wasm decoder keeps every
- * byte it grew for the isolate's life.
- */
-export function decodeOpaque(bytes: Uint8Array, type: RasterType): Pixels | null {
-  try {
-    if (type === 'image/jpeg') return decodeJpeg(bytes);
-    const png = decodePngRaw(bytes);
-    const data = png.palette ? convertIndexedToRgb(png) : png.data;
-    const channels = png.palette ? png.palette[0].length : png.channels;
-    if (!png.palette && png.depth !== 8 && png.depth !== 16) return null;
-    // 16-bit samples keep their high byte; a palette is always 8-bit.
-    const shift = !png.palette && png.depth === 16 ? 8 : 0;
-    const n = png.width * png.height;
-    const out = new Uint8Array(n * 4);
-    const grey = channels <= 2;
-    const alpha = channels === 2 || channels === 4;
-    for (let i = 0; i < n; i++) {
-      const s = i * channels;
-      const a = alpha ? (data[s + channels - 1] >> shift) / 255 : 1;
-      for (let c = 0; c < 3; c++) out[i * 4 + c] = Math.round((data[s + (grey ? 0 : c)] >> shift) * a + 255 * (1 - a));
-      out[i * 4 + 3] = 255;
-    }
-    return { pixels: out, width: png.width, height: png.height };
-  } catch {
-    return null;
-  }
-}
+import { newPixels, type PixelOutput, type Pixels } from './engines';
 
 /** Per destination index along one axis: the first source index and the weights from there. */
 interface AxisWeights {
@@ -116,7 +82,7 @@ function resamplePass(
  * Scales and crops opaque pixels to cover a `width` × `height` canvas, centred: what CSS
  * `object-fit: cover` and SVG `xMidYMid slice` show, in two separable passes.
  */
-export function coverResize(src: Pixels, width: number, height: number): Pixels {
+export function coverResize(src: Pixels, width: number, height: number, output: PixelOutput = newPixels): Pixels {
   const scale = Math.max(width / src.width, height / src.height);
   const xs = axisWeights(src.width, width, scale, (src.width * scale - width) / 2);
   const ys = axisWeights(src.height, height, scale, (src.height * scale - height) / 2);
@@ -125,7 +91,7 @@ export function coverResize(src: Pixels, width: number, height: number): Pixels 
   const rows = ys.first[height - 1] + ys.count[height - 1] - rowLo;
   const mid = new Float32Array(rows * width * 3);
   resamplePass(src.pixels, { base: rowLo * src.width * 4, pixel: 4, line: src.width * 4 }, xs, rows, mid, { base: 0, pixel: 3, line: width * 3 });
-  const out = new Uint8Array(width * height * 4).fill(255);
+  const out = output(width * height * 4).fill(255);
   // Written through a clamped view, which rounds.
   resamplePass(mid, { base: -rowLo * width * 3, pixel: width * 3, line: 3 }, ys, width, new Uint8ClampedArray(out.buffer), {
     base: 0,

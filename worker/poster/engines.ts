@@ -17,7 +17,7 @@ export function ensureLayoutEngine(): Promise<void> {
   }));
 }
 
-/** resvg, which rasterises satori's SVG. Resolves once per isolate. */
+/** resvg, which rasterises satori's text, the default avatar and promo QR codes. Resolves once per isolate. */
 export function ensureRasterEngine(): Promise<void> {
   return (rasterReady ??= initResvg(resvgWasm).catch((cause) => {
     throw loud('resvg-wasm could not initialise index_bg.wasm (initWasm)', cause);
@@ -30,6 +30,14 @@ export interface Pixels {
   width: number;
   height: number;
 }
+
+/**
+ * Gives the buffer decoded or scaled pixels are written to, `bytes` long, all of it overwritten:
+ * lets a caller refill a buffer it is done with instead of leaving garbage. By default a new one.
+ */
+export type PixelOutput = (bytes: number) => Uint8Array;
+
+export const newPixels: PixelOutput = (bytes) => new Uint8Array(bytes);
 
 function loud(what: string, cause: unknown): Error {
   const detail = cause instanceof Error ? cause.message : String(cause);

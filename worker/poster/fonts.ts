@@ -1,13 +1,14 @@
 import notoEmoji from '@fontsource/noto-emoji/files/noto-emoji-emoji-400-normal.woff';
 import notoSansSc from '@fontsource/noto-sans-sc/files/noto-sans-sc-chinese-simplified-400-normal.woff';
 import type { Font } from 'satori/standalone';
-import { type FontMetrics, readWoffMetrics } from './woff';
+import { type FontMetrics, readFontMetrics, woffToSfnt } from './woff';
 
 /** The family poster text is set in; emoji fall back to the second bundled font. */
 export const POSTER_FONT_FAMILY = 'Noto Sans SC';
 
 /**
- * Fonts handed to satori, bundled with the Worker (no runtime download).
+ * Fonts handed to satori, bundled with the Worker (no runtime download), in the order satori
+ * resolves characters:
  *
  * - Noto Sans SC, simplified-Chinese subset (7,946 code points incl. ASCII and CJK punctuation).
  * - Noto Emoji (monochrome), the single-file "emoji" subset (every emoji, 1,464 code points).
@@ -18,33 +19,68 @@ export const POSTER_FONT_FAMILY = 'Noto Sans SC';
  *
  * Each font has its own family name: satori keeps one font per family, so a second font under
  * the same name is never consulted (the "Latin font before CJK gave tofu" trap).
- * The same ArrayBuffers are passed on every render, which lets satori reuse its parsed fonts.
  */
-export const POSTER_FONTS: Font[] = [
-  { name: POSTER_FONT_FAMILY, data: notoSansSc, weight: 400, style: 'normal' },
-  { name: 'Noto Emoji', data: notoEmoji, weight: 400, style: 'normal' },
+const BUNDLED: { name: string; woff: ArrayBuffer }[] = [
+  { name: POSTER_FONT_FAMILY, woff: notoSansSc },
+  { name: 'Noto Emoji', woff: notoEmoji },
 ];
+
+/** A bundled font unwrapped for satori (see `woffToSfnt`), with its coverage and advances. */
+interface LoadedFont {
+  font: Font;
+  metrics: FontMetrics;
+}
+
+const loaded: LoadedFont[] = [];
+
+/**
+ * The `index`th bundled font, unwrapped and measured on first use: a fresh isolate whose first
+ * poster has no emoji never reads the emoji font.
+ */
+function bundledFont(index: number): LoadedFont {
+  let entry = loaded[index];
+  if (!entry) {
+    const { name, woff } = BUNDLED[index];
+    const data = woffToSfnt(woff);
+    entry = loaded[index] = { font: { name, data, weight: 400, style: 'normal' }, metrics: readFontMetrics(data) };
+  }
+  return entry;
+}
+
+/** The bundled font that draws `cp` (the first that has it) and its advance in em; undefined when none does. */
+function fontFor(cp: number): { index: number; advanceEm: number } | undefined {
+  for (let index = 0; index < BUNDLED.length; index++) {
+    const { metrics } = bundledFont(index);
+    const advance = metrics.advances.get(cp);
+    if (advance !== undefined) return { index, advanceEm: advance / metrics.unitsPerEm };
+  }
+  return undefined;
+}
+
+/** Font lists as passed to satori, one per count of fonts needed: satori keeps its parsed fonts per list. */
+const fontLists = new Map<number, Font[]>();
+
+/**
+ * The fonts satori needs to set `text`: the bundled fonts up to the last one any of its
+ * characters is drawn from, so the emoji font is parsed only once a text has an emoji.
+ */
+export function fontsFor(text: string): Font[] {
+  let needed = 1;
+  for (const ch of text) needed = Math.max(needed, (fontFor(ch.codePointAt(0)!)?.index ?? 0) + 1);
+  let list = fontLists.get(needed);
+  if (!list) fontLists.set(needed, (list = Array.from({ length: needed }, (_, i) => bundledFont(i).font)));
+  return list;
+}
 
 /** Horizontal ellipsis, appended to text cut to fit. */
 const ELLIPSIS = '\u2026';
-
-let metrics: FontMetrics[] | undefined;
-
-/** Per-font coverage and advances, parsed from the bundled WOFFs on first use (a few ms). */
-function fontMetrics(): FontMetrics[] {
-  return (metrics ??= POSTER_FONTS.map((font) => readWoffMetrics(font.data as ArrayBuffer)));
-}
 
 /**
  * Advance of one character in em, from the first bundled font that has it — the order satori
  * resolves fonts in — or `undefined` when no font has it.
  */
 export function advanceEm(cp: number): number | undefined {
-  for (const font of fontMetrics()) {
-    const advance = font.advances.get(cp);
-    if (advance !== undefined) return advance / font.unitsPerEm;
-  }
-  return undefined;
+  return fontFor(cp)?.advanceEm;
 }
 
 /**
@@ -67,9 +103,9 @@ export function missingGlyphs(text: string): string[] {
  * "…" lands past the edge and gets clipped to a single dot.
  */
 export function fitText(text: string, fontSize: number, maxWidth: number): string {
+  if (lineWidth(text, fontSize) <= maxWidth) return text;
   const chars = [...text];
-  const widths = chars.map((ch) => (advanceEm(ch.codePointAt(0)!) ?? 0) * fontSize);
-  if (widths.reduce((sum, w) => sum + w, 0) <= maxWidth) return text;
+  const widths = chars.map((ch) => charWidth(ch, fontSize));
 
   const budget = maxWidth - (advanceEm(ELLIPSIS.codePointAt(0)!) ?? 1) * fontSize;
   let used = 0;
@@ -77,3 +113,12 @@ export function fitText(text: string, fontSize: number, maxWidth: number): strin
   while (keep < chars.length && used + widths[keep] <= budget) used += widths[keep++];
   return chars.slice(0, keep).join('').trimEnd() + ELLIPSIS;
 }
+
+/** Width of `text` set on one line at `fontSize`, from the advances as {@link fitText} measures them. */
+export function lineWidth(text: string, fontSize: number): number {
+  let width = 0;
+  for (const ch of text) width += charWidth(ch, fontSize);
+  return width;
+}
+
+const charWidth = (ch: string, fontSize: number) => (advanceEm(ch.codePointAt(0)!) ?? 0) * fontSize;

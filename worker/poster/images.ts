@@ -1,4 +1,7 @@
-import { rasterise } from './raster';
+import type { PixelOutput, Pixels } from './engines';
+import { ImageError } from './image-error';
+import { decodeJpeg } from './jpeg-decoder';
+import { decodePng } from './png-decoder';
 
 /** The image formats a poster accepts for its background and avatar. */
 export type RasterType = 'image/jpeg' | 'image/png';
@@ -44,50 +47,22 @@ export function sniffImage(b: Uint8Array): ImageInfo | null {
 
 /**
  * Stand-in avatar for fans without one (or with an unreadable one): a grey head-and-shoulders
- * silhouette, drawn as SVG so nothing is fetched or shipped as a binary.
+ * silhouette on a 132-unit square, as SVG shapes, so nothing is fetched or shipped as a binary.
  */
-export const DEFAULT_AVATAR_SVG =
-  '<svg xmlns="http://www.w3.org/2000/svg" width="132" height="132" viewBox="0 0 132 132">' +
+export const DEFAULT_AVATAR_SHAPES =
   '<rect width="132" height="132" fill="#d5dae1"/>' +
   '<circle cx="66" cy="54" r="25" fill="#f7f8fa"/>' +
-  '<path d="M20 132c2-30 21-46 46-46s44 16 46 46z" fill="#f7f8fa"/>' +
-  '</svg>';
+  '<path d="M20 132c2-30 21-46 46-46s44 16 46 46z" fill="#f7f8fa"/>';
 
 /**
- * Whether resvg can actually decode these JPEG/PNG bytes. Magic bytes alone are not enough:
- * a truncated or corrupt image passes the sniff, then resvg silently draws nothing (and satori
- * throws if it cannot read the header). The probe renders the image at 4×4 px, cheap for
- * avatar-sized images. The raster engine must be initialised.
+ * Decodes a JPEG or PNG to opaque RGBA (transparency over white) with our own decoders, which
+ * refuse any frame of more than `maxPixels` before allocating for it and never inflate past the
+ * header's size; there is no fallback decoder. The RGBA goes to `output` (by default a new buffer).
+ * @throws ImageError: `too_large`, or `unreadable` for anything else they cannot decode.
  */
-export function isDecodable(bytes: Uint8Array): boolean {
+export async function decodeImage(bytes: Uint8Array, maxPixels: number, output?: PixelOutput): Promise<Pixels> {
   const type = sniffRasterType(bytes);
-  if (!type) return false;
-  const probe =
-    '<svg xmlns="http://www.w3.org/2000/svg" width="4" height="4">' +
-    `<image width="4" height="4" preserveAspectRatio="none" href="${dataUrl(bytes, type)}"/></svg>`;
-  try {
-    const alpha = rasterise(probe, (image) => image.pixels).filter((_, i) => i % 4 === 3);
-    return alpha.some((a) => a !== 0);
-  } catch {
-    return false;
-  }
-}
-
-/** Image bytes as a base64 `data:` URL, for embedding in an SVG or a satori `<img>` without fetching. */
-export function dataUrl(bytes: Uint8Array, type: RasterType | 'image/svg+xml'): string {
-  return `data:${type};base64,${base64(bytes)}`;
-}
-
-/** UTF-8 text (SVG) as a base64 `data:` URL. */
-export function svgDataUrl(svg: string): string {
-  return dataUrl(new TextEncoder().encode(svg), 'image/svg+xml');
-}
-
-function base64(bytes: Uint8Array): string {
-  // btoa wants a binary string; build it in chunks so large backgrounds don't overflow the
-  // argument limit of String.fromCharCode.
-  let binary = '';
-  const CHUNK = 0x8000;
-  for (let i = 0; i < bytes.length; i += CHUNK) binary += String.fromCharCode(...bytes.subarray(i, i + CHUNK));
-  return btoa(binary);
+  if (type === 'image/jpeg') return decodeJpeg(bytes, { maxPixels, output });
+  if (type === 'image/png') return decodePng(bytes, { maxPixels, output });
+  throw new ImageError('unreadable', 'neither a JPEG nor a PNG');
 }

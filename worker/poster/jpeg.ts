@@ -1,21 +1,11 @@
-import { decode } from 'jpeg-js';
 import type { Pixels } from './engines';
+import { AAN_SCALE, ZIGZAG } from './jpeg-tables';
 
-// JPEG in plain JavaScript, both ways, so that no codec needs a wasm instance: emscripten's
-// mozjpeg builds reserve 16 MB of linear memory each, which never shrinks.
-// - Encoding is our own baseline encoder (JFIF, YCbCr 4:2:0, the Annex K quantisation and Huffman
-//   tables): mozjpeg always runs trellis quantisation, which made it half of every poster
-//   render; this encoder does the plain libjpeg work in about a third of the time.
-// - Decoding is jpeg-js; backgrounds are decoded once and cached (see background.ts).
-
-/**
- * Decodes JPEG bytes (baseline or progressive, YCbCr, grey or CMYK) to opaque RGBA.
- * @throws when the bytes are not a JPEG jpeg-js can read.
- */
-export function decodeJpeg(bytes: Uint8Array): Pixels {
-  const image = decode(bytes, { useTArray: true, formatAsRGBA: true });
-  return { pixels: image.data, width: image.width, height: image.height };
-}
+// JPEG encoding in plain JavaScript, so that no codec needs a wasm instance (emscripten's mozjpeg
+// builds reserve 16 MB of linear memory each, which never shrinks): our own baseline encoder
+// (JFIF, YCbCr 4:2:0, the Annex K quantisation and Huffman tables). mozjpeg always runs trellis
+// quantisation, which made it half of every poster render; this does the plain libjpeg work in
+// about a third of the time. Decoding is jpeg-decoder.ts.
 
 /** Luminance and chrominance quantisation tables of ITU T.81 Annex K, in natural (row-major) order. */
 const BASE_QUANT = [
@@ -28,12 +18,6 @@ const BASE_QUANT = [
     99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99, 99,
   ],
 ];
-
-/** zigzag[k] = natural index of the k-th coefficient in zigzag order. */
-const ZIGZAG = Uint8Array.from([
-  0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5, 12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28, 35, 42, 49, 56, 57, 50, 43, 36, 29, 22,
-  15, 23, 30, 37, 44, 51, 58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
-]);
 
 /** ZIGZAG as offsets into a block whose rows are 8 or 16 samples apart. */
 const ZIGZAG_8 = ZIGZAG;
@@ -59,21 +43,100 @@ const AC_CHROMA: HuffmanSpec = {
   ),
 };
 
-/** AAN DCT output scale per frequency (libjpeg's jfdctflt.c), folded into the quantisation divisors. */
-const AAN_SCALE = [1, 1.387039845, 1.306562965, 1.175875602, 1, 0.785694958, 0.5411961, 0.275899379];
+/**
+ * A picture's MCUs (16×16 pixels each, row by row) entropy-coded one by one at `quality`: with a
+ * restart marker after every MCU each is coded on its own (predictions start over), so the bytes
+ * of any MCU whose pixels did not change can be copied into another JPEG of the same size and
+ * quality. MCU `i` is `bytes[offsets[i]..offsets[i + 1]]`.
+ */
+export interface EncodedMcus {
+  width: number;
+  height: number;
+  quality: number;
+  offsets: Uint32Array;
+  bytes: Uint8Array;
+}
+
+/** Which MCUs of a picture changed since its {@link EncodedMcus} were made (1 = encode again), row by row. */
+export type DirtyMcus = Uint8Array;
 
 /**
- * Encodes opaque RGBA pixels (alpha ignored) as a baseline JPEG.
+ * Encodes opaque RGBA pixels (alpha ignored) as a baseline JPEG, one restart interval per MCU.
+ * With `reuse`, the MCUs not marked dirty are copied from it instead of encoded, which must then
+ * be of these pixels' size and this quality.
  * @param quality 1–100, libjpeg's scaling of the Annex K tables, clamped to baseline's 8-bit values.
  */
-export function encodeJpeg({ pixels, width, height }: Pixels, quality: number): Uint8Array {
+export function encodeJpeg({ pixels, width, height }: Pixels, quality: number, reuse?: { mcus: EncodedMcus; dirty: DirtyMcus }): Uint8Array {
+  if (reuse && (reuse.mcus.width !== width || reuse.mcus.height !== height || reuse.mcus.quality !== quality))
+    throw new Error('poster: cached MCUs are of another size or quality');
   const quant = BASE_QUANT.map((base) => scaleQuant(base, quality));
-  const out = new ByteWriter((width * height) >> 2);
+  const out = new ByteWriter(reuse ? reuse.mcus.bytes.length + 4096 : (width * height) >> 2);
   writeHeaders(out, width, height, quant);
   const scan = new ScanEncoder(out, quant);
-  scan.encode(pixels, width, height);
+  const columns = Math.ceil(width / 16);
+  const count = columns * Math.ceil(height / 16);
+  for (let i = 0; i < count; i++) {
+    // RSTn after each MCU but the last, n counting 0–7.
+    if (i > 0) out.bytes(0xff, 0xd0 + ((i - 1) & 7));
+    if (reuse && !reuse.dirty[i]) out.append(reuse.mcus.bytes.subarray(reuse.mcus.offsets[i], reuse.mcus.offsets[i + 1]));
+    else scan.mcu(pixels, width, height, (i % columns) * 16, Math.floor(i / columns) * 16);
+  }
   out.bytes(0xff, 0xd9);
   return out.result();
+}
+
+/** Every MCU of a picture coded on its own, for {@link encodeJpeg}'s `reuse`. */
+export function encodeMcus({ pixels, width, height }: Pixels, quality: number): EncodedMcus {
+  const out = new ByteWriter((width * height) >> 3);
+  const scan = new ScanEncoder(
+    out,
+    BASE_QUANT.map((base) => scaleQuant(base, quality)),
+  );
+  const columns = Math.ceil(width / 16);
+  const count = columns * Math.ceil(height / 16);
+  const offsets = new Uint32Array(count + 1);
+  for (let i = 0; i < count; i++) {
+    scan.mcu(pixels, width, height, (i % columns) * 16, Math.floor(i / columns) * 16);
+    offsets[i + 1] = out.pos;
+  }
+  return { width, height, quality, offsets, bytes: out.result() };
+}
+
+/** A fresh dirty map for a picture: nothing dirty yet. */
+export function cleanMcus(width: number, height: number): DirtyMcus {
+  return new Uint8Array(Math.ceil(width / 16) * Math.ceil(height / 16));
+}
+
+// "MCU1". Coded MCUs are only valid under the tables and sampling this encoder writes: change
+// the magic whenever those change, so stored ones are coded again.
+const MCU_MAGIC = 0x4d435531;
+
+/** {@link EncodedMcus} as bytes to store: a 16-byte header, the offsets (little-endian), the coded MCUs. */
+export function serializeMcus(m: EncodedMcus): Uint8Array {
+  const out = new Uint8Array(16 + m.offsets.byteLength + m.bytes.byteLength);
+  const view = new DataView(out.buffer);
+  view.setUint32(0, MCU_MAGIC);
+  view.setUint16(4, m.width);
+  view.setUint16(6, m.height);
+  view.setUint32(8, m.quality);
+  view.setUint32(12, m.offsets.length);
+  new Uint32Array(out.buffer, 16, m.offsets.length).set(m.offsets);
+  out.set(m.bytes, 16 + m.offsets.byteLength);
+  return out;
+}
+
+/** Reads what {@link serializeMcus} wrote; null for anything else (a truncated or foreign object). */
+export function parseMcus(b: Uint8Array): EncodedMcus | null {
+  if (b.byteLength < 16 || b.byteOffset % 4) return null;
+  const view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  const width = view.getUint16(4);
+  const height = view.getUint16(6);
+  const count = view.getUint32(12);
+  if (view.getUint32(0) !== MCU_MAGIC || count !== Math.ceil(width / 16) * Math.ceil(height / 16) + 1 || b.byteLength < 16 + count * 4) return null;
+  const offsets = new Uint32Array(b.buffer, b.byteOffset + 16, count);
+  const bytes = b.subarray(16 + count * 4);
+  if (offsets[0] !== 0 || offsets[count - 1] !== bytes.byteLength) return null;
+  return { width, height, quality: view.getUint32(8), offsets, bytes };
 }
 
 function hex(s: string): number[] {
@@ -113,6 +176,12 @@ class ByteWriter {
     this.bytes(v >> 8, v & 0xff);
   }
 
+  append(chunk: Uint8Array): void {
+    this.reserve(chunk.length);
+    this.buf.set(chunk, this.pos);
+    this.pos += chunk.length;
+  }
+
   result(): Uint8Array {
     return this.buf.slice(0, this.pos);
   }
@@ -144,6 +213,8 @@ function writeHeaders(out: ByteWriter, width: number, height: number, quant: Uin
     out.u16(3 + 16 + spec.symbols.length);
     out.bytes(id, ...spec.counts, ...spec.symbols);
   }
+  // DRI: a restart interval of one MCU (see EncodedMcus).
+  out.bytes(0xff, 0xdd, 0, 4, 0, 1);
   // SOS: the three components in one interleaved scan, full spectrum.
   out.bytes(0xff, 0xda);
   out.u16(12);
@@ -172,6 +243,8 @@ class ScanEncoder {
   private readonly y = new Float32Array(256);
   private readonly cb = new Float32Array(64);
   private readonly cr = new Float32Array(64);
+  /** Whether the last MCU sampled is grey throughout (no chroma to code). */
+  private grey = false;
   private bitBuf = 0;
   private bitCount = 0;
 
@@ -184,16 +257,22 @@ class ScanEncoder {
     this.divisors = quant.map((table) => Float32Array.from(ZIGZAG, (n) => 1 / (table[n] * 8 * AAN_SCALE[n >> 3] * AAN_SCALE[n & 7])));
   }
 
-  encode(pixels: Uint8Array, width: number, height: number): void {
-    const predictors = [0, 0, 0];
-    for (let my = 0; my < height; my += 16) {
-      for (let mx = 0; mx < width; mx += 16) {
-        this.sampleMcu(pixels, width, height, mx, my);
-        // The four luma blocks are coded in place in the 16×16 samples (row stride 16).
-        for (let b = 0; b < 4; b++) predictors[0] = this.codeBlock(this.y, (b >> 1) * 128 + (b & 1) * 8, 16, 0, predictors[0]);
-        predictors[1] = this.codeBlock(this.cb, 0, 8, 1, predictors[1]);
-        predictors[2] = this.codeBlock(this.cr, 0, 8, 1, predictors[2]);
+  /** Codes the MCU at (mx, my) as a restart interval of its own: predictions from 0, last byte padded. */
+  mcu(pixels: Uint8Array, width: number, height: number, mx: number, my: number): void {
+    this.sampleMcu(pixels, width, height, mx, my);
+    // The four luma blocks are coded in place in the 16×16 samples (row stride 16).
+    let dc = 0;
+    for (let b = 0; b < 4; b++) dc = this.codeBlock(this.y, (b >> 1) * 128 + (b & 1) * 8, 16, 0, dc);
+    if (this.grey) {
+      // Grey pixels have no chroma: each chroma block is a DC of 0 and end-of-block, as the DCT
+      // would find (the QR code, black and white text).
+      for (let c = 0; c < 2; c++) {
+        this.putCode(this.dc[1][0]);
+        this.putCode(this.ac[1][0]);
       }
+    } else {
+      this.codeBlock(this.cb, 0, 8, 1, 0);
+      this.codeBlock(this.cr, 0, 8, 1, 0);
     }
     // Pad the last byte with 1-bits (T.81 F.1.2.3).
     if (this.bitCount > 0) this.putBits((1 << (8 - this.bitCount)) - 1, 8 - this.bitCount);
@@ -204,6 +283,7 @@ class ScanEncoder {
     const { y, cb, cr } = this;
     cb.fill(0);
     cr.fill(0);
+    let grey = true;
     for (let r = 0; r < 16; r++) {
       const row = Math.min(my + r, height - 1) * width;
       for (let c = 0; c < 16; c++) {
@@ -211,12 +291,15 @@ class ScanEncoder {
         const red = pixels[i];
         const green = pixels[i + 1];
         const blue = pixels[i + 2];
+        grey &&= red === green && green === blue;
         y[r * 16 + c] = 0.299 * red + 0.587 * green + 0.114 * blue - 128;
         const k = (r >> 1) * 8 + (c >> 1);
         cb[k] += -0.168736 * red - 0.331264 * green + 0.5 * blue;
         cr[k] += 0.5 * red - 0.418688 * green - 0.081312 * blue;
       }
     }
+    this.grey = grey;
+    if (grey) return;
     for (let k = 0; k < 64; k++) {
       cb[k] *= 0.25;
       cr[k] *= 0.25;
@@ -294,49 +377,49 @@ function magnitude(v: number): number {
  * libjpeg's jfdctflt.c (output scaled by 8 × AAN_SCALE).
  */
 function fdct(d: Float32Array, base: number, stride: number): void {
-  for (let row = 0; row < 8; row++) pass(d, base + row * stride, 1);
-  for (let col = 0; col < 8; col++) pass(d, base + col, stride);
-}
+  // The eight rows, then the eight columns, in one loop: one function that runs hot from the first
+  // poster (a fresh isolate interprets short functions called 16 times per block slowly).
+  for (let pass = 0; pass < 16; pass++) {
+    const o = pass < 8 ? base + pass * stride : base + pass - 8;
+    const s = pass < 8 ? 1 : stride;
+    const i1 = o + s;
+    const i2 = i1 + s;
+    const i3 = i2 + s;
+    const i4 = i3 + s;
+    const i5 = i4 + s;
+    const i6 = i5 + s;
+    const i7 = i6 + s;
+    const tmp0 = d[o] + d[i7];
+    const tmp7 = d[o] - d[i7];
+    const tmp1 = d[i1] + d[i6];
+    const tmp6 = d[i1] - d[i6];
+    const tmp2 = d[i2] + d[i5];
+    const tmp5 = d[i2] - d[i5];
+    const tmp3 = d[i3] + d[i4];
+    const tmp4 = d[i3] - d[i4];
 
-function pass(d: Float32Array, o: number, s: number): void {
-  const i0 = o,
-    i1 = o + s,
-    i2 = o + 2 * s,
-    i3 = o + 3 * s,
-    i4 = o + 4 * s,
-    i5 = o + 5 * s,
-    i6 = o + 6 * s,
-    i7 = o + 7 * s;
-  const tmp0 = d[i0] + d[i7];
-  const tmp7 = d[i0] - d[i7];
-  const tmp1 = d[i1] + d[i6];
-  const tmp6 = d[i1] - d[i6];
-  const tmp2 = d[i2] + d[i5];
-  const tmp5 = d[i2] - d[i5];
-  const tmp3 = d[i3] + d[i4];
-  const tmp4 = d[i3] - d[i4];
+    const tmp10 = tmp0 + tmp3;
+    const tmp13 = tmp0 - tmp3;
+    const tmp11 = tmp1 + tmp2;
+    const tmp12 = tmp1 - tmp2;
+    d[o] = tmp10 + tmp11;
+    d[i4] = tmp10 - tmp11;
+    const z1 = (tmp12 + tmp13) * Math.SQRT1_2;
+    d[i2] = tmp13 + z1;
+    d[i6] = tmp13 - z1;
 
-  const tmp10 = tmp0 + tmp3;
-  const tmp13 = tmp0 - tmp3;
-  const tmp11 = tmp1 + tmp2;
-  const tmp12 = tmp1 - tmp2;
-  d[i0] = tmp10 + tmp11;
-  d[i4] = tmp10 - tmp11;
-  const z1 = (tmp12 + tmp13) * Math.SQRT1_2;
-  d[i2] = tmp13 + z1;
-  d[i6] = tmp13 - z1;
-
-  const t10 = tmp4 + tmp5;
-  const t11 = tmp5 + tmp6;
-  const t12 = tmp6 + tmp7;
-  const z5 = (t10 - t12) * 0.382683433;
-  const z2 = 0.5411961 * t10 + z5;
-  const z4 = 1.306562965 * t12 + z5;
-  const z3 = t11 * Math.SQRT1_2;
-  const z11 = tmp7 + z3;
-  const z13 = tmp7 - z3;
-  d[i5] = z13 + z2;
-  d[i3] = z13 - z2;
-  d[i1] = z11 + z4;
-  d[i7] = z11 - z4;
+    const t10 = tmp4 + tmp5;
+    const t11 = tmp5 + tmp6;
+    const t12 = tmp6 + tmp7;
+    const z5 = (t10 - t12) * 0.382683433;
+    const z2 = 0.5411961 * t10 + z5;
+    const z4 = 1.306562965 * t12 + z5;
+    const z3 = t11 * Math.SQRT1_2;
+    const z11 = tmp7 + z3;
+    const z13 = tmp7 - z3;
+    d[i5] = z13 + z2;
+    d[i3] = z13 - z2;
+    d[i1] = z11 + z4;
+    d[i7] = z11 - z4;
+  }
 }

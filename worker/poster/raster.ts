@@ -31,6 +31,8 @@ export function rasterisePixels(svg: string): Pixels {
 export interface Layer extends Pixels {
   x: number;
   y: number;
+  /** Every pixel has alpha 255 (e.g. the QR code): painted by copying rows. */
+  opaque?: boolean;
 }
 
 /**
@@ -53,21 +55,35 @@ export function saveBox(canvas: Pixels, box: Layer): () => void {
 
 /**
  * Paints a premultiplied-alpha layer over an opaque image, in place, clipped to the image:
- * dst = src + dst × (1 − srcAlpha), the Porter-Duff "over" for premultiplied colour.
+ * dst = src + dst × (1 − srcAlpha), the Porter-Duff "over" for premultiplied colour. With `touched`,
+ * marks there the 16×16 block of every pixel it changes (for the JPEG encoder's MCU reuse).
  */
-export function paintOver(dst: Pixels, src: Layer): void {
+export function paintOver(dst: Pixels, src: Layer, touched?: Uint8Array): void {
   const d = dst.pixels;
   const s = src.pixels;
   const left = Math.max(0, -src.x);
   const right = Math.min(src.width, dst.width - src.x);
   const top = Math.max(0, -src.y);
   const bottom = Math.min(src.height, dst.height - src.y);
+  const blocksPerRow = Math.ceil(dst.width / 16);
+  if (right <= left || bottom <= top) return;
+  if (src.opaque) {
+    for (let row = top; row < bottom; row++) {
+      const from = (row * src.width + left) * 4;
+      d.set(s.subarray(from, from + (right - left) * 4), ((src.y + row) * dst.width + src.x + left) * 4);
+      if (touched)
+        touched.fill(1, ((src.y + row) >> 4) * blocksPerRow + ((src.x + left) >> 4), ((src.y + row) >> 4) * blocksPerRow + ((src.x + right - 1) >> 4) + 1);
+    }
+    return;
+  }
   for (let row = top; row < bottom; row++) {
-    let i = ((src.y + row) * dst.width + src.x + left) * 4;
-    const end = (row * src.width + right) * 4;
-    for (let j = (row * src.width + left) * 4; j < end; i += 4, j += 4) {
+    const blockRow = ((src.y + row) >> 4) * blocksPerRow;
+    for (let col = left; col < right; col++) {
+      const j = (row * src.width + col) * 4;
       const alpha = s[j + 3];
       if (alpha === 0) continue;
+      const i = ((src.y + row) * dst.width + src.x + col) * 4;
+      if (touched) touched[blockRow + ((src.x + col) >> 4)] = 1;
       if (alpha === 255) {
         d[i] = s[j];
         d[i + 1] = s[j + 1];

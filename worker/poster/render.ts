@@ -1,8 +1,9 @@
 import satori from 'satori/standalone';
+import { coverResize } from './cover';
 import { ensureLayoutEngine, ensureRasterEngine, type Pixels } from './engines';
-import { fitText, missingGlyphs, POSTER_FONT_FAMILY, POSTER_FONTS } from './fonts';
-import { DEFAULT_AVATAR_SVG, dataUrl, isDecodable, sniffRasterType, svgDataUrl } from './images';
-import { encodeJpeg } from './jpeg';
+import { fitText, fontsFor, lineWidth, missingGlyphs, POSTER_FONT_FAMILY } from './fonts';
+import { DEFAULT_AVATAR_SHAPES, decodeImage } from './images';
+import { cleanMcus, type DirtyMcus, type EncodedMcus, encodeJpeg, encodeMcus } from './jpeg';
 import { DEFAULT_LAYOUT, type PosterLayout, TEXT_LINE_HEIGHT } from './layout';
 import { encodePng } from './png';
 import { qrPixels, qrSvg } from './qr';
@@ -18,6 +19,11 @@ export interface PosterInput {
    * poster is encoded and put back before `renderPoster` returns, so a cached copy can be passed.
    */
   background: Pixels;
+  /**
+   * The background's MCUs already encoded ({@link encodeBackground}): the poster then encodes only
+   * the MCUs its avatar, QR code and texts cover, and copies the rest.
+   */
+  backgroundMcus?: EncodedMcus | null;
   /** The fan's JPG/PNG avatar; `null` or undecodable bytes draw the bundled default avatar. */
   avatar: Uint8Array | null;
   /** Chinese + emoji; whitespace is collapsed, glyphs no bundled font has are dropped, cut with "…". */
@@ -45,15 +51,13 @@ export const MAX_JPEG_BYTES = 300 * 1024;
 // JPEG quality steps: 80 keeps text and QR edges clean and lands around 100 KB on a photo;
 // the lower steps only run for backgrounds noisy enough to blow the budget.
 const JPEG_QUALITIES = [80, 65, 50, 35];
-
-const DEFAULT_AVATAR_URL = svgDataUrl(DEFAULT_AVATAR_SVG);
-
-/** Satori element tree as plain objects (satori's JSX shape), so no JSX runtime is needed. */
-type Node = { type: string; props: Record<string, unknown> };
-const el = (type: string, style: Record<string, unknown>, props: Record<string, unknown> = {}): Node => ({
-  type,
-  props: { ...props, style },
-});
+/** Room a background's own JPEG leaves for what posters add to it, when its quality is chosen. */
+const LAYER_ALLOWANCE = 24 * 1024;
+/**
+ * Pixels a fan's avatar may have. WeChat serves 132×132 or 640×640; anything larger is refused
+ * before decoding, and the default avatar is drawn.
+ */
+export const MAX_AVATAR_PIXELS = 1024 * 1024;
 
 /** One line of text as the layout places it: top-left corner, box width, size, colour. */
 export interface TextBox {
@@ -63,6 +67,13 @@ export interface TextBox {
   fontSize: number;
   color: string;
 }
+
+/** Satori element tree as plain objects (satori's JSX shape), so no JSX runtime is needed. */
+type Node = { type: string; props: Record<string, unknown> };
+const el = (type: string, style: Record<string, unknown>, props: Record<string, unknown> = {}): Node => ({
+  type,
+  props: { ...props, style },
+});
 
 /** Text laid out by satori: an SVG of the lines' box plus `margin` px all round. */
 export interface TextSvg {
@@ -83,7 +94,11 @@ export async function renderTextSvg(text: string | readonly string[], box: TextB
   const lines = typeof text === 'string' ? [fitText(text, box.fontSize, box.width)] : text;
   const margin = Math.ceil(box.fontSize / 2);
   const lineHeight = box.fontSize * TEXT_LINE_HEIGHT;
-  const width = box.width + 2 * margin;
+  // As wide as the widest line (advances without kerning never underestimate), not the whole box:
+  // resvg and the painting cost by area.
+  const widest = Math.max(...lines.map((line) => lineWidth(line, box.fontSize)));
+  const textWidth = Math.ceil(Math.min(box.width, widest));
+  const width = textWidth + 2 * margin;
   const height = Math.ceil(lineHeight * lines.length) + 2 * margin;
   const children = lines.map((line, i) =>
     el(
@@ -92,7 +107,7 @@ export async function renderTextSvg(text: string | readonly string[], box: TextB
         position: 'absolute',
         left: margin,
         top: margin + i * lineHeight,
-        width: box.width,
+        width: textWidth,
         fontSize: box.fontSize,
         lineHeight: TEXT_LINE_HEIGHT,
         color: box.color,
@@ -103,7 +118,7 @@ export async function renderTextSvg(text: string | readonly string[], box: TextB
   );
   const root = el('div', { display: 'flex', position: 'relative', width, height, fontFamily: POSTER_FONT_FAMILY }, { children });
   try {
-    return { svg: await satori(root, { width, height, fonts: POSTER_FONTS }), width, height, margin };
+    return { svg: await satori(root, { width, height, fonts: fontsFor(lines.join('')) }), width, height, margin };
   } catch (cause) {
     throw new Error(`poster: satori could not lay out "${text}": ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
   }
@@ -124,27 +139,60 @@ export async function renderPosterPixels(input: PosterInput): Promise<Pixels> {
 /**
  * The layers to paint on the background, in order. Each element is rasterised on its own box
  * only, because resvg's cost (and the wasm memory it keeps) grows with the canvas it draws on;
- * the QR code needs no rasteriser at all.
+ * the QR code and a fan's avatar need no rasteriser at all.
  */
 async function compose(input: PosterInput): Promise<Layer[]> {
-  // The avatar probe and every layer need resvg; the texts need yoga.
+  // The avatar and every text layer need resvg; the texts need yoga.
   await Promise.all([ensureLayoutEngine(), ensureRasterEngine()]);
   const layout = input.layout ?? DEFAULT_LAYOUT;
   const nickname = { ...layout.nickname, width: layout.nickname.maxWidth };
   const texts = await Promise.all([textLayer(input.nickname, nickname), ruleLayer(input.rule, layout.rule)]);
-  const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y };
-  return [avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
+  const qr = { ...qrPixels(input.qrContent, layout.qr.size), x: layout.qr.x, y: layout.qr.y, opaque: true };
+  return [await avatarLayer(input.avatar, layout.avatar), qr, ...texts.filter((text) => text !== null)];
 }
 
 /** The round avatar at its box, `object-fit: cover`; the default avatar for missing or undecodable bytes. */
-function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['avatar']): Layer {
-  const href = bytes && isDecodable(bytes) ? dataUrl(bytes, sniffRasterType(bytes)!) : DEFAULT_AVATAR_URL;
-  const r = size / 2;
-  const svg =
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}">` +
-    `<clipPath id="round"><circle cx="${r}" cy="${r}" r="${r}"/></clipPath>` +
-    `<image width="${size}" height="${size}" preserveAspectRatio="xMidYMid slice" clip-path="url(#round)" href="${href}"/></svg>`;
-  return { ...rasterisePixels(svg), x, y };
+async function avatarLayer(bytes: Uint8Array | null, { x, y, size }: PosterLayout['avatar']): Promise<Layer> {
+  const own = bytes && (await decodedAvatar(bytes));
+  if (own) return { ...roundCrop(coverResize(own, size, size)), x, y };
+  let fallback = defaultAvatars.get(size);
+  if (!fallback) {
+    // The shapes drawn straight into the round clip, scaled to the box (no nested SVG image to parse).
+    const svg =
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${size}" height="${size}" viewBox="0 0 132 132">` +
+      `<clipPath id="round"><circle cx="66" cy="66" r="66"/></clipPath><g clip-path="url(#round)">${DEFAULT_AVATAR_SHAPES}</g></svg>`;
+    fallback = rasterisePixels(svg);
+    defaultAvatars.set(size, fallback);
+  }
+  return { ...fallback, x, y };
+}
+
+/** The default avatar rasterised per size (layers are only read), so most renders skip resvg for it. */
+const defaultAvatars = new Map<number, Pixels>();
+
+/** The avatar's pixels, or null when they do not decode or exceed {@link MAX_AVATAR_PIXELS}. */
+async function decodedAvatar(bytes: Uint8Array): Promise<Pixels | null> {
+  try {
+    return await decodeImage(bytes, MAX_AVATAR_PIXELS);
+  } catch {
+    return null;
+  }
+}
+
+/** Opaque square pixels cut to a circle, as premultiplied RGBA with an anti-aliased edge. */
+function roundCrop(square: Pixels): Pixels {
+  const { pixels, width } = square;
+  const r = width / 2;
+  for (let py = 0; py < width; py++) {
+    for (let px = 0; px < width; px++) {
+      // Coverage of the pixel by the disc, from its centre's distance to the edge.
+      const coverage = Math.min(1, Math.max(0, r - Math.hypot(px + 0.5 - r, py + 0.5 - r) + 0.5));
+      if (coverage === 1) continue;
+      const i = (py * width + px) * 4;
+      for (let c = 0; c < 4; c++) pixels[i + c] = Math.round(pixels[i + c] * coverage);
+    }
+  }
+  return square;
 }
 
 /** A text line rasterised at its box, or `null` when nothing of it is drawable. */
@@ -177,22 +225,47 @@ export async function renderPoster(input: PosterInput): Promise<RenderedImage> {
   // render sees the painted pixels.
   const putBack = layers.map((layer) => saveBox(background, layer));
   try {
-    for (const layer of layers) paintOver(background, layer);
-    return encode(background, input.format ?? 'jpeg');
+    const painted = cleanMcus(background.width, background.height);
+    for (const layer of layers) paintOver(background, layer, painted);
+    if (input.format === 'png') return { bytes: encodePng(background), contentType: 'image/png', width: background.width, height: background.height };
+    return encodeWithin(background, painted, input.backgroundMcus ?? null);
   } finally {
     for (const restore of putBack) restore();
   }
 }
 
-function encode(canvas: Pixels, format: 'jpeg' | 'png'): RenderedImage {
+/**
+ * The poster as a JPEG within the size budget: from the background's encoded MCUs when they
+ * match, encoding only the MCUs the layers painted; otherwise, or when that is over budget, whole
+ * at each lower quality in turn.
+ */
+function encodeWithin(canvas: Pixels, painted: DirtyMcus, mcus: EncodedMcus | null): RenderedImage {
   const { width, height } = canvas;
-  if (format === 'png') return { bytes: encodePng(canvas), contentType: 'image/png', width, height };
+  const image = (bytes: Uint8Array): RenderedImage => ({ bytes, contentType: 'image/jpeg', width, height });
   let bytes: Uint8Array = new Uint8Array();
+  if (mcus && mcus.width === width && mcus.height === height) {
+    bytes = encodeJpeg(canvas, mcus.quality, { mcus, dirty: painted });
+    if (bytes.byteLength <= MAX_JPEG_BYTES) return image(bytes);
+  }
   for (const quality of JPEG_QUALITIES) {
+    if (mcus && quality >= mcus.quality) continue;
     bytes = encodeJpeg(canvas, quality);
     if (bytes.byteLength <= MAX_JPEG_BYTES) break;
   }
-  return { bytes, contentType: 'image/jpeg', width, height };
+  return image(bytes);
+}
+
+/**
+ * A background's MCUs encoded once for all its posters (see {@link PosterInput.backgroundMcus}),
+ * at the first quality step whose JPEG leaves room for the layers within the size budget.
+ */
+export function encodeBackground(background: Pixels): EncodedMcus {
+  let mcus = encodeMcus(background, JPEG_QUALITIES[0]);
+  for (const quality of JPEG_QUALITIES.slice(1)) {
+    if (mcus.bytes.byteLength + 2 * mcus.offsets.length <= MAX_JPEG_BYTES - LAYER_ALLOWANCE) break;
+    mcus = encodeMcus(background, quality);
+  }
+  return mcus;
 }
 
 /**

@@ -7,22 +7,66 @@ export interface FontMetrics {
 }
 
 /**
- * Reads code-point coverage (`cmap` formats 4 and 12, which the bundled Noto fonts use) and
- * advance widths (`hmtx`) from a WOFF 1.0 font. Synchronous on purpose, so `missingGlyphs` can be
- * a plain predicate; `inflateSync` comes with workerd's `nodejs_compat`.
+ * The WOFF 1.0 font as the plain sfnt (TrueType/OpenType) file it wraps: each table inflated
+ * natively (`inflateSync` comes with workerd's `nodejs_compat`), checksums kept as stored.
+ * Satori would otherwise inflate the WOFF in JavaScript on a fresh isolate's first poster, which
+ * costs about as much as the rest of its font parsing together.
  */
-export function readWoffMetrics(font: ArrayBuffer): FontMetrics {
-  const bytes = new Uint8Array(font);
-  const head = view(woffTable(bytes, 'head'));
-  const hhea = view(woffTable(bytes, 'hhea'));
-  const hmtx = view(woffTable(bytes, 'hmtx'));
+export function woffToSfnt(woff: ArrayBuffer): ArrayBuffer {
+  const bytes = new Uint8Array(woff);
+  const dir = new DataView(woff);
+  if (dir.getUint32(0) !== 0x774f4646) throw new Error('poster font: not a WOFF 1.0 file');
+  const count = dir.getUint16(12);
+  const tables = Array.from({ length: count }, (_, i) => {
+    const entry = 44 + i * 20;
+    const offset = dir.getUint32(entry + 4);
+    const compressed = dir.getUint32(entry + 8);
+    const original = dir.getUint32(entry + 12);
+    const stored = bytes.subarray(offset, offset + compressed);
+    // WOFF stores a table uncompressed when zlib would not make it smaller.
+    const data = compressed < original ? new Uint8Array(inflateSync(stored)) : stored;
+    return { tag: dir.getUint32(entry), checksum: dir.getUint32(entry + 16), data };
+  });
+  const padded = (length: number) => (length + 3) & ~3;
+  const headerBytes = 12 + 16 * count;
+  const sfnt = new Uint8Array(tables.reduce((size, t) => size + padded(t.data.byteLength), headerBytes));
+  const out = new DataView(sfnt.buffer);
+  out.setUint32(0, dir.getUint32(4)); // the flavour: TrueType or CFF outlines
+  out.setUint16(4, count);
+  // searchRange, entrySelector and rangeShift describe a binary search over the table records.
+  const power = 2 ** Math.floor(Math.log2(count));
+  out.setUint16(6, power * 16);
+  out.setUint16(8, Math.log2(power));
+  out.setUint16(10, count * 16 - power * 16);
+  let position = headerBytes;
+  tables.forEach((table, i) => {
+    const record = 12 + 16 * i;
+    out.setUint32(record, table.tag);
+    out.setUint32(record + 4, table.checksum);
+    out.setUint32(record + 8, position);
+    out.setUint32(record + 12, table.data.byteLength);
+    sfnt.set(table.data, position);
+    position += padded(table.data.byteLength);
+  });
+  return sfnt.buffer;
+}
+
+/**
+ * Reads code-point coverage (`cmap` formats 4 and 12, which the bundled Noto fonts use) and
+ * advance widths (`hmtx`) from an sfnt font (see {@link woffToSfnt}). Synchronous on purpose, so
+ * `missingGlyphs` can be a plain predicate.
+ */
+export function readFontMetrics(font: ArrayBuffer): FontMetrics {
+  const head = sfntTable(font, 'head');
+  const hhea = sfntTable(font, 'hhea');
+  const hmtx = sfntTable(font, 'hmtx');
   const unitsPerEm = head.getUint16(18);
   const longMetrics = hhea.getUint16(34);
   // Glyphs past the last long metric share its advance (monospaced tails).
   const advanceOf = (glyph: number) => hmtx.getUint16(Math.min(glyph, longMetrics - 1) * 4);
 
   const advances = new Map<number, number>();
-  forEachMapping(view(woffTable(bytes, 'cmap')), (cp, glyph) => {
+  forEachMapping(sfntTable(font, 'cmap'), (cp, glyph) => {
     // Glyph 0 is .notdef: mapped to it means "drawn as tofu".
     if (glyph !== 0 && !advances.has(cp)) advances.set(cp, advanceOf(glyph));
   });
@@ -30,25 +74,15 @@ export function readWoffMetrics(font: ArrayBuffer): FontMetrics {
   return { unitsPerEm, advances };
 }
 
-function view(table: Uint8Array): DataView {
-  return new DataView(table.buffer, table.byteOffset, table.byteLength);
-}
-
-function woffTable(bytes: Uint8Array, tag: string): Uint8Array {
-  const dir = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  if (dir.getUint32(0) !== 0x774f4646) throw new Error('poster font: not a WOFF 1.0 file');
-  const tables = dir.getUint16(12);
+function sfntTable(font: ArrayBuffer, tag: string): DataView {
+  const dir = new DataView(font);
+  const tables = dir.getUint16(4);
   for (let i = 0; i < tables; i++) {
-    const entry = 44 + i * 20;
-    if (String.fromCharCode(...bytes.subarray(entry, entry + 4)) !== tag) continue;
-    const offset = dir.getUint32(entry + 4);
-    const compressed = dir.getUint32(entry + 8);
-    const original = dir.getUint32(entry + 12);
-    const data = bytes.subarray(offset, offset + compressed);
-    // WOFF stores a table uncompressed when zlib would not make it smaller.
-    return compressed < original ? new Uint8Array(inflateSync(data)) : data;
+    const record = 12 + i * 16;
+    if (String.fromCharCode(...new Uint8Array(font, record, 4)) !== tag) continue;
+    return new DataView(font, dir.getUint32(record + 8), dir.getUint32(record + 12));
   }
-  throw new Error(`poster font: WOFF has no ${tag} table`);
+  throw new Error(`poster font: no ${tag} table`);
 }
 
 function forEachMapping(cmap: DataView, visit: (cp: number, glyph: number) => void): void {

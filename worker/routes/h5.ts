@@ -21,6 +21,7 @@ async function asFan(c: Context<AppEnv>, which: FanPage, show: (fan: FanRow) => 
   const admission = await admitFan(c.var.services, which, c.req.query(), fanSession(c), Date.now());
   switch (admission.kind) {
     case 'admitted':
+      c.set('services', c.var.services.forShard(admission.shard));
       return show(admission.fan);
     case 'confirmed':
       keepFanSession(c, admission.session);
@@ -54,10 +55,11 @@ export const h5Routes = new Hono<AppEnv>()
   .post('/claim', async (c) => {
     c.header('cache-control', 'no-store');
     const now = Date.now();
-    const { db, config } = c.var.services;
     // Only a fan already let in (their session cookie) may post; a post never starts WeChat's OAuth.
     const admission = await admitFan(c.var.services, 'claim', { t: c.req.query('t') }, fanSession(c), now);
     if (admission.kind !== 'admitted') return c.html(messagePage('请重新打开领奖页', '登录已过期，请从公众号消息里重新打开领奖页。'), 403);
+    c.set('services', c.var.services.forShard(admission.shard));
+    const { db, config } = c.var.services;
     const { fan } = admission;
     const form = Object.fromEntries([...(await c.req.formData()).entries()].map(([k, v]) => [k, typeof v === 'string' ? v : '']));
     if (!(await isClaimFormToken(config.sessionSecret, form.token ?? '', fan.row.id, now))) {

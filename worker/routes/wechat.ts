@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env';
 import { handleFanPush } from '../campaign/push';
 import { type PushReply, textReply } from '../campaign/push-context';
 import { AppError } from '../errors';
+import { traffic } from '../lib/meter';
 import { completeAuthorization } from '../platform/accounts';
 import { handleComponentEvent } from '../platform/component-events';
 import { claimPush, dedupKey, releasePush } from '../platform/dedup';
@@ -20,9 +21,10 @@ const text = (body: string) => new Response(body, { headers: { 'content-type': '
 export const wechatRoutes = new Hono<AppEnv>()
   /** Authorization-event URL: verify ticket and (un)authorized events. */
   .post('/component', async (c) => {
-    const { db, config, wechat } = c.var.services;
-    const msg = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
-    await handleComponentEvent(db, wechat, msg);
+    const services = c.var.services;
+    const msg = await openPush(services.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    const appid = msg.InfoType === 'component_verify_ticket' ? undefined : msg.AuthorizerAppid;
+    await handleComponentEvent(appid ? await services.forAccount(appid) : services, msg);
     return text('success');
   })
 
@@ -33,9 +35,10 @@ export const wechatRoutes = new Hono<AppEnv>()
   .post('/callback/:appid', async (c) => {
     const appid = c.req.param('appid');
     if (!APPID.test(appid)) throw new AppError('bad_request', 'invalid appid');
-    const services = c.var.services;
+    const msg = await openPush(c.var.services.config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
+    // The account's shard, once the push is known to be WeChat's.
+    const services = await c.var.services.forAccount(appid);
     const { config, db } = services;
-    const msg = await openPush(config.crypto, c.req.query() as PushQuery, await readCappedText(c.req.raw));
     const key = dedupKey(appid, msg);
     // Messages (a keyword sends customer-service messages) are claimed once in D1. Events need no
     // claim: their D1 writes are idempotent and assists/deductions are deduplicated by the
@@ -83,15 +86,22 @@ export const wechatRoutes = new Hono<AppEnv>()
     return text('success');
   })
 
+  /** Benchmark meter (BENCH_ROUTES=1 only): this isolate's D1 and queue traffic so far (lib/meter.ts). */
+  .get('/bench-traffic', (c) => {
+    if (!c.var.services.config.benchRoutes) throw new AppError('not_found', '页面不存在');
+    return c.json(traffic);
+  })
+
   /** Where WeChat sends the operator back after authorizing an account. */
   .get('/authorized', async (c) => {
     const req = c.req.query('req') ?? '';
     const authCode = c.req.query('auth_code') ?? '';
-    const { db, wechat, config } = c.var.services;
+    const services = c.var.services;
+    const { config } = services;
     const back = { href: `${config.adminOrigin}/accounts`, label: '返回后台' };
     if (!req || !authCode) return c.html(messagePage('授权未完成', '缺少授权参数，请回到媒体宝后台重新点击“授权公众号”。', back), 400);
     try {
-      const account = await completeAuthorization(db, wechat, req, authCode);
+      const account = await completeAuthorization(services, req, authCode);
       return c.redirect(`${config.adminOrigin}/accounts?authorized=${encodeURIComponent(account.authorizerAppid)}`, 303);
     } catch (e) {
       if (!(e instanceof AppError)) throw e;

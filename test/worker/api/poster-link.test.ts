@@ -2,9 +2,12 @@
  * The fan's poster link: WeChat's web OAuth back to `/oauth/callback`, which renders the poster.
  * The way there when all goes well is task-e2e.test.ts; this file is what goes wrong and who may not.
  */
+import { env } from 'cloudflare:workers';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeJpeg } from '../../../worker/poster/jpeg-decoder';
+import { DEFAULT_LAYOUT } from '../../../worker/poster/layout';
 import { api, pushTicket, sandbox, uid, worker } from '../helpers';
-import { join, openLink, posterOf, rowOf, setupActivity } from '../task-helpers';
+import { join, openLink, posterOf, rowOf, type Setup, setupActivity } from '../task-helpers';
 
 beforeAll(async () => {
   await pushTicket();
@@ -108,5 +111,42 @@ describe('security', () => {
     expect(replay.status, await replay.clone().text()).toBe(400);
     expect(await replay.text()).toContain('重新打开');
     expect(await rowOf(s.activity.id, fan)).toMatchObject({ nick_name: expect.any(String) });
+  });
+});
+
+/** The avatar's square on the fan's poster, as decoded RGBA. */
+async function posterAvatar(s: Setup, headimgurl: string): Promise<Uint8Array> {
+  const fan = uid('oA');
+  const link = await join(s, fan);
+  // One nickname for every fan, so only the avatar can differ around it.
+  await sandbox('/__sandbox/fans', { appid: s.account.appid, openid: fan, headimgurl, nickname: '同一个昵称' });
+  const poster = await worker(await posterOf(await openLink(link, fan)));
+  const { pixels, width } = decodeJpeg(new Uint8Array(await poster.arrayBuffer()));
+  const { x, y, size } = DEFAULT_LAYOUT.avatar;
+  const out = new Uint8Array(size * size * 4);
+  for (let row = 0; row < size; row++) out.set(pixels.subarray(((y + row) * width + x) * 4, ((y + row) * width + x + size) * 4), row * size * 4);
+  return out;
+}
+
+const differs = (a: Uint8Array, b: Uint8Array) => a.findIndex((v, i) => v !== b[i]) !== -1;
+
+describe('security: the fan’s avatar', () => {
+  it('is fetched from WeChat’s avatar host only: anything else, a redirect off it, an endless body or a pixel bomb draws the default', async () => {
+    const s = await setupActivity();
+    const { elsewhere } = await sandbox<{ elsewhere: string }>('/__sandbox/avatar-requests');
+    const wechat = env.SANDBOX_URL;
+    const fallback = await posterAvatar(s, 'not a url');
+    expect(differs(await posterAvatar(s, `${wechat}/sandbox/avatar/own.png`), fallback)).toBe(true);
+    const hostile = [
+      `${elsewhere}/sandbox/avatar/elsewhere.png`,
+      `${wechat}/__sandbox/avatars/redirect?to=${encodeURIComponent(`${elsewhere}/sandbox/avatar/moved.png`)}`,
+      `${wechat}/__sandbox/avatars/bomb.png`,
+      `${wechat}/__sandbox/avatars/endless.png`,
+    ];
+    for (const url of hostile) expect(differs(await posterAvatar(s, url), fallback), url).toBe(false);
+    const seen = await sandbox<{ requests: { host: string }[]; endlessBytes: number }>('/__sandbox/avatar-requests');
+    expect(seen.requests.filter((r) => r.host === new URL(elsewhere).host)).toEqual([]);
+    // Reading stops at the avatar byte cap (1 MB), not at the end of the 64 MB body.
+    expect(seen.endlessBytes).toBeLessThan(16 * 1024 * 1024);
   });
 });

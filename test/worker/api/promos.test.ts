@@ -2,9 +2,7 @@
 import { env } from 'cloudflare:workers';
 import jsQR from 'jsqr';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ensureRasterEngine } from '../../../worker/poster/engines';
-import { dataUrl } from '../../../worker/poster/images';
-import { rasterisePixels } from '../../../worker/poster/raster';
+import { decodePng } from '../../../worker/poster/png-decoder';
 import { api, pushTicket } from '../helpers';
 import { setupActivity } from '../task-helpers';
 
@@ -12,16 +10,13 @@ beforeAll(async () => {
   await pushTicket();
 });
 
-/** The PNG's size and resolution (IHDR and pHYs), and its pixels decoded through resvg. */
+/** The PNG's size and resolution (IHDR and pHYs), and its pixels. */
 async function readPng(png: Uint8Array) {
   const view = new DataView(png.buffer, png.byteOffset);
   const [width, height] = [view.getUint32(16), view.getUint32(20)];
   const phys = new TextDecoder().decode(png).indexOf('pHYs');
   const dpi = phys < 0 ? null : Math.round(view.getUint32(phys + 4) * 0.0254);
-  await ensureRasterEngine();
-  const pixels = rasterisePixels(
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}"><image width="${width}" height="${height}" href="${dataUrl(png, 'image/png')}"/></svg>`,
-  );
+  const pixels = await decodePng(png);
   return { width, height, dpi, pixels };
 }
 

@@ -1,12 +1,15 @@
 import { DurableObject } from 'cloudflare:workers';
+import { HOME_SHARD, shardDatabase } from '../../db/shards';
 import { Flag, ProtectSwitch } from '../../db/values';
 import { AppError } from '../../errors';
+import { meterQueue, meterSql } from '../../lib/meter';
 import { MAX_BUNDLE, type Notice, queueOutbox, type Replied } from '../../messaging/outbox';
 import { capture, type RpcResult } from '../../rpc-result';
 import { type FollowRecord, recordSubscribes, type Subscribe } from '../followers';
 import { approvedNote, heldNote, helperWaitingReply, voidedNote, waitingNote } from '../prize-notices';
 import { burstSince, endOfStay, type FairPlayRules, gateAssist, type ReviewStatus, releaseHeld } from './fair-play';
 import { FairPlayStore, type PendingRow, type ReviewRow } from './fair-play-store';
+import { counterShard } from './names';
 import { applyPlan, CODES_PER_ITEM, type HoldRecord, type OutboxItem } from './outbox';
 import { allGone, CLAIM_CODE_LENGTH, claimCode, inStock, newCodes, type PrizeRecord, type PrizeStatus, type PrizeTier, type TierSupply } from './prizes';
 import {
@@ -159,6 +162,7 @@ CREATE INDEX IF NOT EXISTS prize_code ON prize (code);
 CREATE TABLE IF NOT EXISTS code_pool (code TEXT PRIMARY KEY, level INTEGER NOT NULL, owner_row_id INTEGER);
 CREATE INDEX IF NOT EXISTS code_pool_free ON code_pool (level, owner_row_id);
 CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
 /**
@@ -170,6 +174,8 @@ CREATE TABLE IF NOT EXISTS outbox (id INTEGER PRIMARY KEY AUTOINCREMENT, item TE
  */
 export class ActivityCounter extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The activity's shard: its D1 database. */
+  private readonly db: D1Database;
   private readonly fairPlay: FairPlayStore;
   private settings: Settings | null = null;
   /** The running loop of outbox rounds, if any. */
@@ -184,8 +190,15 @@ export class ActivityCounter extends DurableObject<Env> {
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
-    this.sql = ctx.storage.sql;
+    this.sql = env.BENCH_ROUTES === '1' ? meterSql(ctx.storage.sql) : ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    // The shard is in the object's name (stub.ts), which an alarm's wake-up may not carry: it is
+    // kept in storage from the first call on. Objects older than shards are all home ones.
+    const stored = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'shard'").toArray()[0]?.value;
+    const named = counterShard(ctx.id.name);
+    if (named && named !== stored) this.sql.exec("INSERT OR REPLACE INTO meta VALUES ('shard', ?)", named);
+    const shard = named ?? stored ?? HOME_SHARD;
+    this.db = shardDatabase(env, shard);
     this.fairPlay = new FairPlayStore(this.sql);
   }
 
@@ -763,7 +776,7 @@ export class ActivityCounter extends DurableObject<Env> {
       const batch = this.follows.splice(0, FOLLOWS_PER_STATEMENT);
       try {
         const records = await recordSubscribes(
-          this.env.DB,
+          this.db,
           batch.map((b) => b.follow),
         );
         for (const [i, b] of batch.entries()) b.done(records[i]);
@@ -775,12 +788,14 @@ export class ActivityCounter extends DurableObject<Env> {
 
   private async loadSettings(activityId: number, now: number): Promise<Settings> {
     if (this.settings && now - this.settings.loadedAt < SETTINGS_TTL_MS) return this.settings;
-    const [activity, awards, publics] = await this.env.DB.batch([
-      this.env.DB.prepare(
-        'SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at, end_when_gone, burst_count, burst_seconds, stay_hours FROM activity WHERE id = ?',
-      ).bind(activityId),
-      this.env.DB.prepare('SELECT level, number, good, stock, kind FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
-      this.env.DB.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
+    const [activity, awards, publics] = await this.db.batch([
+      this.db
+        .prepare(
+          'SELECT start_time, end_time, protect_switch, unsubscribe_deduct, deleted_at, end_when_gone, burst_count, burst_seconds, stay_hours FROM activity WHERE id = ?',
+        )
+        .bind(activityId),
+      this.db.prepare('SELECT level, number, good, stock, kind FROM award WHERE activity_id = ? ORDER BY level').bind(activityId),
+      this.db.prepare('SELECT public_id FROM public_join_activity WHERE activity_id = ?').bind(activityId),
     ]);
     const a = activity.results[0] as
       | {
@@ -813,9 +828,8 @@ export class ActivityCounter extends DurableObject<Env> {
   /** Loads a poster owner's row once; afterwards this object's copy is the authority for its counts. */
   private async loadParticipant(rowId: number, activityId: number): Promise<void> {
     if (this.participant(rowId)) return;
-    const row = await this.env.DB.prepare(
-      'SELECT id, open_id, public_number_id, number, task_progress, level, black FROM take_part_in WHERE id = ? AND activity_id = ?',
-    )
+    const row = await this.db
+      .prepare('SELECT id, open_id, public_number_id, number, task_progress, level, black FROM take_part_in WHERE id = ? AND activity_id = ?')
       .bind(rowId, activityId)
       .first<{ id: number; open_id: string; public_number_id: number; number: number; task_progress: number; level: number; black: number }>();
     if (!row) return;
@@ -872,8 +886,8 @@ export class ActivityCounter extends DurableObject<Env> {
     if (!rows.length) return { last: 0, rows: 0 };
     const { writes, notes } = applyPlan(rows.map((r) => JSON.parse(r.item) as OutboxItem));
     try {
-      if (writes.length) await this.env.DB.batch(writes.map((w) => this.env.DB.prepare(w.sql).bind(...w.params)));
-      await queueOutbox(this.env.OUTBOX).send(notes);
+      if (writes.length) await this.db.batch(writes.map((w) => this.db.prepare(w.sql).bind(...w.params)));
+      await queueOutbox(this.env.BENCH_ROUTES === '1' ? meterQueue(this.env.OUTBOX) : this.env.OUTBOX).send(notes);
     } catch (e) {
       console.error('activity outbox round failed; retrying by alarm', e);
       await this.alarmWithin(FLUSH_RETRY_MS);

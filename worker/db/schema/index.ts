@@ -1,4 +1,5 @@
 export * from './activity';
+export * from './directory';
 export * from './fair-play';
 export * from './messaging';
 export * from './platform';

@@ -66,6 +66,6 @@ function presentAccount(a: Account): z.infer<typeof AccountSchema> {
 export const accountsApi = createApi()
   .openapi(list, async (c) => c.json({ items: (await listAccounts(c.var.services.db, c.var.user.id)).map(presentAccount) }, 200))
   .openapi(authorize, async (c) => {
-    const { db, wechat, config } = c.var.services;
-    return c.json(await startAuthorization(db, wechat, c.var.user.id, config.publicBaseUrl), 200);
+    const { home, wechat, config } = c.var.services;
+    return c.json(await startAuthorization(home, wechat, c.var.user.id, config.publicBaseUrl), 200);
   });

@@ -51,7 +51,7 @@ export const postersApi = createApi().openapi(
     const upload = await ownedUpload(db, c.var.user.id, input.background_img);
     const layout = resolveLayout(input.layout);
     const image = await withBackground(uploads, upload.key, (background) =>
-      renderPoster({ background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout }),
+      renderPoster({ ...background, avatar: null, nickname: input.nickname, rule: input.rule, qrContent: SAMPLE_QR, layout }),
     );
     if (!image) throw new AppError('not_found', '背景图不存在，请重新上传');
     // How the rule was set, for the designer to tell the operator when it had to shrink or be cut.

@@ -50,7 +50,7 @@ const logout = createRoute({
 /** Logging in: public. */
 export const loginApi = createApi().openapi(login, async (c) => {
   const { username, password } = c.req.valid('json');
-  const { db } = c.var.services;
+  const { home: db } = c.var.services;
   const user = await authenticate(db, username, password, clientAddress(c));
   const session = await createSession(db, user.id);
   setSessionCookie(c, session);
@@ -62,7 +62,7 @@ export const sessionApi = createApi()
   .openapi(me, (c) => c.json({ id: c.var.user.id, username: c.var.user.username }, 200))
   .openapi(logout, async (c) => {
     const id = sessionIdOf(c);
-    if (id) await deleteSession(c.var.services.db, id);
+    if (id) await deleteSession(c.var.services.home, id);
     deleteCookie(c, SESSION_COOKIE, { path: '/', secure: true });
     return c.body(null, 204);
   });

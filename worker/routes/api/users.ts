@@ -41,7 +41,7 @@ const register = createRoute({
 
 export const usersApi = createApi().openapi(register, async (c) => {
   const { username, password } = c.req.valid('json');
-  const { db } = c.var.services;
+  const { home: db, directory, config, forShard } = c.var.services;
   const within = await countAttempt(db, [{ key: `register:@${clientAddress(c)}`, max: REGISTRATIONS_PER_ADDRESS, windowMs: REGISTRATION_WINDOW_MS }]);
   if (!within) throw new AppError('rate_limited', '注册过于频繁，请一小时后再试');
   if (await db.query.userInfo.findFirst({ where: eq(schema.userInfo.username, username) })) {
@@ -53,6 +53,7 @@ export const usersApi = createApi().openapi(register, async (c) => {
     .onConflictDoNothing()
     .returning({ id: schema.userInfo.id, username: schema.userInfo.username });
   if (!user) throw new AppError('conflict', '该用户名已被注册', { username: '该用户名已被注册' });
+  await directory.placeOperator(user, config.newOperatorShard, forShard(config.newOperatorShard).db);
   const session = await createSession(db, user.id);
   setSessionCookie(c, session);
   return c.json({ ...user, token: session.id }, 201);
