@@ -207,7 +207,7 @@ export function posterReport(ours: OursPoster, pillow: PillowResult): { text: st
     rows.push([`reference: SKIPPED — ${pillow.reason}`, '', '', '', '']);
   }
   const notes = [
-    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, text from glyph outlines + resvg, the painted MCUs JPEG-coded and the rest copied, reply); default avatar, sample QR',
+    '  ours = wall time of POST /api/posters/preview on loopback through wrangler dev (session check, R2 read, text laid out by satori and rasterised by resvg, the painted MCUs JPEG-coded and the rest copied, reply); default avatar, sample QR',
     '  backgrounds are decoded once, at upload, and their 750×1334 RGBA pixels and JPEG-coded MCUs stored in R2 next to the upload; renders never decode them',
     '  the worker keeps the last 2 backgrounds per isolate (a campaign\'s posters share one), so warm renders skip reading them; "not cached" renders',
     '  other uploads of the same picture, uploaded (and decoded) by another isolate before this one started: each reads 4 MB of pixels from R2',
