@@ -21,6 +21,8 @@ export default {
       $notices: '../worker/messaging/notices.ts',
       // An activity's figures and a fan's progress, in the words every page and the CSV export use.
       $figures: '../worker/campaign/figures.ts',
+      // Times as the product shows them (Asia/Shanghai, within its years): the worker's formatter.
+      $time: '../worker/lib/time.ts',
     },
     // Scripts only from this origin and SvelteKit's own inline ones (hashed or nonce'd per page).
     // The one inline handler allowed is Svelte's `this.__e=event`, which server-rendered <img>s

@@ -1,20 +1,12 @@
 /** Display helpers: the product shows every time in Asia/Shanghai, whatever the browser's zone. */
 
-const parts = new Intl.DateTimeFormat('zh-CN', {
-  timeZone: 'Asia/Shanghai',
-  year: 'numeric',
-  month: '2-digit',
-  day: '2-digit',
-  hour: '2-digit',
-  minute: '2-digit',
-  hour12: false,
-});
+import { formatShanghai } from '$time';
 
 function shanghai(iso: string) {
-  const d = new Date(iso);
-  if (Number.isNaN(d.getTime())) return null;
-  const p = Object.fromEntries(parts.formatToParts(d).map((x) => [x.type, x.value]));
-  return { date: `${p.year}-${p.month}-${p.day}`, time: `${p.hour === '24' ? '00' : p.hour}:${p.minute}` };
+  const ms = new Date(iso).getTime();
+  if (Number.isNaN(ms)) return null;
+  const [date, time] = formatShanghai(ms).split(' ');
+  return { date, time };
 }
 
 /** "2026-11-23 20:00", or "—" when there is no time. */
