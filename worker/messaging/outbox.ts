@@ -8,15 +8,10 @@ interface Addressed {
 }
 
 /**
- * Something the campaign tells a fan. The queue consumer renders it with the activity's texts
- * and sends it through the cheapest channel that still reaches them (customer service while a
- * window has room, else the scene's template if the operator bound one), or logs why nothing could.
+ * What a notice says and how it gives way, as the campaign decides it (campaign/counter/rules.ts
+ * calls it a Note): its scene and variables, whether it must arrive, and what it leaves of the window.
  */
-export interface Notice extends Addressed {
-  kind: 'notice';
-  activityId: number;
-  /** The fan's take_part_in row in the activity: links in the notice name it. */
-  rowId: number;
+export interface NoticeContent {
   scene: NoticeScene;
   /** What the producer knows (counts, tiers); the consumer adds the activity's own (name, links…). */
   vars: NoticeVars;
@@ -28,6 +23,18 @@ export interface Notice extends Addressed {
   soldOut?: boolean;
   /** The product's own words, already filled (防刷 reviews, the stay period): sent as they are, never by the scene's template. */
   text?: string;
+}
+
+/**
+ * Something the campaign tells a fan. The queue consumer renders it with the activity's texts
+ * and sends it through the cheapest channel that still reaches them (customer service while a
+ * window has room, else the scene's template if the operator bound one), or logs why nothing could.
+ */
+export interface Notice extends Addressed, NoticeContent {
+  kind: 'notice';
+  activityId: number;
+  /** The fan's take_part_in row in the activity: links in the notice name it. */
+  rowId: number;
 }
 
 /** The fan's poster itself, sent into the chat as an image when a send is to spare. */

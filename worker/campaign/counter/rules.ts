@@ -4,7 +4,7 @@
  * back. The ActivityCounter gathers the facts from its storage, calls these inside its transaction
  * and records the result; these never touch storage, so they are tested directly.
  */
-import type { NoticeScene, NoticeVars } from '../../messaging/notices';
+import type { NoticeContent } from '../../messaging/outbox';
 import { progressVars, tierVars } from '../notice-vars';
 import { type Tier, tierReached, tiersAhead } from '../tiers';
 
@@ -106,18 +106,9 @@ export function claimTiers<T extends Tier>(tiers: readonly T[], from: number, to
 /**
  * A notice to a poster owner: its scene and variables (the queue consumer words it with the
  * activity's texts), whether it must arrive, and how many sends the fan's message window must
- * keep after it (for the prizes still ahead).
+ * keep after it (for the prizes still ahead). The queue's Notice is this, addressed.
  */
-export interface Note {
-  scene: NoticeScene;
-  vars: NoticeVars;
-  mustArrive: boolean;
-  reserve: number;
-  /** The tier reached has no prize left. */
-  soldOut?: boolean;
-  /** The product's own words, already filled (a review's outcome, the stay period): no operator text or template. */
-  text?: string;
-}
+export type Note = NoticeContent;
 
 /**
  * What the owner is told of a counted assist: the tier newly passed (its prize, or that it is
